@@ -1,0 +1,99 @@
+// Broadcasting: the NumPy shape rule, broadcast_to and its reverse, sum_to.
+#include <autograd/broadcast.hpp>
+
+#include <autograd/detail/kernels.hpp>
+#include <autograd/node.hpp>
+
+#include <xtensor/xbroadcast.hpp>
+#include <xtensor/xreducer.hpp>
+
+namespace xg {
+
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
+  const size_t n = std::max(a.size(), b.size());
+  Shape out(n);
+  for (size_t i = 0; i < n; ++i) {
+    // align from the right: missing leading dims count as 1
+    const int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
+    const int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
+    if (da != db && da != 1 && db != 1) {
+      throw ShapeError(fmt::format("{}: shapes {} and {} cannot be broadcast together (dimension {} from the right: "
+                                   "{} vs {}; sizes must match or one be 1)",
+                                   op, format_shape(a), format_shape(b), n - i, da, db));
+    }
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+namespace {
+
+// The axes sum_to reduces: the leading ones x has in excess, and those where `target` is 1.
+std::vector<size_t> sum_to_axes(const Shape& from, const Shape& target) {
+  if (target.size() > from.size()) {
+    throw ShapeError(fmt::format("sum_to: cannot sum shape {} to shape {} (the target has more dimensions)",
+                                 format_shape(from), format_shape(target)));
+  }
+  const size_t lead = from.size() - target.size();
+  std::vector<size_t> axes;
+  for (size_t i = 0; i < lead; ++i) axes.push_back(i);
+  for (size_t i = 0; i < target.size(); ++i) {
+    const int64_t f = from[lead + i], t = target[i];
+    if (t == f) continue;
+    if (t != 1) {
+      throw ShapeError(fmt::format("sum_to: cannot sum shape {} to shape {} (dimension {}: {} vs {}; the target "
+                                   "size must equal the source size or be 1)",
+                                   format_shape(from), format_shape(target), lead + i, f, t));
+    }
+    axes.push_back(lead + i);
+  }
+  return axes;
+}
+
+}  // namespace
+
+// ---- broadcast_to ----
+// d broadcast_to(x)/dx: the gradient summed back over the broadcast axes (sum_to)
+struct BroadcastToBackward final : Node {
+  const char* name() const override { return "broadcast_to"; }
+  std::string derivative() const override { return "d broadcast_to(x)/dx = 1, summed over the copies"; }
+  Grads backward(const Tensor& g) override { return {sum_to(g, input_shape(0))}; }
+};
+Tensor broadcast_to(const Tensor& x, const Shape& shape) {
+  detail::check_defined(x, "broadcast_to");
+  check_sizes(shape, "broadcast_to");
+  if (x.shape() == shape) return x;
+  if (broadcast_shapes(x.shape(), shape, "broadcast_to") != shape) {
+    throw ShapeError(fmt::format("broadcast_to: shape {} cannot be broadcast to {}", format_shape(x.shape()),
+                                 format_shape(shape)));
+  }
+  Tensor out = dispatch<false>(x.dtype(), "broadcast_to", [&](auto tag) {
+    using T = decltype(tag);
+    return detail::make_tensor<T>(Array<T>(xt::broadcast(detail::array<T>(x), detail::to_xshape<T>(shape))));
+  });
+  return Tensor::record<BroadcastToBackward>(std::move(out), {x});
+}
+
+// ---- sum_to ----
+// d sum_to(x)/dx = 1 for every summed element: the gradient broadcast back (broadcast_to)
+struct SumToBackward final : Node {
+  const char* name() const override { return "sum_to"; }
+  std::string derivative() const override { return "d sum_to(x)/dx = 1, broadcast back"; }
+  Grads backward(const Tensor& g) override { return {broadcast_to(g, input_shape(0))}; }
+};
+Tensor sum_to(const Tensor& x, const Shape& shape) {
+  detail::check_defined(x, "sum_to");
+  const Shape from = x.shape();
+  if (from == shape) return x;
+  const std::vector<size_t> axes = sum_to_axes(from, shape);
+  Tensor out = dispatch<false>(x.dtype(), "sum_to", [&](auto tag) {
+    using T = decltype(tag);
+    Array<T> s = detail::array<T>(x);
+    for (size_t axis : axes) s = detail::sum_along(s, axis);  // keepdim: later axes keep their place
+    s.reshape(detail::to_xshape<T>(shape));
+    return detail::make_tensor<T>(std::move(s));
+  });
+  return Tensor::record<SumToBackward>(std::move(out), {x});
+}
+
+}  // namespace xg

@@ -1,0 +1,35 @@
+// Dtype names and the process-wide default dtype.
+#include <autograd/dtype.hpp>
+
+#include <atomic>
+#include <fmt/format.h>
+
+namespace xg {
+
+namespace {
+std::atomic<Dtype> g_default_dtype{Dtype::float32};
+}
+
+const char* dtype_name(Dtype dtype) {
+  switch (dtype) {
+    case Dtype::float32: return "float32";
+    case Dtype::float64: return "float64";
+    case Dtype::int64: return "int64";
+  }
+  return "unknown";
+}
+
+Dtype default_dtype() { return g_default_dtype.load(std::memory_order_relaxed); }
+
+void set_default_dtype(Dtype dtype) {
+  if (!is_floating(dtype)) {
+    throw ValueError(fmt::format("set_default_dtype: got {}, valid: float32 or float64", dtype_name(dtype)));
+  }
+  g_default_dtype.store(dtype, std::memory_order_relaxed);
+}
+
+void throw_not_floating(const char* op) {
+  throw DtypeError(fmt::format("{}: expected a float32 or float64 tensor, got int64", op));
+}
+
+}  // namespace xg

@@ -1,0 +1,294 @@
+// The engine: an iterative topological walk over the graph below the roots.
+//
+// 1. discover every node reachable from the roots with an explicit stack (no recursion: a
+//    1,000,000-node chain must not overflow the stack), counting each node's consumers;
+// 2. order them topologically (Kahn), so a node runs only after every consumer has added its
+//    contribution to the node's gradient;
+// 3. with functional grad(), mark the nodes that lead to a requested input and skip the rest;
+// 4. run each node's backward, check what it returned, accumulate (+, never =) into its
+//    inputs' nodes, and free its saved inputs unless retain_graph;
+// 5. only then write the leaves' .grad(): a backward that throws half-way changes no gradient.
+//
+// Per-node scratch (consumer count, gradient slot) lives in the Node, tagged with the pass's
+// task id, instead of in hash maps: the hot path touches no map.
+#include <autograd/engine.hpp>
+
+#include <autograd/detail/tensor_impl.hpp>
+#include <autograd/error.hpp>
+#include <autograd/grad_mode.hpp>
+#include <autograd/node.hpp>
+#include <autograd/ops/elementwise.hpp>
+
+#include <atomic>
+#include <fmt/format.h>
+#include <unordered_map>
+
+namespace xg {
+
+class Engine {
+ public:
+  // `targets` empty: accumulate into leaves' grad(). Otherwise return one gradient per target.
+  static std::vector<Tensor> run(const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads,
+                                 bool retain_graph, bool create_graph, const std::vector<Tensor>* targets,
+                                 bool allow_unused, const char* caller);
+};
+
+namespace {
+
+std::atomic<uint64_t> g_next_task_id{1};
+
+// Adds `g` into `slot` (+, never =). The first gradient is stored as it is; a later in-place
+// sum would alias whatever else holds it, so sums are out of place here.
+void accumulate(Tensor& slot, Tensor g) {
+  slot = slot.defined() ? slot + g : std::move(g);
+}
+
+std::vector<Tensor> root_gradients(const std::vector<Tensor>& roots, const std::vector<Tensor>& given,
+                                   const char* caller) {
+  if (!given.empty() && given.size() != roots.size()) {
+    throw ValueError(fmt::format("{}: got {} tensors but {} gradients", caller, roots.size(), given.size()));
+  }
+  std::vector<Tensor> grads(roots.size());
+  for (size_t i = 0; i < roots.size(); ++i) {
+    const Tensor& root = roots[i];
+    if (!root.defined()) throw ValueError(fmt::format("{}: tensor {} is undefined", caller, i));
+    if (!root.requires_grad()) {
+      throw GraphError(fmt::format(
+          "{}: tensor {} (shape {}) does not require grad and has no grad_fn: no leaf it depends on "
+          "has requires_grad set (call requires_grad_() on the parameters first)",
+          caller, i, format_shape(root.shape())));
+    }
+    const Tensor g = i < given.size() ? given[i] : Tensor();
+    if (!g.defined()) {
+      if (root.numel() != 1) {
+        throw GraphError(fmt::format(
+            "{}: grad can be implicitly created only for one-element outputs, got shape {}; pass a "
+            "gradient of that shape",
+            caller, format_shape(root.shape())));
+      }
+      grads[i] = ones_like(root);
+    } else {
+      if (g.shape() != root.shape()) {
+        throw ShapeError(fmt::format("{}: gradient of shape {} given for a tensor of shape {} (they must match)",
+                                     caller, format_shape(g.shape()), format_shape(root.shape())));
+      }
+      if (g.dtype() != root.dtype()) {
+        throw DtypeError(fmt::format("{}: gradient of dtype {} given for a tensor of dtype {} (they must match)",
+                                     caller, dtype_name(g.dtype()), dtype_name(root.dtype())));
+      }
+      grads[i] = g;
+    }
+  }
+  return grads;
+}
+
+}  // namespace
+
+std::vector<Tensor> Engine::run(const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads,
+                                bool retain_graph, bool create_graph, const std::vector<Tensor>* targets,
+                                bool allow_unused, const char* caller) {
+  std::vector<Tensor> grads = root_gradients(roots, root_grads, caller);
+  const uint64_t task = g_next_task_id.fetch_add(1, std::memory_order_relaxed);
+  AutoGradMode grad_mode(create_graph);  // with create_graph=false backward records nothing
+
+  // Requested inputs: leaves are looked up by impl, non-leaves by their grad_fn.
+  std::unordered_map<const TensorImpl*, size_t> target_leaf;
+  std::unordered_map<const Node*, size_t> target_node;
+  std::vector<Tensor> results;
+  if (targets != nullptr) {
+    results.resize(targets->size());
+    for (size_t i = 0; i < targets->size(); ++i) {
+      const Tensor& t = (*targets)[i];
+      if (!t.defined() || !t.requires_grad()) {
+        throw GraphError(fmt::format("{}: input {} does not require grad, so it has no gradient", caller, i));
+      }
+      if (t.grad_fn()) target_node.emplace(t.grad_fn().get(), i);
+      else target_leaf.emplace(t.impl().get(), i);
+    }
+  }
+
+  // 1. discovery
+  std::vector<std::shared_ptr<Node>> nodes;  // keeps every node alive until the pass ends
+  std::vector<Node*> stack;
+  auto visit = [&](const std::shared_ptr<Node>& node) {
+    if (node->task_id_ == task) return false;
+    node->task_id_ = task;
+    node->dependencies_ = 0;
+    node->needed_ = targets == nullptr;
+    node->grad_ = Tensor();
+    nodes.push_back(node);
+    stack.push_back(node.get());
+    return true;
+  };
+  for (const Tensor& root : roots) {
+    if (root.grad_fn()) visit(root.grad_fn());
+  }
+  while (!stack.empty()) {
+    Node* node = stack.back();
+    stack.pop_back();
+    if (node->released_) (void)node->input(0);  // throws the "second backward" GraphError
+    for (size_t i = 0; i < node->inputs_.size(); ++i) {
+      const auto& child = node->inputs_[i].tensor.impl()->grad_fn;
+      if (!child) continue;
+      visit(child);
+      ++child->dependencies_;
+    }
+  }
+
+  // 2. topological order: a node is ready once all its consumers ran
+  std::vector<Node*> order;
+  order.reserve(nodes.size());
+  for (const auto& node : nodes) {
+    if (node->dependencies_ == 0) stack.push_back(node.get());
+  }
+  while (!stack.empty()) {
+    Node* node = stack.back();
+    stack.pop_back();
+    order.push_back(node);
+    for (size_t i = 0; i < node->inputs_.size(); ++i) {
+      const auto& child = node->inputs_[i].tensor.impl()->grad_fn;
+      if (child && --child->dependencies_ == 0) stack.push_back(child.get());
+    }
+  }
+
+  // 3. with requested inputs, only the nodes on a path to one of them run
+  if (targets != nullptr) {
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+      Node* node = *it;
+      for (size_t i = 0; i < node->inputs_.size() && !node->needed_; ++i) {
+        const Tensor& in = node->inputs_[i].tensor;
+        const auto& child = in.impl()->grad_fn;
+        node->needed_ = child ? (child->needed_ || target_node.count(child.get()) > 0)
+                              : target_leaf.count(in.impl().get()) > 0;
+      }
+    }
+  }
+
+  // Leaf gradients are collected here and written at the end, summed over all uses.
+  std::vector<std::pair<std::shared_ptr<TensorImpl>, Tensor>> leaf_grads;
+  std::unordered_map<const TensorImpl*, size_t> leaf_index;
+  auto to_leaf = [&](const Tensor& leaf, Tensor g) {
+    if (targets != nullptr) {
+      auto it = target_leaf.find(leaf.impl().get());
+      if (it != target_leaf.end()) accumulate(results[it->second], std::move(g));
+      return;
+    }
+    auto [it, inserted] = leaf_index.emplace(leaf.impl().get(), leaf_grads.size());
+    if (inserted) leaf_grads.emplace_back(leaf.impl(), std::move(g));
+    else accumulate(leaf_grads[it->second].second, std::move(g));
+  };
+
+  // If anything below throws, drop the partial sums held in the nodes.
+  struct ClearScratch {
+    std::vector<std::shared_ptr<Node>>& nodes;
+    ~ClearScratch() {
+      for (auto& node : nodes) node->grad_ = Tensor();
+    }
+  } clear_scratch{nodes};
+
+  for (size_t i = 0; i < roots.size(); ++i) {
+    if (roots[i].grad_fn()) accumulate(roots[i].grad_fn()->grad_, grads[i]);
+    else to_leaf(roots[i], grads[i]);
+  }
+
+  // 4. run the nodes
+  for (Node* node : order) {
+    Tensor grad_output = std::move(node->grad_);
+    node->grad_ = Tensor();
+    if (auto output = node->output_.lock()) {
+      for (auto& hook : output->hooks) {
+        if (!grad_output.defined()) break;
+        Tensor replaced = hook(grad_output);
+        if (replaced.defined()) grad_output = std::move(replaced);
+      }
+      if (output->retains_grad && targets == nullptr && grad_output.defined()) {
+        // a retained non-leaf gradient accumulates across backward calls, as a leaf's does
+        if (output->grad.defined()) output->grad = output->grad + (create_graph ? grad_output : grad_output.detach());
+        else output->grad = create_graph ? grad_output : grad_output.detach().clone();
+      }
+    }
+    if (targets != nullptr) {
+      auto it = target_node.find(node);
+      if (it != target_node.end()) results[it->second] = grad_output;
+    }
+    if (!node->needed_ || !grad_output.defined()) {
+      if (!retain_graph) node->release();
+      continue;
+    }
+
+    Grads input_grads = node->backward(grad_output);
+    if (input_grads.size() != node->inputs_.size()) {
+      throw GraphError(fmt::format("{}: backward returned an incorrect number of gradients (expected {}, got {})",
+                                   node->type_name(), node->inputs_.size(), input_grads.size()));
+    }
+    for (size_t i = 0; i < input_grads.size(); ++i) {
+      Tensor& g = input_grads[i];
+      const Tensor& input = node->inputs_[i].tensor;
+      if (!g.defined() || !input.requires_grad()) continue;  // the engine skips, not the op
+      if (g.shape() != input.shape()) {
+        throw ShapeError(fmt::format("{}: backward returned a gradient of shape {} for input {} of shape {}",
+                                     node->type_name(), format_shape(g.shape()), i, format_shape(input.shape())));
+      }
+      if (g.dtype() != input.dtype()) {
+        throw DtypeError(fmt::format("{}: backward returned a {} gradient for input {} of dtype {}",
+                                     node->type_name(), dtype_name(g.dtype()), i, dtype_name(input.dtype())));
+      }
+      const auto& child = input.grad_fn();
+      if (child) {
+        if (child->needed_ || target_node.count(child.get()) > 0) accumulate(child->grad_, std::move(g));
+      } else {
+        to_leaf(input, std::move(g));
+      }
+    }
+    if (!retain_graph) node->release();
+  }
+
+  // 5. write the leaves: hooks see the total gradient, then it accumulates into grad()
+  for (auto& [impl, g] : leaf_grads) {
+    for (auto& hook : impl->hooks) {
+      Tensor replaced = hook(g);
+      if (replaced.defined()) g = std::move(replaced);
+    }
+    if (!impl->grad.defined()) {
+      // store a private copy unless nothing else holds g (a gradient passed through unchanged,
+      // e.g. by add, may be the very tensor another leaf or the caller holds)
+      if (create_graph || (g.impl().use_count() == 1 && !g.grad_fn())) impl->grad = std::move(g);
+      else impl->grad = g.detach().clone();
+    } else if (create_graph) {
+      impl->grad = impl->grad + g;
+    } else {
+      NoGradGuard no_grad;
+      impl->grad.add_(g);
+    }
+  }
+
+  if (targets != nullptr && !allow_unused) {
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (!results[i].defined()) {
+        throw GraphError(fmt::format(
+            "{}: input {} (shape {}) was not used to compute the outputs (pass allow_unused = true to get an "
+            "undefined gradient for it instead)",
+            caller, i, format_shape((*targets)[i].shape())));
+      }
+    }
+  }
+  return results;
+}
+
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs, GradOptions options) {
+  return Engine::run(outputs, grad_outputs, options.retain_graph.value_or(options.create_graph),
+                     options.create_graph, &inputs, options.allow_unused, "grad");
+}
+
+void backward(const std::vector<Tensor>& tensors, const std::vector<Tensor>& grad_tensors, BackwardOptions options) {
+  Engine::run(tensors, grad_tensors, options.retain_graph.value_or(options.create_graph), options.create_graph,
+              nullptr, false, "backward");
+}
+
+void Tensor::backward(const Tensor& gradient, BackwardOptions options) const {
+  Engine::run({*this}, {gradient}, options.retain_graph.value_or(options.create_graph), options.create_graph,
+              nullptr, false, "backward");
+}
+
+}  // namespace xg

@@ -1,0 +1,33 @@
+// Version and run-time BLAS information.
+#define WITH_OPENBLAS 1
+#include <autograd/info.hpp>
+
+#include <fmt/format.h>
+#include <xtensor-blas/xlinalg.hpp>  // declares openblas_get_* (never include <cblas.h> beside it)
+#include <xtensor/xtensor_config.hpp>
+
+#ifndef XGRAD_VERSION
+#define XGRAD_VERSION "unknown"
+#endif
+
+namespace xg {
+
+std::string version() { return XGRAD_VERSION; }
+
+std::string blas_info() {
+  return fmt::format("OpenBLAS {} (core {}, {} threads)", openblas_get_config(), openblas_get_corename(),
+                     openblas_get_num_threads());
+}
+
+std::string build_info() {
+  return fmt::format("xgrad {}\nBLAS: {}\nxtensor {}.{}.{}{}\ncompiler: {}\n", version(), blas_info(),
+                     XTENSOR_VERSION_MAJOR, XTENSOR_VERSION_MINOR, XTENSOR_VERSION_PATCH,
+#ifdef XTENSOR_USE_XSIMD
+                     " with xsimd",
+#else
+                     "",
+#endif
+                     __VERSION__);
+}
+
+}  // namespace xg

@@ -1,0 +1,121 @@
+// Node bookkeeping: saved inputs with their versions, release, and iterative teardown.
+#include <autograd/node.hpp>
+
+#include <autograd/detail/tensor_impl.hpp>
+#include <autograd/error.hpp>
+
+#include <atomic>
+#include <cctype>
+#include <fmt/format.h>
+
+namespace xg {
+
+namespace {
+std::atomic<int64_t> g_live_nodes{0};
+thread_local uint64_t t_next_sequence_nr = 0;
+
+// The tensor's user-facing description in messages: "'w_o' [4, 1]" or "[4, 1]".
+std::string describe(const Tensor& t) {
+  const auto& n = t.impl()->name;
+  return n.empty() ? format_shape(t.shape()) : fmt::format("'{}' {}", n, format_shape(t.shape()));
+}
+}  // namespace
+
+void Node::SavedInputs::assign(const Tensor* tensors, size_t count) {
+  size_ = count;
+  if (count <= 2) {
+    for (size_t i = 0; i < count; ++i) inline_[i] = {tensors[i], tensors[i].impl()->version};
+  } else {
+    heap_.reserve(count);
+    for (size_t i = 0; i < count; ++i) heap_.push_back({tensors[i], tensors[i].impl()->version});
+  }
+}
+
+void Node::SavedInputs::take(std::vector<Tensor>& out) {
+  for (size_t i = 0; i < size_; ++i) {
+    auto& saved = (*this)[i];
+    if (saved.tensor.defined()) out.push_back(std::move(saved.tensor));
+  }
+  heap_.clear();
+  size_ = 0;
+}
+
+Node::Node() : sequence_nr_(t_next_sequence_nr++) { g_live_nodes.fetch_add(1, std::memory_order_relaxed); }
+
+// A long chain of shared pointers frees itself recursively (node -> input tensor -> its
+// grad_fn -> ...) and overflows the stack at a few hundred thousand nodes. As PyTorch's
+// deleteNode does, take the inputs that only this node owns onto a heap stack and free
+// them in a loop, so no destructor below ever recurses more than one level.
+Node::~Node() {
+  g_live_nodes.fetch_sub(1, std::memory_order_relaxed);
+  if (inputs_.size() == 0 && !grad_.defined()) return;
+  std::vector<Tensor> stack;
+  inputs_.take(stack);
+  if (grad_.defined()) stack.push_back(std::move(grad_));
+  while (!stack.empty()) {
+    Tensor t = std::move(stack.back());
+    stack.pop_back();
+    if (t.impl().use_count() != 1) continue;  // someone else keeps it alive
+    TensorImpl& impl = *t.impl();
+    if (impl.grad.defined()) stack.push_back(std::move(impl.grad));
+    if (impl.grad_fn && impl.grad_fn.use_count() == 1) {
+      std::shared_ptr<Node> node = std::move(impl.grad_fn);
+      node->inputs_.take(stack);
+      if (node->grad_.defined()) stack.push_back(std::move(node->grad_));
+    }
+  }
+}
+
+std::string Node::type_name() const {
+  // snake_case op name -> PascalCase + "Backward": "log_softmax" -> "LogSoftmaxBackward"
+  std::string out;
+  bool upper = true;
+  for (const char* p = name(); *p != '\0'; ++p) {
+    if (*p == '_') {
+      upper = true;
+      continue;
+    }
+    out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(*p))) : *p;
+    upper = false;
+  }
+  return out + "Backward";
+}
+
+const Tensor& Node::input(size_t i) const {
+  if (released_) {
+    throw GraphError(fmt::format(
+        "{}: trying to backward through the graph a second time: the saved inputs of this '{}' node "
+        "were freed by the previous backward (call backward with retain_graph = true the first time)",
+        type_name(), name()));
+  }
+  const SavedInput& saved = inputs_[i];
+  if (saved.tensor.impl()->version != saved.version) {
+    throw GraphError(fmt::format(
+        "{}: input {} ({}, {}) was modified in place after '{}' used it (version {}, expected {}): "
+        "its gradient would be computed from the wrong values; modify a clone instead",
+        type_name(), i, describe(saved.tensor), dtype_name(saved.tensor.dtype()), name(),
+        saved.tensor.impl()->version, saved.version));
+  }
+  return saved.tensor;
+}
+
+Shape Node::input_shape(size_t i) const {
+  if (released_) (void)input(i);  // throws the freed-graph error
+  return inputs_[i].tensor.shape();
+}
+
+bool Node::needs_input_grad(size_t i) const {
+  return i < inputs_.size() && inputs_[i].tensor.defined() && inputs_[i].tensor.impl()->requires_grad;
+}
+
+void Node::release() {
+  std::vector<Tensor> freed;
+  inputs_.take(freed);
+  released_ = true;
+  // `freed` is destroyed here; its nodes are still held by the engine's order list, so this
+  // frees no chain recursively.
+}
+
+int64_t Node::live_count() { return g_live_nodes.load(std::memory_order_relaxed); }
+
+}  // namespace xg

@@ -1,0 +1,148 @@
+// .npz I/O: libzip for the container, xtensor's xnpy for each .npy member.
+#include <autograd/npz.hpp>
+
+#include <autograd/detail/tensor_impl.hpp>
+#include <autograd/error.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fmt/format.h>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <unistd.h>
+#include <xtensor/xnpy.hpp>
+#include <zip.h>
+
+namespace xg {
+
+namespace {
+
+struct ZipCloser {
+  void operator()(zip_t* z) const {
+    if (z != nullptr) zip_discard(z);
+  }
+};
+using ZipHandle = std::unique_ptr<zip_t, ZipCloser>;
+
+std::string zip_message(int code) {
+  zip_error_t error;
+  zip_error_init_with_code(&error, code);
+  std::string s = zip_error_strerror(&error);
+  zip_error_fini(&error);
+  return s;
+}
+
+template <class T>
+Tensor from_npy(xt::detail::npy_file&& file) {
+  auto adapted = std::move(file).cast<T, xt::layout_type::dynamic>();  // handles Fortran order too
+  return detail::make_tensor<T>(Array<T>(adapted));
+}
+
+Tensor parse_npy(const std::string& bytes, const std::string& path, const std::string& entry) {
+  auto corrupt = [&](const std::string& why) {
+    return IOError(fmt::format("load_npz: '{}' in {} is not a valid .npy array ({})", entry, path, why));
+  };
+  std::istringstream stream(bytes);
+  std::optional<xt::detail::npy_file> parsed;
+  try {
+    parsed.emplace(xt::detail::load_npy_file(stream));
+  } catch (const std::exception& e) {
+    throw corrupt(e.what());
+  }
+  xt::detail::npy_file& file = *parsed;
+  if (stream.fail()) throw corrupt("the data is shorter than its header says: truncated");
+  const std::string& type = file.m_typestring;
+  if (type.size() < 3 || type[0] == '>') throw corrupt(fmt::format("unsupported dtype '{}'", type));
+  const char kind = type[1];
+  const int bytes_per = std::atoi(type.c_str() + 2);
+  if (kind == 'f' && bytes_per == 4) return from_npy<float>(std::move(file));
+  if (kind == 'f' && bytes_per == 8) return from_npy<double>(std::move(file));
+  if (kind == 'i' && bytes_per == 8) return from_npy<int64_t>(std::move(file));
+  auto convert = [&](auto tag) {
+    using S = decltype(tag);
+    auto adapted = std::move(file).cast<S, xt::layout_type::dynamic>(false);
+    return detail::make_tensor<int64_t>(Array<int64_t>(xt::cast<int64_t>(adapted)));
+  };
+  if ((kind == 'i' || kind == 'u') && bytes_per == 4) return kind == 'i' ? convert(int32_t{}) : convert(uint32_t{});
+  if ((kind == 'i' || kind == 'u' || kind == 'b') && bytes_per == 1) {
+    return kind == 'i' ? convert(int8_t{}) : convert(uint8_t{});
+  }
+  throw corrupt(fmt::format("unsupported dtype '{}' (xgrad reads float32, float64 and integer arrays)", type));
+}
+
+}  // namespace
+
+void save_npz(const std::string& path, const std::map<std::string, Tensor>& tensors) {
+  // serialise everything first, so a bad tensor fails before any file is touched
+  std::vector<std::pair<std::string, std::string>> members;
+  for (const auto& [key, t] : tensors) {
+    if (key.empty()) throw ValueError("save_npz: empty key");
+    if (!t.defined()) throw ValueError(fmt::format("save_npz: tensor '{}' is undefined", key));
+    std::string bytes = std::visit([](const auto& a) { return xt::dump_npy(a); }, t.impl()->data);
+    members.emplace_back(key + ".npy", std::move(bytes));
+  }
+
+  const std::filesystem::path target(path);
+  const std::filesystem::path temp =
+      target.parent_path() / fmt::format(".{}.tmp{}", target.filename().string(), static_cast<long>(::getpid()));
+  std::error_code ignored;
+  std::filesystem::remove(temp, ignored);
+  int code = 0;
+  ZipHandle zip(zip_open(temp.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &code));
+  if (!zip) throw IOError(fmt::format("save_npz: cannot create {}: {}", path, zip_message(code)));
+  for (const auto& [name, bytes] : members) {
+    zip_source_t* source = zip_source_buffer(zip.get(), bytes.data(), bytes.size(), 0);
+    if (source == nullptr) throw IOError(fmt::format("save_npz: cannot write {}: {}", path, zip_strerror(zip.get())));
+    const zip_int64_t index = zip_file_add(zip.get(), name.c_str(), source, ZIP_FL_OVERWRITE | ZIP_FL_ENC_UTF_8);
+    if (index < 0) {
+      zip_source_free(source);
+      throw IOError(fmt::format("save_npz: cannot add '{}' to {}: {}", name, path, zip_strerror(zip.get())));
+    }
+    zip_set_file_compression(zip.get(), static_cast<zip_uint64_t>(index), ZIP_CM_STORE, 0);  // as numpy.savez
+  }
+  if (zip_close(zip.get()) != 0) {
+    const std::string why = zip_strerror(zip.get());
+    std::filesystem::remove(temp, ignored);
+    throw IOError(fmt::format("save_npz: cannot write {}: {}", path, why));
+  }
+  (void)zip.release();  // closed
+  std::filesystem::rename(temp, target, ignored);
+  if (ignored) {
+    std::filesystem::remove(temp, ignored);
+    throw IOError(fmt::format("save_npz: cannot move the finished archive to {}", path));
+  }
+}
+
+std::map<std::string, Tensor> load_npz(const std::string& path) {
+  int code = 0;
+  ZipHandle zip(zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code));
+  if (!zip) throw IOError(fmt::format("load_npz: cannot open {}: {}", path, zip_message(code)));
+  std::map<std::string, Tensor> out;
+  const zip_int64_t count = zip_get_num_entries(zip.get(), 0);
+  for (zip_int64_t i = 0; i < count; ++i) {
+    zip_stat_t stat;
+    zip_stat_init(&stat);
+    if (zip_stat_index(zip.get(), static_cast<zip_uint64_t>(i), 0, &stat) != 0) {
+      throw IOError(fmt::format("load_npz: cannot read entry {} of {}: {}", i, path, zip_strerror(zip.get())));
+    }
+    std::string name = stat.name;
+    if (name.size() < 4 || name.substr(name.size() - 4) != ".npy") {
+      throw IOError(fmt::format("load_npz: entry '{}' of {} is not a .npy array", name, path));
+    }
+    std::string bytes(static_cast<size_t>(stat.size), '\0');
+    zip_file_t* file = zip_fopen_index(zip.get(), static_cast<zip_uint64_t>(i), 0);
+    if (file == nullptr) {
+      throw IOError(fmt::format("load_npz: cannot open entry '{}' of {}: {}", name, path, zip_strerror(zip.get())));
+    }
+    const zip_int64_t read = zip_fread(file, bytes.data(), bytes.size());
+    zip_fclose(file);
+    if (read != static_cast<zip_int64_t>(bytes.size())) {
+      throw IOError(fmt::format("load_npz: entry '{}' of {} is truncated or corrupt", name, path));
+    }
+    out.emplace(name.substr(0, name.size() - 4), parse_npy(bytes, path, name));
+  }
+  return out;
+}
+
+}  // namespace xg

@@ -1,0 +1,126 @@
+// Activations: forward, backward and the derivative shown by trace, side by side.
+#include <autograd/ops/activation.hpp>
+
+#include <autograd/detail/kernels.hpp>
+#include <autograd/node.hpp>
+#include <autograd/ops/elementwise.hpp>
+
+#include <xtensor/xmath.hpp>
+
+namespace xg {
+
+using detail::unary;
+
+// ---- tanh ----
+// d tanh(x)/dx = 1 - tanh(x)^2 (recomputed from the input: see "saved outputs" in DESIGN.md)
+struct TanhBackward final : Node {
+  const char* name() const override { return "tanh"; }
+  std::string derivative() const override { return "d tanh(x)/dx = 1 - tanh(x)^2"; }
+  Grads backward(const Tensor& g) override {
+    Tensor y = tanh(input(0));
+    return {g * (1.0 - y * y)};
+  }
+};
+Tensor tanh(const Tensor& x) {
+  return Tensor::record<TanhBackward>(unary(x, "tanh", [](const auto& a) { return xt::tanh(a); }), {x});
+}
+
+// ---- sigmoid ----
+// d sigmoid(x)/dx = sigmoid(x) * (1 - sigmoid(x))
+// Fused rather than composed from exp and div: the composite's backward multiplies
+// 0 by e^-x = inf for x < -88 (float32) and gives NaN where the true gradient is 0.
+struct SigmoidBackward final : Node {
+  const char* name() const override { return "sigmoid"; }
+  std::string derivative() const override { return "d sigmoid(x)/dx = sigmoid(x) * (1 - sigmoid(x))"; }
+  Grads backward(const Tensor& g) override {
+    Tensor s = sigmoid(input(0));
+    return {g * s * (1.0 - s)};
+  }
+};
+Tensor sigmoid(const Tensor& x) {
+  Tensor out = unary(x, "sigmoid", [](const auto& a) {
+    using T = typename std::decay_t<decltype(a)>::value_type;
+    return T(1) / (T(1) + xt::exp(-a));  // e^-x = inf gives 1/inf = 0: no overflow issue
+  });
+  return Tensor::record<SigmoidBackward>(std::move(out), {x});
+}
+
+// ---- relu ----
+// d relu(x)/dx = 1 where x > 0, else 0 (0 at x = 0, as torch)
+struct ReluBackward final : Node {
+  const char* name() const override { return "relu"; }
+  std::string derivative() const override { return "d relu(x)/dx = 1 if x > 0 else 0"; }
+  Grads backward(const Tensor& g) override {
+    return {g * detail::mask(input(0), "relu", [](auto v) { return v > 0; })};
+  }
+};
+Tensor relu(const Tensor& x) {
+  Tensor out = unary(x, "relu", [](const auto& a) {
+    using T = typename std::decay_t<decltype(a)>::value_type;
+    return xt::maximum(a, T(0));
+  });
+  return Tensor::record<ReluBackward>(std::move(out), {x});
+}
+
+// ---- leaky_relu ----
+// d leaky_relu(x)/dx = 1 where x > 0, else negative_slope
+struct LeakyReluBackward final : Node {
+  explicit LeakyReluBackward(double s) : negative_slope(s) {}
+  double negative_slope;
+  const char* name() const override { return "leaky_relu"; }
+  std::string derivative() const override { return "d leaky_relu(x)/dx = 1 if x > 0 else negative_slope"; }
+  Grads backward(const Tensor& g) override {
+    const double s = negative_slope;
+    Tensor positive = detail::mask(input(0), "leaky_relu", [](auto v) { return v > 0; });
+    return {g * (positive * (1.0 - s) + s)};
+  }
+};
+Tensor leaky_relu(const Tensor& x, double negative_slope) {
+  Tensor out = unary(x, "leaky_relu", [negative_slope](const auto& a) {
+    using T = typename std::decay_t<decltype(a)>::value_type;
+    return xt::where(a > T(0), a, a * static_cast<T>(negative_slope));
+  });
+  return Tensor::record<LeakyReluBackward>(std::move(out), {x}, negative_slope);
+}
+
+// ---- step ----
+// d step(x)/dx = 0 (piecewise constant; undefined at 0, where xgrad, like torch's relu, picks 0)
+struct StepBackward final : Node {
+  const char* name() const override { return "step"; }
+  std::string derivative() const override { return "d step(x)/dx = 0"; }
+  Grads backward(const Tensor& g) override { return {zeros_like(g)}; }
+};
+Tensor step(const Tensor& x, double at_zero) {
+  Tensor out = unary(x, "step", [at_zero](const auto& a) {
+    using T = typename std::decay_t<decltype(a)>::value_type;
+    return xt::where(a > T(0), T(1), xt::where(a < T(0), T(0), static_cast<T>(at_zero)));
+  });
+  return Tensor::record<StepBackward>(std::move(out), {x});
+}
+
+// ---- softplus ----
+// d softplus(x)/dx = sigmoid(beta x) (1 where beta x > threshold, as torch)
+struct SoftplusBackward final : Node {
+  SoftplusBackward(double b, double t) : beta(b), threshold(t) {}
+  double beta, threshold;
+  const char* name() const override { return "softplus"; }
+  std::string derivative() const override { return "d softplus(x)/dx = sigmoid(beta * x)"; }
+  Grads backward(const Tensor& g) override {
+    const Tensor& x = input(0);
+    const double b = beta, t = threshold;
+    Tensor linear = detail::mask(x, "softplus", [b, t](auto v) { return b * v > t; });
+    return {where(linear, g, g * sigmoid(x * beta))};
+  }
+};
+Tensor softplus(const Tensor& x, double beta, double threshold) {
+  if (beta == 0.0) throw ValueError("softplus: beta must be non-zero");
+  Tensor out = unary(x, "softplus", [beta, threshold](const auto& a) {
+    using T = typename std::decay_t<decltype(a)>::value_type;
+    const T b = static_cast<T>(beta);
+    // log1p(e^(bx)) overflows for large bx; there softplus(x) = x to within rounding
+    return xt::where(a * b > static_cast<T>(threshold), a, xt::log1p(xt::exp(a * b)) / b);
+  });
+  return Tensor::record<SoftplusBackward>(std::move(out), {x}, beta, threshold);
+}
+
+}  // namespace xg

@@ -1,0 +1,339 @@
+// Element-wise arithmetic: forward, backward and checks of each op side by side.
+#include <autograd/ops/elementwise.hpp>
+
+#include <autograd/broadcast.hpp>
+#include <autograd/detail/kernels.hpp>
+#include <autograd/grad_mode.hpp>
+#include <autograd/node.hpp>
+
+#include <cmath>
+#include <xtensor/xmath.hpp>
+#include <xtensor/xoperation.hpp>
+
+namespace xg {
+
+using detail::array;
+using detail::binary;
+using detail::unary;
+
+// ---- add ----
+// d(a + b)/da = 1, d(a + b)/db = 1; each summed back over the axes it was broadcast along
+struct AddBackward final : Node {
+  const char* name() const override { return "add"; }
+  std::string derivative() const override { return "d(a + b)/da = 1, d(a + b)/db = 1"; }
+  Grads backward(const Tensor& g) override {
+    return {needs_input_grad(0) ? sum_to(g, input_shape(0)) : Tensor(),
+            needs_input_grad(1) ? sum_to(g, input_shape(1)) : Tensor()};
+  }
+};
+Tensor add(const Tensor& a, const Tensor& b) {
+  return Tensor::record<AddBackward>(
+      binary<false>(a, b, "add", [](const auto& x, const auto& y) { return x + y; }), {a, b});
+}
+
+// ---- sub ----
+// d(a - b)/da = 1, d(a - b)/db = -1
+struct SubBackward final : Node {
+  const char* name() const override { return "sub"; }
+  std::string derivative() const override { return "d(a - b)/da = 1, d(a - b)/db = -1"; }
+  Grads backward(const Tensor& g) override {
+    return {needs_input_grad(0) ? sum_to(g, input_shape(0)) : Tensor(),
+            needs_input_grad(1) ? sum_to(-g, input_shape(1)) : Tensor()};
+  }
+};
+Tensor sub(const Tensor& a, const Tensor& b) {
+  return Tensor::record<SubBackward>(
+      binary<false>(a, b, "sub", [](const auto& x, const auto& y) { return x - y; }), {a, b});
+}
+
+// ---- mul ----
+// d(a * b)/da = b, d(a * b)/db = a
+struct MulBackward final : Node {
+  const char* name() const override { return "mul"; }
+  std::string derivative() const override { return "d(a * b)/da = b, d(a * b)/db = a"; }
+  Grads backward(const Tensor& g) override {
+    return {needs_input_grad(0) ? sum_to(g * input(1), input_shape(0)) : Tensor(),
+            needs_input_grad(1) ? sum_to(g * input(0), input_shape(1)) : Tensor()};
+  }
+};
+Tensor mul(const Tensor& a, const Tensor& b) {
+  return Tensor::record<MulBackward>(
+      binary<false>(a, b, "mul", [](const auto& x, const auto& y) { return x * y; }), {a, b});
+}
+
+// ---- div ----
+// d(a / b)/da = 1 / b, d(a / b)/db = -a / b^2
+struct DivBackward final : Node {
+  const char* name() const override { return "div"; }
+  std::string derivative() const override { return "d(a / b)/da = 1 / b, d(a / b)/db = -a / b^2"; }
+  Grads backward(const Tensor& g) override {
+    const Tensor& a = input(0);
+    const Tensor& b = input(1);
+    return {needs_input_grad(0) ? sum_to(g / b, a.shape()) : Tensor(),
+            needs_input_grad(1) ? sum_to(-g * a / (b * b), b.shape()) : Tensor()};
+  }
+};
+Tensor div(const Tensor& a, const Tensor& b) {
+  // int64 / int64 would truncate; torch's true division gives float, xgrad asks for floats
+  return Tensor::record<DivBackward>(binary(a, b, "div", [](const auto& x, const auto& y) { return x / y; }),
+                                     {a, b});
+}
+
+// ---- neg ----
+// d(-x)/dx = -1
+struct NegBackward final : Node {
+  const char* name() const override { return "neg"; }
+  std::string derivative() const override { return "d(-x)/dx = -1"; }
+  Grads backward(const Tensor& g) override { return {-g}; }
+};
+Tensor neg(const Tensor& x) {
+  detail::check_defined(x, "neg");
+  Tensor out = dispatch<false>(x.dtype(), "neg", [&](auto tag) {
+    using T = decltype(tag);
+    return detail::make_tensor<T>(Array<T>(-array<T>(x)));
+  });
+  return Tensor::record<NegBackward>(std::move(out), {x});
+}
+
+// ---- pow (scalar exponent) ----
+// d x^p/dx = p * x^(p - 1)
+struct PowScalarBackward final : Node {
+  explicit PowScalarBackward(double p) : exponent(p) {}
+  double exponent;
+  const char* name() const override { return "pow"; }
+  std::string derivative() const override { return "d x^p/dx = p * x^(p - 1)"; }
+  Grads backward(const Tensor& g) override {
+    if (exponent == 0.0) return {zeros_like(input(0))};
+    return {g * exponent * pow(input(0), exponent - 1.0)};
+  }
+};
+Tensor pow(const Tensor& x, double exponent) {
+  Tensor out;
+  if (exponent == 2.0) {
+    out = unary(x, "pow", [](const auto& a) { return a * a; });  // exact and faster than std::pow
+  } else {
+    out = unary(x, "pow", [exponent](const auto& a) {
+      using T = typename std::decay_t<decltype(a)>::value_type;
+      return xt::pow(a, static_cast<T>(exponent));
+    });
+  }
+  return Tensor::record<PowScalarBackward>(std::move(out), {x}, exponent);
+}
+
+// ---- pow (tensor exponent) ----
+// d a^b/da = b * a^(b - 1), d a^b/db = a^b * ln(a) (taken as 0 where a = 0 and b >= 0, as torch)
+struct PowBackward final : Node {
+  const char* name() const override { return "pow"; }
+  std::string derivative() const override { return "d a^b/da = b * a^(b - 1), d a^b/db = a^b * ln(a)"; }
+  Grads backward(const Tensor& g) override {
+    const Tensor& a = input(0);
+    const Tensor& b = input(1);
+    Tensor grad_a, grad_b;
+    if (needs_input_grad(0)) grad_a = sum_to(g * b * pow(a, b - 1.0), a.shape());
+    if (needs_input_grad(1)) {
+      Tensor zero_base = detail::binary(a, b, "pow", [](const auto& x, const auto& y) {
+        using T = typename std::decay_t<decltype(x)>::value_type;
+        return xt::cast<T>(xt::equal(x, T(0)) && y >= T(0));
+      });
+      Tensor safe_a = where(zero_base, ones_like(a) + zeros_like(b), a + zeros_like(b));
+      grad_b = sum_to(where(zero_base, zeros_like(g), g * pow(a, b) * log(safe_a)), b.shape());
+    }
+    return {grad_a, grad_b};
+  }
+};
+Tensor pow(const Tensor& x, const Tensor& exponent) {
+  return Tensor::record<PowBackward>(
+      binary(x, exponent, "pow", [](const auto& a, const auto& b) { return xt::pow(a, b); }), {x, exponent});
+}
+Tensor pow(double base, const Tensor& exponent) { return pow(detail::scalar_like(exponent, base), exponent); }
+
+// ---- exp ----
+// d e^x/dx = e^x (recomputed from the input: the output is never saved, see DESIGN.md)
+struct ExpBackward final : Node {
+  const char* name() const override { return "exp"; }
+  std::string derivative() const override { return "d exp(x)/dx = exp(x)"; }
+  Grads backward(const Tensor& g) override { return {g * exp(input(0))}; }
+};
+Tensor exp(const Tensor& x) {
+  return Tensor::record<ExpBackward>(unary(x, "exp", [](const auto& a) { return xt::exp(a); }), {x});
+}
+
+// ---- log ----
+// d ln(x)/dx = 1 / x
+struct LogBackward final : Node {
+  const char* name() const override { return "log"; }
+  std::string derivative() const override { return "d log(x)/dx = 1 / x"; }
+  Grads backward(const Tensor& g) override { return {g / input(0)}; }
+};
+Tensor log(const Tensor& x) {
+  return Tensor::record<LogBackward>(unary(x, "log", [](const auto& a) { return xt::log(a); }), {x});
+}
+
+// ---- sqrt ----
+// d sqrt(x)/dx = 1 / (2 sqrt(x))
+struct SqrtBackward final : Node {
+  const char* name() const override { return "sqrt"; }
+  std::string derivative() const override { return "d sqrt(x)/dx = 1 / (2 * sqrt(x))"; }
+  Grads backward(const Tensor& g) override { return {g / (2.0 * sqrt(input(0)))}; }
+};
+Tensor sqrt(const Tensor& x) {
+  return Tensor::record<SqrtBackward>(unary(x, "sqrt", [](const auto& a) { return xt::sqrt(a); }), {x});
+}
+
+// ---- sign ----
+// d sign(x)/dx = 0 (piecewise constant)
+struct SignBackward final : Node {
+  const char* name() const override { return "sign"; }
+  std::string derivative() const override { return "d sign(x)/dx = 0"; }
+  Grads backward(const Tensor& g) override { return {zeros_like(g)}; }
+};
+// sign's values as a constant (nothing recorded): also the local derivative of abs
+static Tensor sign_values(const Tensor& x) {
+  detail::check_defined(x, "sign");
+  return unary(x, "sign", [](const auto& a) { return xt::sign(a); });
+}
+Tensor sign(const Tensor& x) { return Tensor::record<SignBackward>(sign_values(x), {x}); }
+
+// ---- abs ----
+// d |x|/dx = sign(x) (0 at x = 0, as torch)
+struct AbsBackward final : Node {
+  const char* name() const override { return "abs"; }
+  std::string derivative() const override { return "d |x|/dx = sign(x)"; }
+  Grads backward(const Tensor& g) override { return {g * sign_values(input(0))}; }
+};
+Tensor abs(const Tensor& x) {
+  return Tensor::record<AbsBackward>(unary(x, "abs", [](const auto& a) { return xt::abs(a); }), {x});
+}
+
+// ---- sin / cos ----
+// d sin(x)/dx = cos(x); d cos(x)/dx = -sin(x)
+struct SinBackward final : Node {
+  const char* name() const override { return "sin"; }
+  std::string derivative() const override { return "d sin(x)/dx = cos(x)"; }
+  Grads backward(const Tensor& g) override { return {g * cos(input(0))}; }
+};
+Tensor sin(const Tensor& x) {
+  return Tensor::record<SinBackward>(unary(x, "sin", [](const auto& a) { return xt::sin(a); }), {x});
+}
+struct CosBackward final : Node {
+  const char* name() const override { return "cos"; }
+  std::string derivative() const override { return "d cos(x)/dx = -sin(x)"; }
+  Grads backward(const Tensor& g) override { return {-g * sin(input(0))}; }
+};
+Tensor cos(const Tensor& x) {
+  return Tensor::record<CosBackward>(unary(x, "cos", [](const auto& a) { return xt::cos(a); }), {x});
+}
+
+// ---- clamp ----
+// d clamp(x)/dx = 1 where min <= x <= max, else 0 (1 at the bounds, as torch)
+struct ClampBackward final : Node {
+  ClampBackward(std::optional<double> lo, std::optional<double> hi) : min(lo), max(hi) {}
+  std::optional<double> min, max;
+  const char* name() const override { return "clamp"; }
+  std::string derivative() const override { return "d clamp(x)/dx = 1 if min <= x <= max else 0"; }
+  Grads backward(const Tensor& g) override {
+    const double lo = min.value_or(-INFINITY), hi = max.value_or(INFINITY);
+    return {g * detail::mask(input(0), "clamp", [lo, hi](auto v) { return v >= lo && v <= hi; })};
+  }
+};
+Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
+  if (min && max && *min > *max) {
+    throw ValueError(fmt::format("clamp: min {} is greater than max {}", *min, *max));
+  }
+  Tensor out = unary(x, "clamp", [&](const auto& a) {
+    using T = typename std::decay_t<decltype(a)>::value_type;
+    const T lo = min ? static_cast<T>(*min) : -std::numeric_limits<T>::infinity();
+    const T hi = max ? static_cast<T>(*max) : std::numeric_limits<T>::infinity();
+    return xt::clip(a, lo, hi);
+  });
+  return Tensor::record<ClampBackward>(std::move(out), {x}, min, max);
+}
+
+// ---- where ----
+// d where(c, a, b)/da = c, d where(c, a, b)/db = 1 - c (c is a constant mask)
+struct WhereBackward final : Node {
+  const char* name() const override { return "where"; }
+  std::string derivative() const override { return "d where(c, a, b)/da = c, /db = not c"; }
+  Grads backward(const Tensor& g) override {
+    const Tensor& c = input(0);
+    Tensor zero = zeros_like(g);
+    return {Tensor(), needs_input_grad(1) ? sum_to(where(c, g, zero), input_shape(1)) : Tensor(),
+            needs_input_grad(2) ? sum_to(where(c, zero, g), input_shape(2)) : Tensor()};
+  }
+};
+Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
+  detail::check_defined(condition, "where");
+  detail::check_same_dtype(a, b, "where");
+  broadcast_shapes(broadcast_shapes(condition.shape(), a.shape(), "where"), b.shape(), "where");
+  if (condition.requires_grad()) {
+    throw GraphError("where: the condition must not require grad (it selects, it is not differentiated)");
+  }
+  xt::xarray<bool> cond = dispatch<false>(condition.dtype(), "where", [&](auto tag) {
+    using C = decltype(tag);
+    return xt::xarray<bool>(xt::not_equal(array<C>(condition), C(0)));
+  });
+  Tensor out = dispatch<false>(a.dtype(), "where", [&](auto tag) {
+    using T = decltype(tag);
+    return detail::make_tensor<T>(Array<T>(xt::where(cond, array<T>(a), array<T>(b))));
+  });
+  return Tensor::record<WhereBackward>(std::move(out), {condition, a, b});
+}
+
+// ---- to(dtype) and clone: identity maps whose gradient is passed back (converted) ----
+// d to(x)/dx = 1 (the gradient is converted back to x's dtype)
+struct ToBackward final : Node {
+  explicit ToBackward(Dtype d) : source(d) {}
+  Dtype source;
+  const char* name() const override { return "to"; }
+  std::string derivative() const override { return "d to(x)/dx = 1"; }
+  Grads backward(const Tensor& g) override { return {g.to(source)}; }
+};
+Tensor Tensor::to(Dtype dtype) const {
+  detail::check_defined(*this, "to");
+  if (dtype == this->dtype()) return *this;
+  if (!is_floating(dtype) && requires_grad() && is_grad_enabled()) {
+    throw DtypeError("to: an int64 tensor cannot require grad; detach() before converting to int64");
+  }
+  Tensor out = dispatch<false>(dtype, "to", [&](auto target) {
+    using T = decltype(target);
+    return dispatch<false>(this->dtype(), "to", [&](auto source) {
+      using S = decltype(source);
+      return detail::make_tensor<T>(Array<T>(xt::cast<T>(array<S>(*this))));
+    });
+  });
+  if (!is_floating(dtype)) return out;
+  return record<ToBackward>(std::move(out), {*this}, this->dtype());
+}
+
+// d clone(x)/dx = 1
+struct CloneBackward final : Node {
+  const char* name() const override { return "clone"; }
+  std::string derivative() const override { return "d clone(x)/dx = 1"; }
+  Grads backward(const Tensor& g) override { return {g}; }
+};
+Tensor Tensor::clone() const {
+  detail::check_defined(*this, "clone");
+  Tensor out = dispatch<false>(dtype(), "clone", [&](auto tag) {
+    using T = decltype(tag);
+    return detail::make_tensor<T>(Array<T>(array<T>(*this)));
+  });
+  out.impl()->name = impl_->name;
+  return record<CloneBackward>(std::move(out), {*this});
+}
+
+// ---- operators ----
+Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+Tensor operator-(const Tensor& x) { return neg(x); }
+Tensor operator+(const Tensor& a, double b) { return add(a, detail::scalar_like(a, b)); }
+Tensor operator-(const Tensor& a, double b) { return sub(a, detail::scalar_like(a, b)); }
+Tensor operator*(const Tensor& a, double b) { return mul(a, detail::scalar_like(a, b)); }
+Tensor operator/(const Tensor& a, double b) { return div(a, detail::scalar_like(a, b)); }
+Tensor operator+(double a, const Tensor& b) { return add(detail::scalar_like(b, a), b); }
+Tensor operator-(double a, const Tensor& b) { return sub(detail::scalar_like(b, a), b); }
+Tensor operator*(double a, const Tensor& b) { return mul(detail::scalar_like(b, a), b); }
+Tensor operator/(double a, const Tensor& b) { return div(detail::scalar_like(b, a), b); }
+
+}  // namespace xg

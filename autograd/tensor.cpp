@@ -1,0 +1,379 @@
+// Tensor handle methods, the autograd state of a tensor, in-place updates and the factories.
+#include <autograd/tensor.hpp>
+
+#include <autograd/detail/kernels.hpp>
+#include <autograd/detail/tensor_impl.hpp>
+#include <autograd/grad_mode.hpp>
+#include <autograd/node.hpp>
+#include <autograd/ops/activation.hpp>
+#include <autograd/ops/elementwise.hpp>
+#include <autograd/ops/linalg.hpp>
+#include <autograd/ops/reduce.hpp>
+#include <autograd/ops/shape.hpp>
+#include <autograd/ops/softmax.hpp>
+
+#include <xtensor/xbroadcast.hpp>
+
+namespace xg {
+
+using detail::array;
+
+TensorImpl& Tensor::checked() const {
+  if (!impl_) throw ValueError("tensor: this tensor is undefined (default-constructed); assign a value first");
+  return *impl_;
+}
+
+// ---- data ----
+
+Shape Tensor::shape() const {
+  return std::visit([](const auto& a) { return Shape(a.shape().begin(), a.shape().end()); }, checked().data);
+}
+int64_t Tensor::size(int64_t axis) const {
+  const int64_t d = dim();
+  const int64_t ax = normalize_axis(axis, d, "size");
+  return d == 0 ? 1 : shape()[ax];
+}
+int64_t Tensor::dim() const {
+  return std::visit([](const auto& a) { return static_cast<int64_t>(a.dimension()); }, checked().data);
+}
+int64_t Tensor::numel() const {
+  return std::visit([](const auto& a) { return static_cast<int64_t>(a.size()); }, checked().data);
+}
+Dtype Tensor::dtype() const { return checked().dtype(); }
+uint32_t Tensor::version() const { return checked().version; }
+
+double Tensor::item() const {
+  if (numel() != 1) {
+    throw ValueError(fmt::format("item: only a one-element tensor can be converted to a number, got shape {} ({} "
+                                 "elements)",
+                                 format_shape(shape()), numel()));
+  }
+  return std::visit([](const auto& a) { return static_cast<double>(a.data()[0]); }, checked().data);
+}
+
+std::vector<double> Tensor::to_vector() const {
+  return std::visit([](const auto& a) { return std::vector<double>(a.begin(), a.end()); }, checked().data);
+}
+
+template <class T>
+T* Tensor::data_ptr() {
+  if (dtype() != dtype_of<T>()) {
+    throw DtypeError(fmt::format("data_ptr: asked for {} data of a {} tensor", dtype_name(dtype_of<T>()),
+                                 dtype_name(dtype())));
+  }
+  return array<T>(*this).data();
+}
+template <class T>
+const T* Tensor::data_ptr() const {
+  return const_cast<Tensor*>(this)->data_ptr<T>();
+}
+template float* Tensor::data_ptr<float>();
+template double* Tensor::data_ptr<double>();
+template int64_t* Tensor::data_ptr<int64_t>();
+template const float* Tensor::data_ptr<float>() const;
+template const double* Tensor::data_ptr<double>() const;
+template const int64_t* Tensor::data_ptr<int64_t>() const;
+
+// ---- autograd state ----
+
+bool Tensor::requires_grad() const { return checked().requires_grad; }
+
+Tensor& Tensor::requires_grad_(bool requires_grad) {
+  TensorImpl& impl = checked();
+  if (impl.grad_fn) {
+    if (requires_grad) return *this;
+    throw GraphError(fmt::format("requires_grad_: this tensor ({}) is the output of '{}', not a leaf; use detach() "
+                                 "to get a tensor without history",
+                                 format_shape(shape()), impl.grad_fn->name()));
+  }
+  if (requires_grad && !is_floating(impl.dtype())) {
+    throw DtypeError(fmt::format("requires_grad_: only float32/float64 tensors can require grad, this one is {}",
+                                 dtype_name(impl.dtype())));
+  }
+  impl.requires_grad = requires_grad;
+  return *this;
+}
+
+const Tensor& Tensor::grad() const { return checked().grad; }
+Tensor& Tensor::mutable_grad() { return checked().grad; }
+const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked().grad_fn; }
+bool Tensor::is_leaf() const { return checked().grad_fn == nullptr; }
+
+Tensor Tensor::detach() const {
+  // xgrad tensors never alias storage (see reshape), so detach copies the data
+  TensorImpl& impl = checked();
+  auto out = std::make_shared<TensorImpl>();
+  out->data = impl.data;
+  out->name = impl.name;
+  return Tensor(std::move(out));
+}
+
+Tensor& Tensor::retain_grad() {
+  TensorImpl& impl = checked();
+  if (!impl.requires_grad) {
+    throw GraphError("retain_grad: this tensor does not require grad, so it will never have a gradient");
+  }
+  if (impl.grad_fn) {
+    impl.retains_grad = true;
+    impl.grad_fn->output_ = impl_;
+  }
+  return *this;  // a leaf keeps its gradient anyway
+}
+bool Tensor::retains_grad() const { return checked().retains_grad; }
+
+void Tensor::register_hook_impl(std::function<Tensor(const Tensor&)> fn) {
+  TensorImpl& impl = checked();
+  if (!impl.requires_grad) {
+    throw GraphError("register_hook: this tensor does not require grad, so the hook would never run");
+  }
+  impl.hooks.push_back(std::move(fn));
+  if (impl.grad_fn) impl.grad_fn->output_ = impl_;
+}
+
+const std::string& Tensor::name() const { return checked().name; }
+Tensor& Tensor::name(std::string name) {
+  checked().name = std::move(name);
+  return *this;
+}
+
+bool Tensor::any_requires_grad(const Tensor* inputs, size_t count) {
+  if (!is_grad_enabled()) return false;
+  for (size_t i = 0; i < count; ++i) {
+    if (inputs[i].defined() && inputs[i].impl_->requires_grad) return true;
+  }
+  return false;
+}
+
+void Tensor::attach(std::shared_ptr<Node> node, const Tensor* inputs, size_t count) {
+  node->inputs_.assign(inputs, count);
+  impl_->grad_fn = std::move(node);
+  impl_->requires_grad = true;
+}
+
+// ---- in-place updates ----
+
+namespace {
+
+// In-place writes are for leaves under NoGradGuard (optimizer steps) and for tensors outside
+// any graph; a write to a tensor autograd is tracking would silently corrupt its gradients.
+void check_inplace(const Tensor& t, const char* op) {
+  detail::check_defined(t, op);
+  if (is_grad_enabled() && t.requires_grad()) {
+    throw GraphError(fmt::format(
+        "{}: this tensor ({}) requires grad and grad mode is on, so an in-place write would corrupt the gradients "
+        "autograd computes; wrap the update in xg::NoGradGuard (as optimizers do)",
+        op, format_shape(t.shape())));
+  }
+}
+
+}  // namespace
+
+Tensor& Tensor::fill_(double value) {
+  check_inplace(*this, "fill_");
+  std::visit(
+      [value](auto& a) {
+        using T = typename std::decay_t<decltype(a)>::value_type;
+        std::fill(a.begin(), a.end(), static_cast<T>(value));
+      },
+      impl_->data);
+  ++impl_->version;
+  return *this;
+}
+Tensor& Tensor::zero_() { return fill_(0.0); }
+
+Tensor& Tensor::mul_(double factor) {
+  check_inplace(*this, "mul_");
+  std::visit(
+      [factor](auto& a) {
+        using T = typename std::decay_t<decltype(a)>::value_type;
+        a *= static_cast<T>(factor);
+      },
+      impl_->data);
+  ++impl_->version;
+  return *this;
+}
+
+Tensor& Tensor::add_(const Tensor& other, double alpha) {
+  check_inplace(*this, "add_");
+  detail::check_same_dtype(*this, other, "add_");
+  const Shape s = shape();
+  if (broadcast_shapes(s, other.shape(), "add_") != s) {
+    throw ShapeError(fmt::format("add_: shape {} cannot be broadcast to this tensor's shape {}",
+                                 format_shape(other.shape()), format_shape(s)));
+  }
+  dispatch<false>(dtype(), "add_", [&](auto tag) {
+    using T = decltype(tag);
+    Array<T>& a = array<T>(*this);
+    const Array<T>& b = array<T>(other);
+    if (alpha == 1.0) a += b;
+    else a += static_cast<T>(alpha) * b;
+    return 0;
+  });
+  ++impl_->version;
+  return *this;
+}
+
+Tensor& Tensor::copy_(const Tensor& other) {
+  check_inplace(*this, "copy_");
+  detail::check_defined(other, "copy_");
+  if (other.shape() != shape()) {
+    throw ShapeError(fmt::format("copy_: source shape {} differs from this tensor's shape {}",
+                                 format_shape(other.shape()), format_shape(shape())));
+  }
+  Tensor converted = other.dtype() == dtype() ? other : other.detach().to(dtype());
+  impl_->data = converted.impl_->data;
+  ++impl_->version;
+  return *this;
+}
+
+// ---- ops as members ----
+
+Tensor Tensor::reshape(const Shape& s) const { return xg::reshape(*this, s); }
+Tensor Tensor::view(const Shape& s) const { return xg::view(*this, s); }
+Tensor Tensor::flatten() const { return xg::flatten(*this); }
+Tensor Tensor::unsqueeze(int64_t axis) const { return xg::unsqueeze(*this, axis); }
+Tensor Tensor::squeeze(int64_t axis) const { return xg::squeeze(*this, axis); }
+Tensor Tensor::transpose(int64_t a, int64_t b) const { return xg::transpose(*this, a, b); }
+Tensor Tensor::t() const {
+  if (dim() > 2) {
+    throw ShapeError(fmt::format("t: expects a tensor of at most 2 dimensions, got shape {} (use transpose)",
+                                 format_shape(shape())));
+  }
+  return dim() < 2 ? *this : xg::transpose(*this, 0, 1);
+}
+Tensor Tensor::sum() const { return xg::sum(*this); }
+Tensor Tensor::sum(int64_t axis, bool keepdim) const { return xg::sum(*this, axis, keepdim); }
+Tensor Tensor::mean() const { return xg::mean(*this); }
+Tensor Tensor::mean(int64_t axis, bool keepdim) const { return xg::mean(*this, axis, keepdim); }
+Tensor Tensor::max() const { return xg::max(*this); }
+Tensor Tensor::max(int64_t axis, bool keepdim) const { return xg::max(*this, axis, keepdim); }
+Tensor Tensor::min() const { return xg::min(*this); }
+Tensor Tensor::min(int64_t axis, bool keepdim) const { return xg::min(*this, axis, keepdim); }
+Tensor Tensor::pow(double exponent) const { return xg::pow(*this, exponent); }
+Tensor Tensor::pow(const Tensor& exponent) const { return xg::pow(*this, exponent); }
+Tensor Tensor::exp() const { return xg::exp(*this); }
+Tensor Tensor::log() const { return xg::log(*this); }
+Tensor Tensor::sqrt() const { return xg::sqrt(*this); }
+Tensor Tensor::abs() const { return xg::abs(*this); }
+Tensor Tensor::neg() const { return xg::neg(*this); }
+Tensor Tensor::sin() const { return xg::sin(*this); }
+Tensor Tensor::cos() const { return xg::cos(*this); }
+Tensor Tensor::tanh() const { return xg::tanh(*this); }
+Tensor Tensor::sigmoid() const { return xg::sigmoid(*this); }
+Tensor Tensor::relu() const { return xg::relu(*this); }
+Tensor Tensor::clamp(std::optional<double> lo, std::optional<double> hi) const { return xg::clamp(*this, lo, hi); }
+Tensor Tensor::softmax(int64_t axis) const { return xg::softmax(*this, axis); }
+Tensor Tensor::log_softmax(int64_t axis) const { return xg::log_softmax(*this, axis); }
+Tensor Tensor::matmul(const Tensor& other) const { return xg::matmul(*this, other); }
+
+// ---- factories ----
+
+namespace {
+
+Tensor finish(Tensor t, const TensorOptions& options) {
+  if (options.requires_grad) t.requires_grad_(true);
+  return t;
+}
+
+template <class T>
+Tensor filled(const Shape& shape, T value) {
+  return detail::make_tensor<T>(Array<T>(xt::broadcast(value, detail::to_xshape<T>(shape))));
+}
+
+}  // namespace
+
+Tensor from_vector(const std::vector<double>& values, const Shape& shape, TensorOptions options) {
+  check_sizes(shape, "from_vector");
+  if (static_cast<int64_t>(values.size()) != xg::numel(shape)) {
+    throw ShapeError(fmt::format("from_vector: {} values cannot fill shape {} ({} elements)", values.size(),
+                                 format_shape(shape), xg::numel(shape)));
+  }
+  const Dtype dtype = options.dtype.value_or(default_dtype());
+  Tensor t = dispatch<false>(dtype, "from_vector", [&](auto tag) {
+    using T = decltype(tag);
+    Array<T> a = Array<T>::from_shape(detail::to_xshape<T>(shape));
+    std::transform(values.begin(), values.end(), a.begin(), [](double v) { return static_cast<T>(v); });
+    return detail::make_tensor<T>(std::move(a));
+  });
+  return finish(std::move(t), options);
+}
+
+Tensor from_vector(const std::vector<int64_t>& values, const Shape& shape) {
+  check_sizes(shape, "from_vector");
+  if (static_cast<int64_t>(values.size()) != xg::numel(shape)) {
+    throw ShapeError(fmt::format("from_vector: {} values cannot fill shape {} ({} elements)", values.size(),
+                                 format_shape(shape), xg::numel(shape)));
+  }
+  Array<int64_t> a = Array<int64_t>::from_shape(detail::to_xshape<int64_t>(shape));
+  std::copy(values.begin(), values.end(), a.begin());
+  return detail::make_tensor<int64_t>(std::move(a));
+}
+
+Tensor tensor(std::initializer_list<double> values, TensorOptions options) {
+  return from_vector(std::vector<double>(values), {static_cast<int64_t>(values.size())}, options);
+}
+
+Tensor tensor(std::initializer_list<std::initializer_list<double>> values, TensorOptions options) {
+  std::vector<double> flat;
+  const int64_t cols = values.size() == 0 ? 0 : static_cast<int64_t>(values.begin()->size());
+  for (const auto& row : values) {
+    if (static_cast<int64_t>(row.size()) != cols) {
+      throw ShapeError(fmt::format("tensor: rows of different lengths ({} and {})", cols, row.size()));
+    }
+    flat.insert(flat.end(), row.begin(), row.end());
+  }
+  return from_vector(flat, {static_cast<int64_t>(values.size()), cols}, options);
+}
+
+Tensor tensor(std::initializer_list<std::initializer_list<std::initializer_list<double>>> values,
+              TensorOptions options) {
+  std::vector<double> flat;
+  int64_t rows = -1, cols = -1;
+  for (const auto& block : values) {
+    if (rows == -1) rows = static_cast<int64_t>(block.size());
+    if (static_cast<int64_t>(block.size()) != rows) throw ShapeError("tensor: blocks of different row counts");
+    for (const auto& row : block) {
+      if (cols == -1) cols = static_cast<int64_t>(row.size());
+      if (static_cast<int64_t>(row.size()) != cols) throw ShapeError("tensor: rows of different lengths");
+      flat.insert(flat.end(), row.begin(), row.end());
+    }
+  }
+  return from_vector(flat, {static_cast<int64_t>(values.size()), std::max<int64_t>(rows, 0), std::max<int64_t>(cols, 0)},
+                     options);
+}
+
+Tensor scalar_tensor(double value, TensorOptions options) { return from_vector({value}, {}, options); }
+
+Tensor full(const Shape& shape, double value, TensorOptions options) {
+  check_sizes(shape, "full");
+  Tensor t = dispatch<false>(options.dtype.value_or(default_dtype()), "full", [&](auto tag) {
+    using T = decltype(tag);
+    return filled<T>(shape, static_cast<T>(value));
+  });
+  return finish(std::move(t), options);
+}
+Tensor full(const Shape& shape, double value, Dtype dtype) { return full(shape, value, TensorOptions{.dtype = dtype}); }
+Tensor zeros(const Shape& shape, TensorOptions options) { return full(shape, 0.0, options); }
+Tensor zeros(const Shape& shape, Dtype dtype) { return full(shape, 0.0, dtype); }
+Tensor ones(const Shape& shape, TensorOptions options) { return full(shape, 1.0, options); }
+Tensor ones(const Shape& shape, Dtype dtype) { return full(shape, 1.0, dtype); }
+Tensor full_like(const Tensor& other, double value) {
+  detail::check_defined(other, "full_like");
+  return full(other.shape(), value, other.dtype());
+}
+Tensor zeros_like(const Tensor& other) { return full_like(other, 0.0); }
+Tensor ones_like(const Tensor& other) { return full_like(other, 1.0); }
+
+Tensor arange(double end, TensorOptions options) { return arange(0.0, end, 1.0, options); }
+Tensor arange(double start, double end, double step, TensorOptions options) {
+  if (step == 0.0) throw ValueError("arange: step must be non-zero");
+  if ((end - start) / step < 0) {
+    throw ValueError(fmt::format("arange: the range [{}, {}) and step {} have opposite signs", start, end, step));
+  }
+  const auto n = static_cast<int64_t>(std::ceil((end - start) / step));
+  std::vector<double> values(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) values[i] = start + static_cast<double>(i) * step;
+  return from_vector(values, {n}, options);
+}
+
+}  // namespace xg

@@ -1,0 +1,204 @@
+// xg::Tensor: a cheap, copyable handle (shared pointer) to a tensor's data and autograd state.
+// This header does not include xtensor: autograd/xtensor.hpp adds the xtensor bridge
+// (tensor(xt::xarray) and data<T>()), so code that only builds graphs compiles fast.
+#pragma once
+
+#include <autograd/dtype.hpp>
+#include <autograd/shape.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace xg {
+
+class Node;
+struct TensorImpl;
+
+namespace detail {
+template <class T>
+struct xarray_of;  // defined in autograd/xtensor.hpp
+}
+
+/// Options of backward() and grad(). retain_graph defaults to create_graph, as in torch.
+struct BackwardOptions {
+  std::optional<bool> retain_graph;
+  bool create_graph = false;
+};
+
+/// Options of the factories: `xg::zeros({2, 3}, {.dtype = xg::float64, .requires_grad = true})`.
+struct TensorOptions {
+  std::optional<Dtype> dtype;  // default_dtype() when empty
+  bool requires_grad = false;
+};
+
+class Tensor {
+ public:
+  /// An undefined tensor (torch's `at::Tensor()`): defined() is false, everything else throws.
+  Tensor() = default;
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  bool defined() const { return impl_ != nullptr; }
+  const std::shared_ptr<TensorImpl>& impl() const { return impl_; }
+  /// True when both handles refer to the same tensor (torch's is_same).
+  bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
+
+  // ---- data ----
+  Shape shape() const;
+  int64_t size(int64_t axis) const;
+  int64_t dim() const;
+  int64_t numel() const;
+  Dtype dtype() const;
+  /// The single value of a one-element tensor (ValueError otherwise).
+  double item() const;
+  /// All values, row-major, converted to double.
+  std::vector<double> to_vector() const;
+  /// Pointer to the contiguous row-major data; T must match dtype() (DtypeError otherwise).
+  template <class T>
+  T* data_ptr();
+  template <class T>
+  const T* data_ptr() const;
+  /// The data as an xtensor array, converted to T if T differs from dtype().
+  /// Needs #include <autograd/xtensor.hpp>.
+  template <class T, class Array = typename detail::xarray_of<T>::type>
+  Array data() const;
+  /// A copy converted to `dtype` (recorded: the gradient flows back converted).
+  Tensor to(Dtype dtype) const;
+  /// A copy with its own storage (recorded, as torch's clone).
+  Tensor clone() const;
+  /// Counts in-place writes to this tensor's data; a node that saved it checks it in backward.
+  uint32_t version() const;
+
+  // ---- autograd ----
+  bool requires_grad() const;
+  /// Marks a leaf as needing a gradient (GraphError on a non-leaf or an int64 tensor).
+  Tensor& requires_grad_(bool requires_grad = true);
+  /// The gradient accumulated by backward(); undefined until then.
+  const Tensor& grad() const;
+  /// The gradient slot itself, e.g. to reset it: `w.mutable_grad() = xg::Tensor();`
+  Tensor& mutable_grad();
+  /// The node that produced this tensor (null for leaves).
+  const std::shared_ptr<Node>& grad_fn() const;
+  bool is_leaf() const;
+  /// Accumulates d(this)/d(leaf) into every leaf's grad(). `gradient` may be omitted only
+  /// for a one-element tensor.
+  void backward(const Tensor& gradient = {}, BackwardOptions options = {}) const;
+  /// The same data with no history (shares storage, as in torch).
+  Tensor detach() const;
+  /// Keeps the gradient of a non-leaf in grad() after backward.
+  Tensor& retain_grad();
+  bool retains_grad() const;
+  /// `fn(grad)` runs when this tensor's gradient has been computed; if it returns a defined
+  /// tensor that replaces the gradient. `fn` may also return void.
+  template <class F>
+  void register_hook(F&& fn);
+
+  /// A name shown by trace, to_dot and printing (`w_o`); empty by default.
+  const std::string& name() const;
+  Tensor& name(std::string name);
+
+  // ---- in-place updates (for optimizers: leaves, under NoGradGuard) ----
+  Tensor& zero_();
+  Tensor& fill_(double value);
+  /// this += alpha * other (other broadcast to this shape).
+  Tensor& add_(const Tensor& other, double alpha = 1.0);
+  Tensor& mul_(double factor);
+  /// Copies other's values (same shape, converted to this dtype).
+  Tensor& copy_(const Tensor& other);
+
+  // ---- the ops as members, where torch has them ----
+  Tensor reshape(const Shape& shape) const;
+  Tensor view(const Shape& shape) const;
+  Tensor flatten() const;
+  Tensor unsqueeze(int64_t axis) const;
+  Tensor squeeze(int64_t axis) const;
+  Tensor transpose(int64_t axis0, int64_t axis1) const;
+  Tensor t() const;
+  Tensor sum() const;
+  Tensor sum(int64_t axis, bool keepdim = false) const;
+  Tensor mean() const;
+  Tensor mean(int64_t axis, bool keepdim = false) const;
+  Tensor max() const;
+  Tensor max(int64_t axis, bool keepdim = false) const;
+  Tensor min() const;
+  Tensor min(int64_t axis, bool keepdim = false) const;
+  Tensor pow(double exponent) const;
+  Tensor pow(const Tensor& exponent) const;
+  Tensor exp() const;
+  Tensor log() const;
+  Tensor sqrt() const;
+  Tensor abs() const;
+  Tensor neg() const;
+  Tensor sin() const;
+  Tensor cos() const;
+  Tensor tanh() const;
+  Tensor sigmoid() const;
+  Tensor relu() const;
+  Tensor clamp(std::optional<double> min, std::optional<double> max) const;
+  Tensor softmax(int64_t axis) const;
+  Tensor log_softmax(int64_t axis) const;
+  Tensor matmul(const Tensor& other) const;
+
+  /// Records `NodeT{args...}` as grad_fn of `result` when grad mode is on and an input
+  /// requires grad; otherwise returns `result` untouched. Every op ends with this call.
+  template <class NodeT, class... Args>
+  static Tensor record(Tensor result, std::initializer_list<Tensor> inputs, Args&&... args);
+  template <class NodeT, class... Args>
+  static Tensor record(Tensor result, const std::vector<Tensor>& inputs, Args&&... args);
+
+ private:
+  void register_hook_impl(std::function<Tensor(const Tensor&)> fn);
+  void attach(std::shared_ptr<Node> node, const Tensor* inputs, size_t count);
+  static bool any_requires_grad(const Tensor* inputs, size_t count);
+  TensorImpl& checked() const;
+
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+// ---- factories ----
+
+/// `xg::tensor({1, 2, 3})`, `xg::tensor({{1, 2}, {3, 4}}, {.requires_grad = true})`.
+Tensor tensor(std::initializer_list<double> values, TensorOptions options = {});
+Tensor tensor(std::initializer_list<std::initializer_list<double>> values, TensorOptions options = {});
+Tensor tensor(std::initializer_list<std::initializer_list<std::initializer_list<double>>> values,
+              TensorOptions options = {});
+/// A 0-d tensor holding `value`.
+Tensor scalar_tensor(double value, TensorOptions options = {});
+/// `values` (row-major) laid out as `shape`; ShapeError if the counts differ.
+Tensor from_vector(const std::vector<double>& values, const Shape& shape, TensorOptions options = {});
+Tensor from_vector(const std::vector<int64_t>& values, const Shape& shape);
+
+Tensor zeros(const Shape& shape, TensorOptions options = {});
+Tensor zeros(const Shape& shape, Dtype dtype);
+Tensor ones(const Shape& shape, TensorOptions options = {});
+Tensor ones(const Shape& shape, Dtype dtype);
+Tensor full(const Shape& shape, double value, TensorOptions options = {});
+Tensor full(const Shape& shape, double value, Dtype dtype);
+Tensor zeros_like(const Tensor& other);
+Tensor ones_like(const Tensor& other);
+Tensor full_like(const Tensor& other, double value);
+/// [start, end) in steps of `step`, as torch.arange. The dtype is default_dtype() unless given:
+/// C++ cannot tell arange(5) from arange(5.0), so unlike torch it never picks int64 by itself.
+Tensor arange(double end, TensorOptions options = {});
+Tensor arange(double start, double end, double step = 1.0, TensorOptions options = {});
+
+// ---- implementation of the templates ----
+
+template <class F>
+void Tensor::register_hook(F&& fn) {
+  if constexpr (std::is_void_v<std::invoke_result_t<F&, const Tensor&>>) {
+    register_hook_impl([f = std::forward<F>(fn)](const Tensor& grad) {
+      f(grad);
+      return Tensor();
+    });
+  } else {
+    register_hook_impl(std::function<Tensor(const Tensor&)>(std::forward<F>(fn)));
+  }
+}
+
+}  // namespace xg
