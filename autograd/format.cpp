@@ -89,8 +89,13 @@ void render(const std::vector<double>& flat, const Shape& shape, size_t axis, in
   for (size_t k = axis + 1; k < shape.size(); ++k) stride *= shape[k];
   const bool last = axis + 1 == shape.size();
   // between rows of a matrix one newline, between matrices one blank line more, as torch
-  const std::string separator =
-      last ? ", " : "," + std::string(shape.size() - axis - 1, '\n') + std::string(indent + axis + 1, ' ');
+  std::string separator = ",";
+  if (last) {
+    separator += ' ';
+  } else {
+    separator.append(shape.size() - axis - 1, '\n');
+    separator.append(indent + axis + 1, ' ');
+  }
   out += '[';
   bool first = true;
   for (int64_t i : shown(shape[axis], summarise)) {

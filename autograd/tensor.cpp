@@ -309,37 +309,34 @@ Tensor from_vector(const std::vector<int64_t>& values, const Shape& shape) {
   return detail::make_tensor<int64_t>(std::move(a));
 }
 
-Tensor tensor(std::initializer_list<double> values, TensorOptions options) {
-  return from_vector(std::vector<double>(values), {static_cast<int64_t>(values.size())}, options);
-}
-
-Tensor tensor(std::initializer_list<std::initializer_list<double>> values, TensorOptions options) {
-  std::vector<double> flat;
-  const int64_t cols = values.size() == 0 ? 0 : static_cast<int64_t>(values.begin()->size());
-  for (const auto& row : values) {
-    if (static_cast<int64_t>(row.size()) != cols) {
-      throw ShapeError(fmt::format("tensor: rows of different lengths ({} and {})", cols, row.size()));
-    }
-    flat.insert(flat.end(), row.begin(), row.end());
-  }
-  return from_vector(flat, {static_cast<int64_t>(values.size()), cols}, options);
-}
-
-Tensor tensor(std::initializer_list<std::initializer_list<std::initializer_list<double>>> values,
-              TensorOptions options) {
-  std::vector<double> flat;
-  int64_t rows = -1, cols = -1;
-  for (const auto& block : values) {
-    if (rows == -1) rows = static_cast<int64_t>(block.size());
-    if (static_cast<int64_t>(block.size()) != rows) throw ShapeError("tensor: blocks of different row counts");
-    for (const auto& row : block) {
-      if (cols == -1) cols = static_cast<int64_t>(row.size());
-      if (static_cast<int64_t>(row.size()) != cols) throw ShapeError("tensor: rows of different lengths");
-      flat.insert(flat.end(), row.begin(), row.end());
+Shape TensorData::shape() const {
+  if (is_scalar_) return {};
+  Shape s{static_cast<int64_t>(items_.size())};
+  if (items_.empty()) return s;
+  const Shape inner = items_.front().shape();
+  for (const auto& item : items_) {
+    if (item.shape() != inner) {
+      throw ShapeError(fmt::format("tensor: nested lists of different shapes ({} and {}) at one level",
+                                   format_shape(inner), format_shape(item.shape())));
     }
   }
-  return from_vector(flat, {static_cast<int64_t>(values.size()), std::max<int64_t>(rows, 0), std::max<int64_t>(cols, 0)},
-                     options);
+  s.insert(s.end(), inner.begin(), inner.end());
+  return s;
+}
+
+void TensorData::flatten(std::vector<double>& out) const {
+  if (is_scalar_) {
+    out.push_back(value_);
+    return;
+  }
+  for (const auto& item : items_) item.flatten(out);
+}
+
+Tensor tensor(const TensorData& data, TensorOptions options) {
+  const Shape shape = data.shape();
+  std::vector<double> values;
+  data.flatten(values);
+  return from_vector(values, shape, options);
 }
 
 Tensor scalar_tensor(double value, TensorOptions options) { return from_vector({value}, {}, options); }

@@ -162,11 +162,25 @@ class Tensor {
 
 // ---- factories ----
 
-/// `xg::tensor({1, 2, 3})`, `xg::tensor({{1, 2}, {3, 4}}, {.requires_grad = true})`.
-Tensor tensor(std::initializer_list<double> values, TensorOptions options = {});
-Tensor tensor(std::initializer_list<std::initializer_list<double>> values, TensorOptions options = {});
-Tensor tensor(std::initializer_list<std::initializer_list<std::initializer_list<double>>> values,
-              TensorOptions options = {});
+/// A number or a nested braced list of numbers (torch's TensorDataContainer): `3.5`, `{1, 2}`,
+/// `{{1, 2}, {3, 4}}`, to any depth. Lists at one level must have equal lengths.
+class TensorData {
+ public:
+  TensorData(double value) : value_(value), is_scalar_(true) {}  // NOLINT: implicit by design
+  TensorData(std::initializer_list<TensorData> items) : items_(items) {}
+  /// The shape it spells and its values, row-major (ShapeError for ragged lists).
+  Shape shape() const;
+  void flatten(std::vector<double>& out) const;
+
+ private:
+  double value_ = 0.0;
+  bool is_scalar_ = false;
+  std::vector<TensorData> items_;
+};
+
+/// `xg::tensor({1, 2, 3})`, `xg::tensor({{1, 2}, {3, 4}}, {.requires_grad = true})`,
+/// `xg::tensor(3.5)` (0-d). dtype: default_dtype() unless given.
+Tensor tensor(const TensorData& data, TensorOptions options = {});
 /// A 0-d tensor holding `value`.
 Tensor scalar_tensor(double value, TensorOptions options = {});
 /// `values` (row-major) laid out as `shape`; ShapeError if the counts differ.

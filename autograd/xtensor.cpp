@@ -15,7 +15,7 @@ xt::xarray<T> copy_as(const Tensor& t) {
   });
 }
 template <class T>
-Tensor from_xarray(const xt::xarray<T>& values, bool requires_grad) {
+Tensor make(const xt::xarray<T>& values, bool requires_grad) {
   Tensor t = detail::make_tensor<T>(Array<T>(values));
   if (requires_grad) t.requires_grad_(true);
   return t;
@@ -28,8 +28,10 @@ xt::xarray<double> copy_as_double(const Tensor& t) { return copy_as<double>(t); 
 xt::xarray<int64_t> copy_as_int64(const Tensor& t) { return copy_as<int64_t>(t); }
 }  // namespace detail
 
-Tensor tensor(const xt::xarray<double>& values, bool requires_grad) { return from_xarray(values, requires_grad); }
-Tensor tensor(const xt::xarray<float>& values, bool requires_grad) { return from_xarray(values, requires_grad); }
-Tensor tensor(const xt::xarray<int64_t>& values, bool requires_grad) { return from_xarray(values, requires_grad); }
+namespace detail {
+Tensor from_xarray(const xt::xarray<double>& values, bool requires_grad) { return make(values, requires_grad); }
+Tensor from_xarray(const xt::xarray<float>& values, bool requires_grad) { return make(values, requires_grad); }
+Tensor from_xarray(const xt::xarray<int64_t>& values, bool requires_grad) { return make(values, requires_grad); }
+}  // namespace detail
 
 }  // namespace xg

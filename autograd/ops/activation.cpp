@@ -116,9 +116,11 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
   if (beta == 0.0) throw ValueError("softplus: beta must be non-zero");
   Tensor out = unary(x, "softplus", [beta, threshold](const auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
-    const T b = static_cast<T>(beta);
-    // log1p(e^(bx)) overflows for large bx; there softplus(x) = x to within rounding
-    return xt::where(a * b > static_cast<T>(threshold), a, xt::log1p(xt::exp(a * b)) / b);
+    // log1p(e^(bx)) overflows for large bx; there softplus(x) = x to within rounding. beta goes in
+    // as a prvalue: xtensor holds an lvalue scalar by reference, and a local would dangle once the
+    // unevaluated expression is returned
+    return xt::where(a * static_cast<T>(beta) > static_cast<T>(threshold), a,
+                     xt::log1p(xt::exp(a * static_cast<T>(beta))) / static_cast<T>(beta));
   });
   return Tensor::record<SoftplusBackward>(std::move(out), {x}, beta, threshold);
 }

@@ -121,7 +121,8 @@ Tensor pow(const Tensor& x, double exponent) {
 }
 
 // ---- pow (tensor exponent) ----
-// d a^b/da = b * a^(b - 1), d a^b/db = a^b * ln(a) (taken as 0 where a = 0 and b >= 0, as torch)
+// d a^b/da = b * a^(b - 1) (taken as 0 where b = 0, as torch),
+// d a^b/db = a^b * ln(a) (taken as 0 where a = 0 and b >= 0, as torch)
 struct PowBackward final : Node {
   const char* name() const override { return "pow"; }
   std::string derivative() const override { return "d a^b/da = b * a^(b - 1), d a^b/db = a^b * ln(a)"; }
@@ -129,7 +130,11 @@ struct PowBackward final : Node {
     const Tensor& a = input(0);
     const Tensor& b = input(1);
     Tensor grad_a, grad_b;
-    if (needs_input_grad(0)) grad_a = sum_to(g * b * pow(a, b - 1.0), a.shape());
+    if (needs_input_grad(0)) {
+      // b * a^(b - 1) is 0 * inf = NaN at a = 0, b = 0; torch takes the gradient as 0 wherever b = 0
+      Tensor zero_exponent = detail::mask(b, "pow", [](auto v) { return v == 0; });
+      grad_a = sum_to(where(zero_exponent, zeros_like(g), g * b * pow(a, b - 1.0)), a.shape());
+    }
     if (needs_input_grad(1)) {
       Tensor zero_base = detail::binary(a, b, "pow", [](const auto& x, const auto& y) {
         using T = typename std::decay_t<decltype(x)>::value_type;
@@ -242,9 +247,10 @@ Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> m
   }
   Tensor out = unary(x, "clamp", [&](const auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
-    const T lo = min ? static_cast<T>(*min) : -std::numeric_limits<T>::infinity();
-    const T hi = max ? static_cast<T>(*max) : std::numeric_limits<T>::infinity();
-    return xt::clip(a, lo, hi);
+    // the bounds go in as prvalues: xtensor holds lvalue operands by reference, and locals of this
+    // lambda would dangle once the unevaluated expression is returned
+    return xt::clip(a, min ? static_cast<T>(*min) : -std::numeric_limits<T>::infinity(),
+                    max ? static_cast<T>(*max) : std::numeric_limits<T>::infinity());
   });
   return Tensor::record<ClampBackward>(std::move(out), {x}, min, max);
 }
@@ -322,18 +328,32 @@ Tensor Tensor::clone() const {
 }
 
 // ---- operators ----
+namespace {
+// A scalar operand as a 0-d tensor of the tensor's dtype. With an int64 tensor a fractional scalar
+// would be truncated (labels * 0.5 == 0); xgrad never promotes silently, so that is a DtypeError.
+Tensor scalar_operand(const Tensor& t, double value, const char* op) {
+  detail::check_defined(t, op);
+  if (t.dtype() == Dtype::int64 && !(std::isfinite(value) && value == std::trunc(value))) {
+    throw DtypeError(fmt::format("{}: the scalar {} is not an integer and the tensor is int64 (shape {}); "
+                                 "convert the tensor with .to(xg::float32) or .to(xg::float64) first",
+                                 op, value, format_shape(t.shape())));
+  }
+  return detail::scalar_like(t, value);
+}
+}  // namespace
+
 Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
 Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
 Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
 Tensor operator-(const Tensor& x) { return neg(x); }
-Tensor operator+(const Tensor& a, double b) { return add(a, detail::scalar_like(a, b)); }
-Tensor operator-(const Tensor& a, double b) { return sub(a, detail::scalar_like(a, b)); }
-Tensor operator*(const Tensor& a, double b) { return mul(a, detail::scalar_like(a, b)); }
-Tensor operator/(const Tensor& a, double b) { return div(a, detail::scalar_like(a, b)); }
-Tensor operator+(double a, const Tensor& b) { return add(detail::scalar_like(b, a), b); }
-Tensor operator-(double a, const Tensor& b) { return sub(detail::scalar_like(b, a), b); }
-Tensor operator*(double a, const Tensor& b) { return mul(detail::scalar_like(b, a), b); }
-Tensor operator/(double a, const Tensor& b) { return div(detail::scalar_like(b, a), b); }
+Tensor operator+(const Tensor& a, double b) { return add(a, scalar_operand(a, b, "add")); }
+Tensor operator-(const Tensor& a, double b) { return sub(a, scalar_operand(a, b, "sub")); }
+Tensor operator*(const Tensor& a, double b) { return mul(a, scalar_operand(a, b, "mul")); }
+Tensor operator/(const Tensor& a, double b) { return div(a, scalar_operand(a, b, "div")); }
+Tensor operator+(double a, const Tensor& b) { return add(scalar_operand(b, a, "add"), b); }
+Tensor operator-(double a, const Tensor& b) { return sub(scalar_operand(b, a, "sub"), b); }
+Tensor operator*(double a, const Tensor& b) { return mul(scalar_operand(b, a, "mul"), b); }
+Tensor operator/(double a, const Tensor& b) { return div(scalar_operand(b, a, "div"), b); }
 
 }  // namespace xg

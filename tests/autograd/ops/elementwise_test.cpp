@@ -1,0 +1,585 @@
+// Tests of autograd/ops/elementwise.cpp: forward values, gradients against central differences,
+// second derivatives, broadcasting, the torch subgradients at kinks, and the errors on misuse.
+#include <autograd/broadcast.hpp>
+#include <autograd/engine.hpp>
+#include <autograd/error.hpp>
+#include <autograd/format.hpp>
+#include <autograd/grad_mode.hpp>
+#include <autograd/ops/elementwise.hpp>
+#include <autograd/random.hpp>
+#include <autograd/tensor.hpp>
+#include <autograd/testing.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <functional>
+#include <vector>
+
+namespace {
+
+using xg::Shape;
+using xg::Tensor;
+using Values = std::vector<double>;
+using Catch::Contains;
+using xg::testing::PassesGradcheck;
+using xg::testing::PassesGradgradcheck;
+
+constexpr double kPi = 3.14159265358979323846;
+
+// A 1-d float64 tensor, by default a leaf that requires grad.
+Tensor f64(const Values& values, bool requires_grad = true) {
+  return xg::from_vector(values, {static_cast<int64_t>(values.size())},
+                         {.dtype = xg::float64, .requires_grad = requires_grad});
+}
+
+// Seeded N(0, 1) float64 values that require grad, each moved at least `margin` away from every
+// point in `kinks` (where the op is not differentiable, central differences would straddle them).
+Tensor random_input(const Shape& shape, const Values& kinks = {}, double margin = 0.1) {
+  Values v = xg::randn(shape, xg::float64).to_vector();
+  for (double& x : v) {
+    for (double k : kinks) {
+      if (std::abs(x - k) < margin) x = x < k ? k - margin : k + margin;
+    }
+  }
+  return xg::from_vector(v, shape, {.dtype = xg::float64, .requires_grad = true});
+}
+
+// Seeded values in [0.5, 2.5) that require grad: the domain of log, sqrt and a real power.
+Tensor positive_input(const Shape& shape) {
+  Tensor x = xg::rand(shape, xg::float64) * 2.0 + 0.5;
+  x.requires_grad_();
+  return x;
+}
+
+// The gradient of sum(y) with respect to x.
+Values gradient(const Tensor& y, const Tensor& x) { return xg::grad({y}, {x}, {xg::ones_like(y)})[0].to_vector(); }
+
+// ---- the op tables ----
+
+enum class Domain { real, positive, nonzero };
+
+struct UnaryCase {
+  const char* name;
+  std::function<Tensor(const Tensor&)> fn;
+  Domain domain = Domain::real;
+  Values kinks = {};  // points to stay away from (piecewise ops)
+};
+
+// Every unary op and scalar-operator form, with the inputs where it is differentiable.
+std::vector<UnaryCase> unary_cases() {
+  return {
+      {"neg", [](const Tensor& x) { return xg::neg(x); }},
+      {"unary minus", [](const Tensor& x) { return -x; }},
+      {"exp", [](const Tensor& x) { return xg::exp(x); }},
+      {"log", [](const Tensor& x) { return xg::log(x); }, Domain::positive},
+      {"sqrt", [](const Tensor& x) { return xg::sqrt(x); }, Domain::positive},
+      {"abs", [](const Tensor& x) { return xg::abs(x); }, Domain::real, {0.0}},
+      {"sin", [](const Tensor& x) { return xg::sin(x); }},
+      {"cos", [](const Tensor& x) { return xg::cos(x); }},
+      {"sign", [](const Tensor& x) { return xg::sign(x); }, Domain::real, {0.0}},
+      {"clamp(-0.5, 0.8)", [](const Tensor& x) { return xg::clamp(x, -0.5, 0.8); }, Domain::real, {-0.5, 0.8}},
+      {"clamp(min 0.2)", [](const Tensor& x) { return xg::clamp(x, 0.2, std::nullopt); }, Domain::real, {0.2}},
+      {"clamp(max -0.3)", [](const Tensor& x) { return xg::clamp(x, std::nullopt, -0.3); }, Domain::real, {-0.3}},
+      {"pow(x, 2)", [](const Tensor& x) { return xg::pow(x, 2.0); }},
+      {"pow(x, 3)", [](const Tensor& x) { return xg::pow(x, 3.0); }},
+      {"pow(x, 1)", [](const Tensor& x) { return xg::pow(x, 1.0); }},
+      {"pow(x, 0)", [](const Tensor& x) { return xg::pow(x, 0.0); }},
+      {"pow(x, 0.5)", [](const Tensor& x) { return xg::pow(x, 0.5); }, Domain::positive},
+      {"pow(x, -1.5)", [](const Tensor& x) { return xg::pow(x, -1.5); }, Domain::positive},
+      {"pow(2, x)", [](const Tensor& x) { return xg::pow(2.0, x); }},
+      {"x + 2", [](const Tensor& x) { return x + 2.0; }},
+      {"2 + x", [](const Tensor& x) { return 2.0 + x; }},
+      {"x - 2", [](const Tensor& x) { return x - 2.0; }},
+      {"2 - x", [](const Tensor& x) { return 2.0 - x; }},
+      {"x * 3", [](const Tensor& x) { return x * 3.0; }},
+      {"3 * x", [](const Tensor& x) { return 3.0 * x; }},
+      {"x / 4", [](const Tensor& x) { return x / 4.0; }},
+      {"4 / x", [](const Tensor& x) { return 4.0 / x; }, Domain::nonzero},
+      {"Tensor::pow(3)", [](const Tensor& x) { return x.pow(3.0); }},
+      {"clone", [](const Tensor& x) { return x.clone(); }},
+  };
+}
+
+Tensor input_for(const UnaryCase& c, const Shape& shape) {
+  switch (c.domain) {
+    case Domain::positive: return positive_input(shape);
+    case Domain::nonzero: return random_input(shape, {0.0}, 0.5);
+    case Domain::real: break;
+  }
+  return random_input(shape, c.kinks);
+}
+
+struct BinaryCase {
+  const char* name;
+  Tensor (*fn)(const Tensor&, const Tensor&);
+  Domain a_domain = Domain::real;
+  Domain b_domain = Domain::real;
+};
+
+std::vector<BinaryCase> binary_cases() {
+  return {
+      {"add", [](const Tensor& a, const Tensor& b) { return xg::add(a, b); }},
+      {"sub", [](const Tensor& a, const Tensor& b) { return xg::sub(a, b); }},
+      {"mul", [](const Tensor& a, const Tensor& b) { return xg::mul(a, b); }},
+      {"div", [](const Tensor& a, const Tensor& b) { return xg::div(a, b); }, Domain::real, Domain::nonzero},
+      {"pow", [](const Tensor& a, const Tensor& b) { return xg::pow(a, b); }, Domain::positive, Domain::real},
+  };
+}
+
+Tensor input_in(Domain domain, const Shape& shape) {
+  switch (domain) {
+    case Domain::positive: return positive_input(shape);
+    case Domain::nonzero: return random_input(shape, {0.0}, 0.5);
+    case Domain::real: break;
+  }
+  return random_input(shape);
+}
+
+xg::TensorFunction binary_fn(Tensor (*fn)(const Tensor&, const Tensor&)) {
+  return [fn](const std::vector<Tensor>& in) { return fn(in[0], in[1]); };
+}
+
+}  // namespace
+
+// ---- forward values ----
+
+TEST_CASE("binary element-wise ops compute their values element by element") {
+  Tensor a = f64({1, 2, 3}, false);
+  Tensor b = f64({4, 5, 6}, false);
+  CHECK_THAT(xg::add(a, b).to_vector(), Catch::Matchers::Approx(Values{5, 7, 9}));
+  CHECK_THAT(xg::sub(a, b).to_vector(), Catch::Matchers::Approx(Values{-3, -3, -3}));
+  CHECK_THAT(xg::mul(a, b).to_vector(), Catch::Matchers::Approx(Values{4, 10, 18}));
+  CHECK_THAT(xg::div(a, b).to_vector(), Catch::Matchers::Approx(Values{0.25, 0.4, 0.5}));
+  CHECK_THAT(xg::pow(a, b).to_vector(), Catch::Matchers::Approx(Values{1, 32, 729}));
+  CHECK_THAT((a + b).to_vector(), Catch::Matchers::Approx(Values{5, 7, 9}));
+  CHECK_THAT((a - b).to_vector(), Catch::Matchers::Approx(Values{-3, -3, -3}));
+  CHECK_THAT((a * b).to_vector(), Catch::Matchers::Approx(Values{4, 10, 18}));
+  CHECK_THAT((a / b).to_vector(), Catch::Matchers::Approx(Values{0.25, 0.4, 0.5}));
+}
+
+TEST_CASE("unary element-wise ops compute their values element by element") {
+  CHECK_THAT(xg::neg(f64({1, -2, 0})).to_vector(), Catch::Matchers::Approx(Values{-1, 2, 0}));
+  CHECK_THAT((-f64({1, -2})).to_vector(), Catch::Matchers::Approx(Values{-1, 2}));
+  CHECK_THAT(xg::exp(f64({0, 1, -1})).to_vector(), Catch::Matchers::Approx(Values{1, M_E, 1 / M_E}));
+  CHECK_THAT(xg::log(f64({1, M_E, 0.5})).to_vector(), Catch::Matchers::Approx(Values{0, 1, -M_LN2}));
+  CHECK_THAT(xg::sqrt(f64({4, 9, 2})).to_vector(), Catch::Matchers::Approx(Values{2, 3, M_SQRT2}));
+  CHECK_THAT(xg::abs(f64({-2, 0, 3})).to_vector(), Catch::Matchers::Approx(Values{2, 0, 3}));
+  CHECK_THAT(xg::sin(f64({0, kPi / 2, kPi / 6})).to_vector(), Catch::Matchers::Approx(Values{0, 1, 0.5}));
+  CHECK_THAT(xg::cos(f64({0, kPi, kPi / 3})).to_vector(), Catch::Matchers::Approx(Values{1, -1, 0.5}));
+  CHECK_THAT(xg::sign(f64({-3, 0, 0.2})).to_vector(), Catch::Matchers::Approx(Values{-1, 0, 1}));
+}
+
+TEST_CASE("pow with a scalar exponent, a tensor exponent and a scalar base computes powers") {
+  Tensor x = f64({1, 2, 3}, false);
+  CHECK_THAT(xg::pow(x, 2.0).to_vector(), Catch::Matchers::Approx(Values{1, 4, 9}));
+  CHECK_THAT(xg::pow(x, 3.0).to_vector(), Catch::Matchers::Approx(Values{1, 8, 27}));
+  CHECK_THAT(xg::pow(x, 0.0).to_vector(), Catch::Matchers::Approx(Values{1, 1, 1}));
+  CHECK_THAT(xg::pow(x, -1.0).to_vector(), Catch::Matchers::Approx(Values{1, 0.5, 1.0 / 3}));
+  CHECK_THAT(xg::pow(f64({4, 9}), 0.5).to_vector(), Catch::Matchers::Approx(Values{2, 3}));
+  CHECK_THAT(x.pow(2.0).to_vector(), Catch::Matchers::Approx(Values{1, 4, 9}));
+  CHECK_THAT(xg::pow(f64({2, 3}), f64({3, 2})).to_vector(), Catch::Matchers::Approx(Values{8, 9}));
+  CHECK_THAT(x.pow(f64({2, 2, 2})).to_vector(), Catch::Matchers::Approx(Values{1, 4, 9}));
+  CHECK_THAT(xg::pow(2.0, f64({0, 1, 3, -1})).to_vector(), Catch::Matchers::Approx(Values{1, 2, 8, 0.5}));
+}
+
+TEST_CASE("clamp limits values to the closed interval, with either bound optional") {
+  Tensor x = f64({-2, -0.5, 0.5, 1, 3});
+  CHECK_THAT(xg::clamp(x, 0.0, 1.0).to_vector(), Catch::Matchers::Approx(Values{0, 0, 0.5, 1, 1}));
+  CHECK_THAT(xg::clamp(x, 0.0, std::nullopt).to_vector(), Catch::Matchers::Approx(Values{0, 0, 0.5, 1, 3}));
+  CHECK_THAT(xg::clamp(x, std::nullopt, 0.0).to_vector(), Catch::Matchers::Approx(Values{-2, -0.5, 0, 0, 0}));
+  CHECK_THAT(x.clamp(-1.0, 2.0).to_vector(), Catch::Matchers::Approx(Values{-1, -0.5, 0.5, 1, 2}));
+  CHECK_THAT(xg::clamp(x, std::nullopt, std::nullopt).to_vector(), Catch::Matchers::Approx(Values{-2, -0.5, 0.5, 1, 3}));
+}
+
+TEST_CASE("where picks from a where the condition is non-zero and from b elsewhere, broadcasting all three") {
+  Tensor condition = f64({1, 0, 2}, false);
+  CHECK_THAT(xg::where(condition, f64({1, 2, 3}), f64({10, 20, 30})).to_vector(),
+             Catch::Matchers::Approx(Values{1, 20, 3}));
+  Tensor int_condition = xg::from_vector(std::vector<int64_t>{0, 1}, {2, 1});
+  Tensor picked = xg::where(int_condition, f64({1, 2, 3}), xg::scalar_tensor(-1, {.dtype = xg::float64}));
+  CHECK(picked.shape() == Shape{2, 3});
+  CHECK_THAT(picked.to_vector(), Catch::Matchers::Approx(Values{-1, -1, -1, 1, 2, 3}));
+}
+
+TEST_CASE("operators with a scalar on either side compute the same as with a tensor") {
+  Tensor x = f64({1, 2, 4}, false);
+  CHECK_THAT((x + 2.0).to_vector(), Catch::Matchers::Approx(Values{3, 4, 6}));
+  CHECK_THAT((2.0 + x).to_vector(), Catch::Matchers::Approx(Values{3, 4, 6}));
+  CHECK_THAT((x - 2.0).to_vector(), Catch::Matchers::Approx(Values{-1, 0, 2}));
+  CHECK_THAT((2.0 - x).to_vector(), Catch::Matchers::Approx(Values{1, 0, -2}));
+  CHECK_THAT((x * 3.0).to_vector(), Catch::Matchers::Approx(Values{3, 6, 12}));
+  CHECK_THAT((3.0 * x).to_vector(), Catch::Matchers::Approx(Values{3, 6, 12}));
+  CHECK_THAT((x / 4.0).to_vector(), Catch::Matchers::Approx(Values{0.25, 0.5, 1}));
+  CHECK_THAT((4.0 / x).to_vector(), Catch::Matchers::Approx(Values{4, 2, 1}));
+}
+
+TEST_CASE("operators with a scalar keep the tensor's dtype and shape") {
+  Tensor x = xg::ones({2, 3}, xg::float32);
+  for (const Tensor& y : {x + 1.0, 1.0 - x, x * 0.5, 2.0 / x}) {
+    CHECK(y.dtype() == xg::float32);
+    CHECK(y.shape() == Shape{2, 3});
+  }
+  CHECK((x * 0.5).to_vector()[0] == 0.5);
+}
+
+TEST_CASE("operators refuse a fractional scalar with an int64 tensor instead of truncating it") {
+  Tensor labels = xg::from_vector(std::vector<int64_t>{1, 2, 3}, {3});
+  CHECK_THROWS_AS(labels * 0.5, xg::DtypeError);
+  CHECK_THROWS_WITH(labels + 0.5, Contains("add") && Contains("int64") && Contains("0.5"));
+  CHECK_THROWS_WITH(0.5 - labels, Contains("sub") && Contains("int64"));
+  // integral scalars are exact in int64, as in torch
+  Tensor doubled = labels * 2.0;
+  CHECK(doubled.dtype() == xg::int64);
+  CHECK_THAT(doubled.to_vector(), Catch::Matchers::Approx(Values{2, 4, 6}));
+  CHECK_THAT((labels - 1.0).to_vector(), Catch::Matchers::Approx(Values{0, 1, 2}));
+}
+
+TEST_CASE("binary ops broadcast their inputs with NumPy rules") {
+  Tensor column = f64({1, 2, 3}, false).reshape({3, 1});
+  Tensor row = f64({10, 20, 30, 40}, false).reshape({1, 4});
+  Tensor sum = column + row;
+  CHECK(sum.shape() == Shape{3, 4});
+  CHECK_THAT(sum.to_vector(), Catch::Matchers::Approx(Values{11, 21, 31, 41, 12, 22, 32, 42, 13, 23, 33, 43}));
+  Tensor scaled = xg::scalar_tensor(2, {.dtype = xg::float64}) * xg::ones({2, 2}, xg::float64);
+  CHECK(scaled.shape() == Shape{2, 2});
+  CHECK_THAT(scaled.to_vector(), Catch::Matchers::Approx(Values{2, 2, 2, 2}));
+  Tensor vector_minus_cube = f64({1, 2}, false) - xg::zeros({3, 1, 2}, xg::float64);
+  CHECK(vector_minus_cube.shape() == Shape{3, 1, 2});
+}
+
+// ---- gradients by hand ----
+
+TEST_CASE("binary ops have the textbook gradients at a point") {
+  Tensor a = f64({2});
+  Tensor b = f64({4});
+  CHECK_THAT(gradient(xg::add(a, b), a), Catch::Matchers::Approx(Values{1}));
+  CHECK_THAT(gradient(xg::add(a, b), b), Catch::Matchers::Approx(Values{1}));
+  CHECK_THAT(gradient(xg::sub(a, b), b), Catch::Matchers::Approx(Values{-1}));
+  CHECK_THAT(gradient(xg::mul(a, b), a), Catch::Matchers::Approx(Values{4}));
+  CHECK_THAT(gradient(xg::mul(a, b), b), Catch::Matchers::Approx(Values{2}));
+  CHECK_THAT(gradient(xg::div(a, b), a), Catch::Matchers::Approx(Values{0.25}));
+  CHECK_THAT(gradient(xg::div(a, b), b), Catch::Matchers::Approx(Values{-0.125}));
+  // d a^b/da = b a^(b-1) = 4 * 8, d a^b/db = a^b ln a = 16 ln 2
+  CHECK_THAT(gradient(xg::pow(a, b), a), Catch::Matchers::Approx(Values{32}));
+  CHECK_THAT(gradient(xg::pow(a, b), b), Catch::Matchers::Approx(Values{16 * M_LN2}));
+}
+
+TEST_CASE("a tensor used on both sides of mul accumulates both gradients") {
+  Tensor x = f64({3, -1});
+  (x * x).backward(xg::ones_like(x));
+  CHECK_THAT(x.grad().to_vector(), Catch::Matchers::Approx(Values{6, -2}));
+}
+
+TEST_CASE("broadcast gradients are summed back to each input's shape") {
+  Tensor column = f64({1, 2, 3}).reshape({3, 1}).detach().requires_grad_();
+  Tensor row = f64({10, 20, 30, 40}).reshape({1, 4}).detach().requires_grad_();
+  const std::vector<Tensor> grads = xg::grad({column * row}, {column, row}, {xg::ones({3, 4}, xg::float64)});
+  CHECK(grads[0].shape() == Shape{3, 1});
+  CHECK(grads[1].shape() == Shape{1, 4});
+  CHECK_THAT(grads[0].to_vector(), Catch::Matchers::Approx(Values{100, 100, 100}));
+  CHECK_THAT(grads[1].to_vector(), Catch::Matchers::Approx(Values{6, 6, 6, 6}));
+}
+
+TEST_CASE("unary ops have the textbook gradients at a point") {
+  Tensor x = f64({0.5, 2});
+  CHECK_THAT(gradient(xg::exp(x), x), Catch::Matchers::Approx(Values{std::exp(0.5), std::exp(2.0)}));
+  CHECK_THAT(gradient(xg::log(x), x), Catch::Matchers::Approx(Values{2, 0.5}));
+  CHECK_THAT(gradient(xg::sqrt(x), x), Catch::Matchers::Approx(Values{1 / (2 * std::sqrt(0.5)), 1 / (2 * M_SQRT2)}));
+  CHECK_THAT(gradient(xg::sin(x), x), Catch::Matchers::Approx(Values{std::cos(0.5), std::cos(2.0)}));
+  CHECK_THAT(gradient(xg::cos(x), x), Catch::Matchers::Approx(Values{-std::sin(0.5), -std::sin(2.0)}));
+  CHECK_THAT(gradient(xg::neg(x), x), Catch::Matchers::Approx(Values{-1, -1}));
+  CHECK_THAT(gradient(xg::pow(x, 3.0), x), Catch::Matchers::Approx(Values{0.75, 12}));
+  CHECK_THAT(gradient(xg::pow(2.0, x), x), Catch::Matchers::Approx(Values{std::pow(2.0, 0.5) * M_LN2, 4 * M_LN2}));
+  CHECK_THAT(gradient(2.0 - x, x), Catch::Matchers::Approx(Values{-1, -1}));
+  CHECK_THAT(gradient(2.0 / x, x), Catch::Matchers::Approx(Values{-8, -0.5}));
+  CHECK_THAT(gradient(x / 2.0, x), Catch::Matchers::Approx(Values{0.5, 0.5}));
+}
+
+TEST_CASE("abs has gradient 0 at 0, as torch") {
+  Tensor x = f64({-1.5, 0, 2});
+  CHECK_THAT(gradient(xg::abs(x), x), Catch::Matchers::Approx(Values{-1, 0, 1}));
+}
+
+TEST_CASE("sign has a zero gradient everywhere") {
+  Tensor x = f64({-1.5, 0, 2});
+  CHECK_THAT(gradient(xg::sign(x), x), Catch::Matchers::Approx(Values{0, 0, 0}));
+}
+
+TEST_CASE("clamp passes the gradient inside the closed interval, bounds included, and blocks it outside") {
+  Tensor x = f64({-1, 0, 0.5, 1, 2});
+  CHECK_THAT(gradient(xg::clamp(x, 0.0, 1.0), x), Catch::Matchers::Approx(Values{0, 1, 1, 1, 0}));
+  CHECK_THAT(gradient(xg::clamp(x, 0.5, std::nullopt), x), Catch::Matchers::Approx(Values{0, 0, 1, 1, 1}));
+  CHECK_THAT(gradient(xg::clamp(x, std::nullopt, 0.0), x), Catch::Matchers::Approx(Values{1, 1, 0, 0, 0}));
+}
+
+TEST_CASE("pow with exponent 0 has a zero gradient, even at 0") {
+  Tensor x = f64({0, 2});
+  CHECK_THAT(gradient(xg::pow(x, 0.0), x), Catch::Matchers::Approx(Values{0, 0}));
+}
+
+TEST_CASE("pow's gradient with respect to the exponent is 0 where the base is 0, not NaN") {
+  Tensor base = f64({0, 0, 2});
+  Tensor exponent = f64({2, 0, 3});
+  const std::vector<Tensor> grads = xg::grad({xg::pow(base, exponent)}, {base, exponent}, {xg::ones({3}, xg::float64)});
+  CHECK_THAT(grads[1].to_vector(), Catch::Matchers::Approx(Values{0, 0, 8 * M_LN2}));
+}
+
+TEST_CASE("pow's gradient with respect to the base is 0 where the exponent is 0, even at base 0, as torch") {
+  // b a^(b-1) would be 0 * 0^-1 = 0 * inf = NaN at a = b = 0; torch masks the exponent-0 entries
+  Tensor base = f64({0, 0, 2});
+  Tensor exponent = f64({2, 0, 3}, false);
+  CHECK_THAT(gradient(xg::pow(base, exponent), base), Catch::Matchers::Approx(Values{0, 0, 12}));
+}
+
+TEST_CASE("where routes the gradient to the branch each element was taken from") {
+  Tensor condition = f64({1, 0, 1}, false);
+  Tensor a = f64({1, 2, 3});
+  Tensor b = f64({4, 5, 6});
+  const std::vector<Tensor> grads = xg::grad({xg::where(condition, a, b)}, {a, b}, {f64({7, 8, 9}, false)});
+  CHECK_THAT(grads[0].to_vector(), Catch::Matchers::Approx(Values{7, 0, 9}));
+  CHECK_THAT(grads[1].to_vector(), Catch::Matchers::Approx(Values{0, 8, 0}));
+}
+
+// ---- gradcheck and gradgradcheck ----
+
+TEST_CASE("unary element-wise ops' backward matches central differences") {
+  for (const UnaryCase& c : unary_cases()) {
+    DYNAMIC_SECTION(c.name) {
+      xg::manual_seed(11);
+      Tensor x = input_for(c, {3, 4});
+      CHECK_THAT((std::vector<Tensor>{x}), PassesGradcheck([f = c.fn](const std::vector<Tensor>& in) { return f(in[0]); }));
+    }
+  }
+}
+
+TEST_CASE("unary element-wise ops' second derivatives match central differences") {
+  // the piecewise ops (abs, sign, clamp) are checked away from their kinks, where f'' = 0
+  for (const UnaryCase& c : unary_cases()) {
+    DYNAMIC_SECTION(c.name) {
+      xg::manual_seed(12);
+      Tensor x = input_for(c, {2, 3});
+      CHECK_THAT((std::vector<Tensor>{x}),
+                 PassesGradgradcheck([f = c.fn](const std::vector<Tensor>& in) { return f(in[0]); }));
+    }
+  }
+}
+
+TEST_CASE("binary element-wise ops' backward matches central differences") {
+  for (const BinaryCase& c : binary_cases()) {
+    DYNAMIC_SECTION(c.name) {
+      xg::manual_seed(21);
+      Tensor a = input_in(c.a_domain, {2, 3});
+      Tensor b = input_in(c.b_domain, {2, 3});
+      CHECK_THAT((std::vector<Tensor>{a, b}), PassesGradcheck(binary_fn(c.fn)));
+      CHECK_THAT((std::vector<Tensor>{a, b}), PassesGradgradcheck(binary_fn(c.fn)));
+    }
+  }
+}
+
+TEST_CASE("binary element-wise ops' gradients are checked when only one input requires grad") {
+  for (const BinaryCase& c : binary_cases()) {
+    DYNAMIC_SECTION(c.name) {
+      xg::manual_seed(22);
+      Tensor a = input_in(c.a_domain, {4});
+      Tensor b = input_in(c.b_domain, {4});
+      Tensor a_constant = a.detach();
+      Tensor b_constant = b.detach();
+      CHECK_THAT((std::vector<Tensor>{a, b_constant}), PassesGradcheck(binary_fn(c.fn)));
+      CHECK_THAT((std::vector<Tensor>{a_constant, b}), PassesGradcheck(binary_fn(c.fn)));
+    }
+  }
+}
+
+TEST_CASE("binary element-wise ops' broadcast gradients match central differences") {
+  const std::vector<std::pair<Shape, Shape>> shape_pairs = {
+      {{3, 1}, {1, 4}}, {{4}, {2, 3, 4}}, {{2, 3, 4}, {4}}, {{}, {3, 4}}, {{3, 4}, {}}, {{2, 1, 3}, {4, 1}},
+  };
+  for (const BinaryCase& c : binary_cases()) {
+    DYNAMIC_SECTION(c.name) {
+      for (const auto& [shape_a, shape_b] : shape_pairs) {
+        INFO(xg::format_shape(shape_a) << " with " << xg::format_shape(shape_b));
+        xg::manual_seed(23);
+        Tensor a = input_in(c.a_domain, shape_a);
+        Tensor b = input_in(c.b_domain, shape_b);
+        CHECK(c.fn(a, b).shape() == xg::broadcast_shapes(shape_a, shape_b));
+        CHECK_THAT((std::vector<Tensor>{a, b}), PassesGradcheck(binary_fn(c.fn)));
+      }
+    }
+  }
+}
+
+TEST_CASE("binary element-wise ops' broadcast second derivatives match central differences") {
+  for (const BinaryCase& c : binary_cases()) {
+    DYNAMIC_SECTION(c.name) {
+      xg::manual_seed(24);
+      Tensor a = input_in(c.a_domain, {3, 1});
+      Tensor b = input_in(c.b_domain, {1, 4});
+      CHECK_THAT((std::vector<Tensor>{a, b}), PassesGradgradcheck(binary_fn(c.fn)));
+      Tensor s = input_in(c.a_domain, {});
+      Tensor m = input_in(c.b_domain, {2, 3});
+      CHECK_THAT((std::vector<Tensor>{s, m}), PassesGradgradcheck(binary_fn(c.fn)));
+    }
+  }
+}
+
+TEST_CASE("where's backward matches central differences, broadcasting and second order included") {
+  xg::manual_seed(31);
+  Tensor condition = xg::from_vector(Values{1, 0, 0, 1}, {4, 1}, {.dtype = xg::float64});
+  Tensor a = random_input({4, 3});
+  Tensor b = random_input({3});
+  auto fn = [condition](const std::vector<Tensor>& in) { return xg::where(condition, in[0], in[1]); };
+  CHECK_THAT((std::vector<Tensor>{a, b}), PassesGradcheck(fn));
+  CHECK_THAT((std::vector<Tensor>{a, b}), PassesGradgradcheck(fn));
+}
+
+TEST_CASE("composite element-wise expressions' backward matches central differences") {
+  xg::manual_seed(32);
+  Tensor x = random_input({3});
+  Tensor y = positive_input({3});
+  auto fn = [](const std::vector<Tensor>& in) {
+    return xg::sin(in[0] * in[1]) / (1.0 + xg::exp(-in[0])) - xg::log(in[1]) * xg::sqrt(in[1]);
+  };
+  CHECK_THAT((std::vector<Tensor>{x, y}), PassesGradcheck(fn));
+  CHECK_THAT((std::vector<Tensor>{x, y}), PassesGradgradcheck(fn));
+}
+
+// ---- to(dtype) and clone ----
+
+TEST_CASE("to converts the values and passes the gradient back in the source dtype") {
+  Tensor x = f64({0.5, -1.25, 3});
+  Tensor y = x.to(xg::float32);
+  CHECK(y.dtype() == xg::float32);
+  CHECK_THAT(y.to_vector(), Catch::Matchers::Approx(Values{0.5, -1.25, 3}));
+  (y * 2.0).backward(xg::ones({3}, xg::float32));
+  REQUIRE(x.grad().defined());
+  CHECK(x.grad().dtype() == xg::float64);
+  CHECK_THAT(x.grad().to_vector(), Catch::Matchers::Approx(Values{2, 2, 2}));
+}
+
+TEST_CASE("to the same dtype returns the tensor itself, as torch") {
+  Tensor x = f64({1, 2});
+  CHECK(x.to(xg::float64).is_same(x));
+}
+
+TEST_CASE("to converts int64 labels to floats and floats to int64 by truncation") {
+  Tensor labels = xg::from_vector(std::vector<int64_t>{0, 2, 5}, {3});
+  Tensor floats = labels.to(xg::float64);
+  CHECK(floats.dtype() == xg::float64);
+  CHECK_THAT(floats.to_vector(), Catch::Matchers::Approx(Values{0, 2, 5}));
+  Tensor back = f64({1.7, -2.5, 3}, false).to(xg::int64);
+  CHECK(back.dtype() == xg::int64);
+  CHECK_THAT(back.to_vector(), Catch::Matchers::Approx(Values{1, -2, 3}));
+}
+
+TEST_CASE("to int64 refuses a tensor that requires grad") {
+  CHECK_THROWS_AS(f64({1, 2}).to(xg::int64), xg::DtypeError);
+  CHECK_THROWS_WITH(f64({1, 2}).to(xg::int64), Contains("to") && Contains("int64"));
+}
+
+TEST_CASE("to's gradient through a float32 round trip matches central differences in float64") {
+  xg::manual_seed(41);
+  Tensor x = random_input({4});
+  // float32 rounding is far below the tolerance once multiplied back up
+  auto fn = [](const std::vector<Tensor>& in) { return (in[0] * 3.0).to(xg::float32).to(xg::float64); };
+  CHECK_THAT((std::vector<Tensor>{x}), PassesGradcheck(fn, {.eps = 1e-3, .atol = 1e-4, .rtol = 1e-3}));
+}
+
+TEST_CASE("clone copies the values into storage of its own and passes the gradient through") {
+  Tensor x = f64({1, 2, 3}, false);
+  Tensor c = x.clone();
+  CHECK_THAT(c.to_vector(), Catch::Matchers::Approx(Values{1, 2, 3}));
+  c.fill_(7);
+  CHECK_THAT(x.to_vector(), Catch::Matchers::Approx(Values{1, 2, 3}));
+
+  Tensor w = f64({1, 2, 3});
+  Tensor cw = w.clone();
+  CHECK_FALSE(cw.is_leaf());
+  CHECK_THAT(gradient(cw * 4.0, w), Catch::Matchers::Approx(Values{4, 4, 4}));
+}
+
+// ---- errors ----
+
+TEST_CASE("binary ops name themselves and both shapes when the shapes cannot broadcast") {
+  Tensor a = xg::ones({2, 3}, xg::float64);
+  Tensor b = xg::ones({4}, xg::float64);
+  for (const BinaryCase& c : binary_cases()) {
+    DYNAMIC_SECTION(c.name) {
+      CHECK_THROWS_AS(c.fn(a, b), xg::ShapeError);
+      CHECK_THROWS_WITH(c.fn(a, b), Contains(c.name) && Contains("[2, 3]") && Contains("[4]"));
+    }
+  }
+}
+
+TEST_CASE("operators report the op behind them when the shapes cannot broadcast") {
+  Tensor a = xg::ones({3}, xg::float64);
+  Tensor b = xg::ones({2}, xg::float64);
+  CHECK_THROWS_WITH(a + b, Contains("add") && Contains("[3]") && Contains("[2]"));
+  CHECK_THROWS_WITH(a - b, Contains("sub"));
+  CHECK_THROWS_WITH(a * b, Contains("mul"));
+  CHECK_THROWS_WITH(a / b, Contains("div"));
+}
+
+TEST_CASE("where names itself and the shapes when they cannot broadcast") {
+  Tensor condition = xg::ones({2}, xg::float64);
+  CHECK_THROWS_AS(xg::where(condition, xg::ones({3}, xg::float64), xg::ones({3}, xg::float64)), xg::ShapeError);
+  CHECK_THROWS_WITH(xg::where(xg::ones({3}, xg::float64), xg::ones({3}, xg::float64), xg::ones({2, 4}, xg::float64)),
+                    Contains("where") && Contains("[2, 4]"));
+}
+
+TEST_CASE("binary ops refuse to mix float32 and float64") {
+  Tensor a = xg::ones({2}, xg::float32);
+  Tensor b = xg::ones({2}, xg::float64);
+  for (const BinaryCase& c : binary_cases()) {
+    DYNAMIC_SECTION(c.name) {
+      CHECK_THROWS_AS(c.fn(a, b), xg::DtypeError);
+      CHECK_THROWS_WITH(c.fn(b, a), Contains(c.name) && Contains("float32") && Contains("float64"));
+    }
+  }
+  CHECK_THROWS_AS(xg::where(xg::ones({2}, xg::float64), a, b), xg::DtypeError);
+}
+
+TEST_CASE("element-wise math on an int64 tensor throws DtypeError naming the op") {
+  Tensor labels = xg::from_vector(std::vector<int64_t>{1, 2}, {2});
+  const std::vector<std::pair<const char*, std::function<Tensor(const Tensor&)>>> ops = {
+      {"exp", [](const Tensor& x) { return xg::exp(x); }},
+      {"log", [](const Tensor& x) { return xg::log(x); }},
+      {"sqrt", [](const Tensor& x) { return xg::sqrt(x); }},
+      {"sin", [](const Tensor& x) { return xg::sin(x); }},
+      {"cos", [](const Tensor& x) { return xg::cos(x); }},
+      {"pow", [](const Tensor& x) { return xg::pow(x, 2.0); }},
+      {"clamp", [](const Tensor& x) { return xg::clamp(x, 0.0, 1.0); }},
+      {"div", [](const Tensor& x) { return xg::div(x, x); }},
+  };
+  for (const auto& [name, fn] : ops) {
+    DYNAMIC_SECTION(name) {
+      CHECK_THROWS_AS(fn(labels), xg::DtypeError);
+      CHECK_THROWS_WITH(fn(labels), Contains(name) && Contains("int64"));
+    }
+  }
+}
+
+TEST_CASE("add, sub, mul and neg work on int64 tensors") {
+  Tensor a = xg::from_vector(std::vector<int64_t>{1, 2}, {2});
+  Tensor b = xg::from_vector(std::vector<int64_t>{5, -3}, {2});
+  CHECK((a + b).dtype() == xg::int64);
+  CHECK_THAT((a + b).to_vector(), Catch::Matchers::Approx(Values{6, -1}));
+  CHECK_THAT((a - b).to_vector(), Catch::Matchers::Approx(Values{-4, 5}));
+  CHECK_THAT((a * b).to_vector(), Catch::Matchers::Approx(Values{5, -6}));
+  CHECK_THAT((-b).to_vector(), Catch::Matchers::Approx(Values{-5, 3}));
+}
+
+TEST_CASE("clamp with min greater than max throws ValueError naming both bounds") {
+  CHECK_THROWS_AS(xg::clamp(f64({1}), 2.0, 1.0), xg::ValueError);
+  CHECK_THROWS_WITH(xg::clamp(f64({1}), 2.0, 1.0), Contains("clamp") && Contains("min 2") && Contains("max 1"));
+}
+
+TEST_CASE("where refuses a condition that requires grad") {
+  CHECK_THROWS_AS(xg::where(f64({1, 0}), f64({1, 2}), f64({3, 4})), xg::GraphError);
+  CHECK_THROWS_WITH(xg::where(f64({1, 0}), f64({1, 2}), f64({3, 4})), Contains("where") && Contains("condition"));
+}
+
+TEST_CASE("element-wise ops refuse an undefined tensor") {
+  CHECK_THROWS_AS(xg::exp(Tensor()), xg::ValueError);
+  CHECK_THROWS_WITH(xg::add(Tensor(), f64({1})), Contains("add") && Contains("undefined"));
+}
