@@ -15,7 +15,8 @@ namespace xg {
 std::string version() { return XGRAD_VERSION; }
 
 std::string blas_info() {
-  return fmt::format("OpenBLAS {} (core {}, {} threads)", openblas_get_config(), openblas_get_corename(),
+  // the config string starts with "OpenBLAS <version>"
+  return fmt::format("{} (core {}, {} threads)", openblas_get_config(), openblas_get_corename(),
                      openblas_get_num_threads());
 }
 

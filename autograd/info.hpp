@@ -8,7 +8,7 @@ namespace xg {
 /// "0.1.0".
 std::string version();
 /// The BLAS library called at run time, asked from OpenBLAS itself:
-/// "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64 (core SkylakeX, 2 threads)".
+/// "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ... (core SkylakeX, 2 threads)".
 /// openblas_get_config exists only in OpenBLAS, so linking another BLAS fails at build time.
 std::string blas_info();
 /// Both, plus xtensor's and the compiler's versions, on one line each.

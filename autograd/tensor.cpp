@@ -298,7 +298,7 @@ Tensor from_vector(const std::vector<double>& values, const Shape& shape, Tensor
   return finish(std::move(t), options);
 }
 
-Tensor from_vector(const std::vector<int64_t>& values, const Shape& shape) {
+Tensor detail::from_int64_vector(std::vector<int64_t> values, const Shape& shape) {
   check_sizes(shape, "from_vector");
   if (static_cast<int64_t>(values.size()) != xg::numel(shape)) {
     throw ShapeError(fmt::format("from_vector: {} values cannot fill shape {} ({} elements)", values.size(),

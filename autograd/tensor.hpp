@@ -185,7 +185,16 @@ Tensor tensor(const TensorData& data, TensorOptions options = {});
 Tensor scalar_tensor(double value, TensorOptions options = {});
 /// `values` (row-major) laid out as `shape`; ShapeError if the counts differ.
 Tensor from_vector(const std::vector<double>& values, const Shape& shape, TensorOptions options = {});
-Tensor from_vector(const std::vector<int64_t>& values, const Shape& shape);
+namespace detail {
+Tensor from_int64_vector(std::vector<int64_t> values, const Shape& shape);
+}
+/// Integer values (class labels, indices) as an int64 tensor. A template so that a braced list
+/// of numbers always goes to the double overload above.
+template <class T>
+  requires std::is_integral_v<T>
+Tensor from_vector(const std::vector<T>& values, const Shape& shape) {
+  return detail::from_int64_vector(std::vector<int64_t>(values.begin(), values.end()), shape);
+}
 
 Tensor zeros(const Shape& shape, TensorOptions options = {});
 Tensor zeros(const Shape& shape, Dtype dtype);

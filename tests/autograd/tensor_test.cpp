@@ -1,3 +1,172 @@
+// The Tensor handle: factories, data access, autograd state, in-place updates.
+#include <autograd/error.hpp>
+#include <autograd/grad_mode.hpp>
+#include <autograd/node.hpp>
+#include <autograd/ops/elementwise.hpp>
 #include <autograd/tensor.hpp>
+
 #include <catch2/catch.hpp>
-TEST_CASE("placeholder") { CHECK(xg::ones({2}).numel() == 2); }
+
+using namespace xg;
+using Catch::Contains;
+
+TEST_CASE("an undefined tensor says so instead of crashing") {
+  Tensor t;
+  CHECK_FALSE(t.defined());
+  CHECK_THROWS_AS(t.shape(), ValueError);
+  CHECK_THROWS_WITH(t.numel(), Contains("undefined"));
+  CHECK_THROWS_WITH(add(t, ones({1})), Contains("add") && Contains("undefined"));
+}
+
+TEST_CASE("tensor() builds 0-d to 3-d tensors from nested lists") {
+  Tensor s = tensor(3.5);
+  CHECK(s.dim() == 0);
+  CHECK(s.shape().empty());
+  CHECK(s.item() == 3.5);
+  Tensor v = tensor({1, 2, 3});
+  CHECK(v.shape() == Shape{3});
+  CHECK(v.dtype() == float32);
+  Tensor m = tensor({{1, 2, 3}, {4, 5, 6}}, {.dtype = float64});
+  CHECK(m.shape() == Shape{2, 3});
+  CHECK(m.to_vector() == std::vector<double>{1, 2, 3, 4, 5, 6});
+  Tensor c = tensor({{{1, 2}}, {{3, 4}}});
+  CHECK(c.shape() == Shape{2, 1, 2});
+  Tensor one = tensor({1.0});
+  CHECK(one.shape() == Shape{1});  // a one-element list is 1-d, as torch.tensor([1.0])
+  CHECK_THROWS_WITH(tensor({{1, 2}, {3}}), Contains("different shapes"));
+  Tensor labels = tensor({0, 2, 1}, {.dtype = int64});
+  CHECK(labels.dtype() == int64);
+  CHECK(labels.to_vector() == std::vector<double>{0, 2, 1});
+}
+
+TEST_CASE("factories take a shape and an optional dtype") {
+  CHECK(zeros({2, 3}).to_vector() == std::vector<double>(6, 0.0));
+  CHECK(ones({2}, float64).dtype() == float64);
+  CHECK(full({2, 2}, 7.0).to_vector() == std::vector<double>(4, 7.0));
+  CHECK(zeros_like(ones({3}, float64)).dtype() == float64);
+  CHECK(ones_like(zeros({1, 4})).shape() == Shape{1, 4});
+  CHECK(arange(5).to_vector() == std::vector<double>{0, 1, 2, 3, 4});
+  CHECK(arange(1, 2, 0.25, {.dtype = float64}).to_vector() == std::vector<double>{1, 1.25, 1.5, 1.75});
+  CHECK(arange(3, 0, -1).to_vector() == std::vector<double>{3, 2, 1});
+  CHECK(zeros({0, 3}).numel() == 0);
+  CHECK_THROWS_WITH(zeros({2, -1}), Contains("zeros") || Contains("negative size"));
+  CHECK_THROWS_AS(zeros({2, -1}), ValueError);
+  CHECK_THROWS_AS(arange(0, 1, 0), ValueError);
+  CHECK_THROWS_WITH(from_vector({1.0, 2.0, 3.0}, {2, 2}), Contains("3 values") && Contains("[2, 2]"));
+  CHECK(zeros({2}, {.requires_grad = true}).requires_grad());
+}
+
+TEST_CASE("the default dtype applies to factories and only floats qualify") {
+  set_default_dtype(float64);
+  CHECK(ones({1}).dtype() == float64);
+  CHECK(tensor({1.5}).dtype() == float64);
+  set_default_dtype(float32);
+  CHECK(ones({1}).dtype() == float32);
+  CHECK_THROWS_AS(set_default_dtype(int64), ValueError);
+}
+
+TEST_CASE("item() needs exactly one element") {
+  CHECK(tensor({{4.0}}).item() == 4.0);
+  CHECK_THROWS_WITH(tensor({1, 2}).item(), Contains("item") && Contains("[2]"));
+}
+
+TEST_CASE("size() and dim() accept negative axes") {
+  Tensor t = zeros({2, 3, 4});
+  CHECK(t.dim() == 3);
+  CHECK(t.size(-1) == 4);
+  CHECK(t.size(0) == 2);
+  CHECK_THROWS_AS(t.size(3), ShapeError);
+}
+
+TEST_CASE("data_ptr gives the contiguous row-major data of the right type") {
+  Tensor t = tensor({{1, 2}, {3, 4}}, {.dtype = float64});
+  const double* p = t.data_ptr<double>();
+  CHECK(p[0] == 1.0);
+  CHECK(p[3] == 4.0);
+  CHECK_THROWS_WITH(t.data_ptr<float>(), Contains("float32") && Contains("float64"));
+}
+
+TEST_CASE("to() converts and passes the gradient back converted") {
+  Tensor x = tensor({1.5, -2.0}, {.requires_grad = true});
+  Tensor y = x.to(float64);
+  CHECK(y.dtype() == float64);
+  (y * y).sum().backward();
+  CHECK(x.grad().dtype() == float32);
+  CHECK(x.grad().to_vector() == std::vector<double>{3.0, -4.0});
+  CHECK(tensor({2.7}).to(int64).to_vector() == std::vector<double>{2.0});
+  CHECK_THROWS_AS(x.to(int64), DtypeError);
+}
+
+TEST_CASE("clone copies the data and keeps the history") {
+  Tensor x = tensor({1.0, 2.0}, {.dtype = float64, .requires_grad = true});
+  Tensor c = x.clone();
+  CHECK(c.grad_fn() != nullptr);
+  CHECK(c.grad_fn()->name() == std::string("clone"));
+  (c * 3.0).sum().backward();
+  CHECK(x.grad().to_vector() == std::vector<double>{3.0, 3.0});
+}
+
+TEST_CASE("requires_grad_ applies to float leaves only") {
+  Tensor x = tensor({1.0});
+  CHECK_FALSE(x.requires_grad());
+  x.requires_grad_();
+  CHECK(x.requires_grad());
+  CHECK(x.is_leaf());
+  Tensor y = x * 2.0;
+  CHECK_FALSE(y.is_leaf());
+  CHECK_THROWS_WITH(y.requires_grad_(false), Contains("not a leaf"));
+  CHECK_THROWS_AS(tensor({1}, {.dtype = int64}).requires_grad_(), DtypeError);
+}
+
+TEST_CASE("names are kept on the tensor") {
+  Tensor w = tensor({1.0}).name("w_o");
+  CHECK(w.name() == "w_o");
+  CHECK(Tensor(w).name() == "w_o");  // handles share the tensor
+}
+
+TEST_CASE("copies of a handle share one tensor") {
+  Tensor a = zeros({2});
+  Tensor b = a;
+  CHECK(a.is_same(b));
+  b.fill_(3.0);
+  CHECK(a.to_vector() == std::vector<double>{3.0, 3.0});
+  CHECK_FALSE(a.is_same(a.clone()));
+}
+
+TEST_CASE("in-place updates write the data and bump the version") {
+  Tensor t = tensor({1.0, 2.0});
+  CHECK(t.version() == 0);
+  t.mul_(2.0);
+  CHECK(t.to_vector() == std::vector<double>{2.0, 4.0});
+  t.add_(tensor({1.0, 1.0}), 0.5);
+  CHECK(t.to_vector() == std::vector<double>{2.5, 4.5});
+  t.add_(tensor(1.0));  // broadcast
+  CHECK(t.to_vector() == std::vector<double>{3.5, 5.5});
+  t.copy_(tensor({7.0, 8.0}, {.dtype = float64}));  // converted to this dtype
+  CHECK(t.dtype() == float32);
+  CHECK(t.to_vector() == std::vector<double>{7.0, 8.0});
+  t.zero_();
+  CHECK(t.to_vector() == std::vector<double>{0.0, 0.0});
+  CHECK(t.version() == 5);
+  CHECK_THROWS_AS(t.add_(zeros({3})), ShapeError);
+  CHECK_THROWS_AS(t.add_(zeros({2}, float64)), DtypeError);
+  CHECK_THROWS_AS(t.copy_(zeros({3})), ShapeError);
+  CHECK(t.version() == 5);  // failed updates change nothing
+}
+
+TEST_CASE("members mirror the free functions") {
+  Tensor x = tensor({{1.0, -2.0}, {3.0, 4.0}}, {.dtype = float64});
+  CHECK(x.sum().item() == 6.0);
+  CHECK(x.mean(0).to_vector() == std::vector<double>{2.0, 1.0});
+  CHECK(x.max().item() == 4.0);
+  CHECK(x.min(1).to_vector() == std::vector<double>{-2.0, 3.0});
+  CHECK(x.t().to_vector() == std::vector<double>{1.0, 3.0, -2.0, 4.0});
+  CHECK(x.reshape({4}).shape() == Shape{4});
+  CHECK(x.abs().sum().item() == 10.0);
+  CHECK(x.relu().to_vector() == std::vector<double>{1.0, 0.0, 3.0, 4.0});
+  CHECK(x.pow(2.0).sum().item() == 30.0);
+  CHECK(x.matmul(x).to_vector() == std::vector<double>{-5.0, -10.0, 15.0, 10.0});
+  CHECK(x.flatten().unsqueeze(0).shape() == Shape{1, 4});
+  CHECK(x.softmax(1).sum(1).to_vector()[0] == Approx(1.0));
+  CHECK(x.clamp(0.0, 2.0).to_vector() == std::vector<double>{1.0, 0.0, 2.0, 2.0});
+}

@@ -1,0 +1,74 @@
+// Graph nodes: names, the input/edge rules, release, and the live-node statistic.
+#include <autograd/error.hpp>
+#include <autograd/node.hpp>
+#include <autograd/ops/activation.hpp>
+#include <autograd/ops/elementwise.hpp>
+#include <autograd/ops/softmax.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace xg;
+using Catch::Contains;
+
+TEST_CASE("a node's type name is its op name in PascalCase + Backward") {
+  Tensor x = tensor({1.0, 2.0}, {.requires_grad = true});
+  CHECK(tanh(x).grad_fn()->type_name() == "TanhBackward");
+  CHECK(log_softmax(x, 0).grad_fn()->type_name() == "LogSoftmaxBackward");
+  CHECK(leaky_relu(x).grad_fn()->name() == std::string("leaky_relu"));
+  CHECK(tanh(x).grad_fn()->derivative() == "d tanh(x)/dx = 1 - tanh(x)^2");
+}
+
+TEST_CASE("a node holds its inputs and knows which need gradients") {
+  Tensor a = tensor({1.0}, {.requires_grad = true});
+  Tensor b = tensor({2.0});
+  Tensor y = a * b;
+  const auto& node = *y.grad_fn();
+  REQUIRE(node.num_inputs() == 2);
+  CHECK(node.input(0).is_same(a));
+  CHECK(node.input(1).is_same(b));
+  CHECK(node.needs_input_grad(0));
+  CHECK_FALSE(node.needs_input_grad(1));
+}
+
+TEST_CASE("only ops on inputs that require grad record a node") {
+  Tensor a = tensor({1.0});
+  CHECK((a * 2.0).grad_fn() == nullptr);
+  CHECK((a * tensor({1.0}, {.requires_grad = true})).grad_fn() != nullptr);
+}
+
+TEST_CASE("a released node refuses to run again and says why") {
+  Tensor x = tensor({0.5}, {.requires_grad = true});
+  Tensor y = tanh(x);
+  y.sum().backward();
+  REQUIRE(y.grad_fn()->released());
+  CHECK_THROWS_AS(y.grad_fn()->input(0), GraphError);
+  CHECK_THROWS_WITH(y.grad_fn()->input(0), Contains("TanhBackward") && Contains("freed"));
+}
+
+TEST_CASE("sequence numbers grow in creation order") {
+  Tensor x = tensor({1.0}, {.requires_grad = true});
+  Tensor a = x * 2.0;
+  Tensor b = a * 3.0;
+  CHECK(b.grad_fn()->sequence_nr() > a.grad_fn()->sequence_nr());
+}
+
+TEST_CASE("nodes are freed with the last tensor that references them") {
+  const int64_t before = Node::live_count();
+  {
+    Tensor x = tensor({1.0}, {.requires_grad = true});
+    Tensor y = tanh(x) * 2.0;
+    CHECK(Node::live_count() == before + 2);
+  }
+  CHECK(Node::live_count() == before);
+}
+
+TEST_CASE("a node never owns its output: dropping the output frees the node") {
+  const int64_t before = Node::live_count();
+  Tensor x = tensor({1.0}, {.requires_grad = true});
+  {
+    Tensor y = tanh(x);
+    y.retain_grad();  // the node then holds the output weakly
+    y.register_hook([](const Tensor& g) { return g; });
+  }
+  CHECK(Node::live_count() == before);
+}
