@@ -1,14 +1,43 @@
 // Graph nodes: names, the input/edge rules, release, and the live-node statistic.
 #include <autograd/error.hpp>
+#include <autograd/grad_mode.hpp>
 #include <autograd/node.hpp>
 #include <autograd/ops/activation.hpp>
 #include <autograd/ops/elementwise.hpp>
 #include <autograd/ops/softmax.hpp>
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <new>
 
 using namespace xg;
 using Catch::Contains;
+
+// Counts heap allocations made by this test program (replaces the global operator new).
+static std::atomic<int64_t> g_allocations{0};
+void* operator new(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+TEST_CASE("recording a unary or binary op's node costs exactly one allocation") {
+  Tensor x = tensor({0.5, 1.5}, {.requires_grad = true});
+  Tensor w = tensor({2.0, 3.0}, {.requires_grad = true});
+  auto allocations = [](auto&& op) {
+    const int64_t before = g_allocations.load();
+    Tensor out = op();
+    return g_allocations.load() - before;
+  };
+  const int64_t tanh_recorded = allocations([&] { return tanh(x); });
+  const int64_t mul_recorded = allocations([&] { return x * w; });
+  NoGradGuard no_grad;
+  CHECK(tanh_recorded - allocations([&] { return tanh(x); }) == 1);
+  CHECK(mul_recorded - allocations([&] { return x * w; }) == 1);
+}
 
 TEST_CASE("a node's type name is its op name in PascalCase + Backward") {
   Tensor x = tensor({1.0, 2.0}, {.requires_grad = true});
