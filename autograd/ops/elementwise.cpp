@@ -271,9 +271,6 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   detail::check_defined(condition, "where");
   detail::check_same_dtype(a, b, "where");
   broadcast_shapes(broadcast_shapes(condition.shape(), a.shape(), "where"), b.shape(), "where");
-  if (condition.requires_grad()) {
-    throw GraphError("where: the condition must not require grad (it selects, it is not differentiated)");
-  }
   xt::xarray<bool> cond = dispatch<false>(condition.dtype(), "where", [&](auto tag) {
     using C = decltype(tag);
     return xt::xarray<bool>(xt::not_equal(array<C>(condition), C(0)));

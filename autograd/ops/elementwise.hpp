@@ -27,8 +27,8 @@ Tensor sign(const Tensor& x);
 /// Limits x to [min, max] (either bound may be absent). The gradient is 1 inside the closed
 /// interval and 0 outside, as in torch (so 1 at the bounds themselves).
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max);
-/// Where `condition` is non-zero, a; elsewhere b. The three broadcast together; condition
-/// (any dtype) is not differentiated.
+/// Where `condition` is non-zero, a; elsewhere b. The three broadcast together. The condition
+/// (any dtype; e.g. step(x)) only selects: it receives no gradient, even if it requires grad.
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);
 
 Tensor operator+(const Tensor& a, const Tensor& b);
@@ -36,6 +36,8 @@ Tensor operator-(const Tensor& a, const Tensor& b);
 Tensor operator*(const Tensor& a, const Tensor& b);
 Tensor operator/(const Tensor& a, const Tensor& b);
 Tensor operator-(const Tensor& x);
+/// A scalar takes the tensor's dtype. With an int64 tensor a fractional scalar throws
+/// DtypeError instead of being truncated (torch would promote to float; xgrad never promotes).
 Tensor operator+(const Tensor& a, double b);
 Tensor operator-(const Tensor& a, double b);
 Tensor operator*(const Tensor& a, double b);

@@ -47,10 +47,20 @@ Tensor reduce_axis(const Tensor& x, int64_t axis, bool keepdim, const char* op, 
   });
 }
 
-void check_not_empty(const Tensor& x, const char* op, int64_t axis = -1) {
+void check_not_empty(const Tensor& x, const char* op) {
   if (x.numel() == 0) {
-    throw ShapeError(fmt::format("{}: cannot reduce an empty tensor of shape {}{} (the {} of no elements is undefined)",
-                                 op, format_shape(x.shape()), axis >= 0 ? fmt::format(" along axis {}", axis) : "", op));
+    throw ShapeError(fmt::format("{}: cannot reduce an empty tensor of shape {} (the {} of no elements is undefined)",
+                                 op, format_shape(x.shape()), op));
+  }
+}
+
+// Along an axis only that axis must be non-empty: max over axis 1 of a [0, 3] tensor is an empty
+// [0], as in torch; over axis 0 there is no element to take.
+void check_axis_not_empty(const Tensor& x, int64_t axis, const char* op) {
+  if (x.dim() > 0 && x.size(axis) == 0) {
+    throw ShapeError(fmt::format("{}: cannot reduce along axis {} of size 0 (shape {}; the {} of no elements is "
+                                 "undefined)",
+                                 op, axis, format_shape(x.shape()), op));
   }
 }
 
@@ -102,6 +112,7 @@ struct MeanBackward final : Node {
 };
 Tensor mean(const Tensor& x) {
   detail::check_defined(x, "mean");
+  if (!is_floating(x.dtype())) throw_not_floating("mean");  // torch: no mean of integers either
   const double n = static_cast<double>(x.numel());
   Tensor out;
   {
@@ -112,6 +123,7 @@ Tensor mean(const Tensor& x) {
 }
 Tensor mean(const Tensor& x, int64_t axis, bool keepdim) {
   detail::check_defined(x, "mean");
+  if (!is_floating(x.dtype())) throw_not_floating("mean");
   const int64_t ax = normalize_axis(axis, x.dim(), "mean");
   const double n = x.dim() == 0 ? 1.0 : static_cast<double>(x.size(ax));
   Tensor out;
@@ -168,7 +180,7 @@ static Tensor arg_extremum(const Tensor& x, int64_t axis, bool keepdim, bool is_
   const char* op = is_max ? "argmax" : "argmin";
   detail::check_defined(x, op);
   const int64_t ax = normalize_axis(axis, x.dim(), op);
-  check_not_empty(x, op, ax);
+  check_axis_not_empty(x, ax, op);
   if (x.dim() == 0) return zeros({}, int64);
   return reduce_axis<false>(x, ax, keepdim, op, [is_max](const auto& a, size_t k) {
     return detail::extremum_along(a, k, is_max).second;  // the first extremum, as torch
@@ -210,7 +222,7 @@ static Tensor extremum_axis(const Tensor& x, int64_t axis, bool keepdim, bool is
   const char* op = is_max ? "max" : "min";
   detail::check_defined(x, op);
   const int64_t ax = normalize_axis(axis, x.dim(), op);
-  check_not_empty(x, op, ax);
+  check_axis_not_empty(x, ax, op);
   Tensor out = reduce_axis<false>(x, ax, keepdim, op,
                                   [is_max](const auto& a, size_t k) { return detail::extremum_along(a, k, is_max).first; });
   return Tensor::record<ExtremumAxisBackward>(std::move(out), {x}, is_max, ax, keepdim);

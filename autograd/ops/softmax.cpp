@@ -14,14 +14,16 @@ namespace xg {
 
 namespace {
 
-// log(sum(e^x)) along axis, with keepdim, computed as m + log(sum(e^(x - m))), m = max
+// x - m along axis, m the max (kept), so that e^(x - m) <= 1. Both ops keep working with x - m
+// rather than forming m + log(sum) first: in float32 that sum is rounded to the spacing of m
+// (6e-5 at m = 1000), which would cost every output that much (torch subtracts m first too).
 template <class T>
-Array<T> logsumexp_keepdim(const Array<T>& a, size_t axis) {
+Array<T> shifted_by_max(const Array<T>& a, size_t axis) {
+  if (a.shape()[axis] == 0) return a;  // an empty axis has no max to read (the result is empty too)
   Array<T> m = detail::extremum_along(a, axis, true).first;
-  // an all -inf row would give -inf - -inf = NaN; use 0 as its shift instead
+  // an all -inf row would give -inf - -inf = NaN here; use 0 as its shift instead
   m = xt::where(xt::isfinite(m), m, T(0));
-  Array<T> s = detail::sum_along(Array<T>(xt::exp(a - m)), axis);
-  return Array<T>(m + xt::log(s));
+  return Array<T>(a - m);
 }
 
 }  // namespace
@@ -44,7 +46,8 @@ Tensor softmax(const Tensor& x, int64_t axis) {
   if (x.dim() == 0) return Tensor::record<SoftmaxBackward>(ones_like(x), {x}, ax);
   Tensor out = detail::unary(x, "softmax", [ax](const auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
-    return Array<T>(xt::exp(a - logsumexp_keepdim<T>(a, static_cast<size_t>(ax))));
+    Array<T> e = xt::exp(shifted_by_max<T>(a, static_cast<size_t>(ax)));
+    return Array<T>(e / detail::sum_along(e, static_cast<size_t>(ax)));
   });
   return Tensor::record<SoftmaxBackward>(std::move(out), {x}, ax);
 }
@@ -64,7 +67,8 @@ Tensor log_softmax(const Tensor& x, int64_t axis) {
   if (x.dim() == 0) return Tensor::record<LogSoftmaxBackward>(zeros_like(x), {x}, ax);
   Tensor out = detail::unary(x, "log_softmax", [ax](const auto& a) {
     using T = typename std::decay_t<decltype(a)>::value_type;
-    return Array<T>(a - logsumexp_keepdim<T>(a, static_cast<size_t>(ax)));
+    Array<T> z = shifted_by_max<T>(a, static_cast<size_t>(ax));
+    return Array<T>(z - xt::log(detail::sum_along(Array<T>(xt::exp(z)), static_cast<size_t>(ax))));
   });
   return Tensor::record<LogSoftmaxBackward>(std::move(out), {x}, ax);
 }

@@ -86,7 +86,8 @@ std::vector<ActivationCase> activation_cases() {
 // ---- forward values ----
 
 TEST_CASE("tanh and sigmoid compute their values") {
-  CHECK_THAT(xg::tanh(vec({0, 1, -2})).to_vector(), Catch::Matchers::Approx(Values{0, 0.7615941559557649, -0.9640275800758169}));
+  CHECK_THAT(xg::tanh(vec({0, 1, -2})).to_vector(),
+             Catch::Matchers::Approx(Values{0, 0.7615941559557649, -0.9640275800758169}));
   CHECK_THAT(xg::sigmoid(vec({0, 2, -1})).to_vector(),
              Catch::Matchers::Approx(Values{0.5, 0.8807970779778823, 0.2689414213699951}));
   CHECK_THAT(vec({0.5}).tanh().to_vector(), Catch::Matchers::Approx(Values{0.46211715726000974}));
@@ -202,7 +203,8 @@ TEST_CASE("activations' backward matches central differences") {
     DYNAMIC_SECTION(c.name) {
       xg::manual_seed(51);
       Tensor x = random_input({3, 4}, c.kinks);
-      CHECK_THAT((std::vector<Tensor>{x}), PassesGradcheck([f = c.fn](const std::vector<Tensor>& in) { return f(in[0]); }));
+      CHECK_THAT((std::vector<Tensor>{x}),
+                 PassesGradcheck([f = c.fn](const std::vector<Tensor>& in) { return f(in[0]); }));
     }
   }
 }

@@ -60,7 +60,8 @@ Tensor product(const Inputs& in) { return xg::matmul(in[0], in[1]); }
 // ---- forward values ----
 
 TEST_CASE("matmul of two vectors is their dot product as a 0-d tensor") {
-  const Tensor c = xg::matmul(xg::tensor({1, 2, 3}, {.dtype = xg::float64}), xg::tensor({4, 5, 6}, {.dtype = xg::float64}));
+  const Tensor c =
+      xg::matmul(xg::tensor({1, 2, 3}, {.dtype = xg::float64}), xg::tensor({4, 5, 6}, {.dtype = xg::float64}));
   CHECK(c.dim() == 0);
   CHECK(c.shape() == Shape{});
   CHECK(c.dtype() == xg::float64);

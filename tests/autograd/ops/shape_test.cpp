@@ -174,7 +174,8 @@ TEST_CASE("transpose of two given axes of a 3-D tensor moves every element") {
   CHECK(x.transpose(1, -1).shape() == Shape{2, 4, 3});
   CHECK_THAT(xg::transpose(x, 1, 1).to_vector(), Equals(range(0, 24)));
   CHECK_THAT(xg::transpose(x, 0, 1).to_vector(),
-             Equals(std::vector<double>{0, 1, 2, 3, 12, 13, 14, 15, 4, 5, 6, 7, 16, 17, 18, 19, 8, 9, 10, 11, 20, 21, 22, 23}));
+             Equals(std::vector<double>{0, 1, 2, 3, 12, 13, 14, 15, 4, 5, 6, 7,  //
+                                        16, 17, 18, 19, 8, 9, 10, 11, 20, 21, 22, 23}));
   CHECK_THROWS_AS(xg::transpose(x, 0, 3), xg::ShapeError);
   CHECK_THROWS_WITH(xg::transpose(x, -4, 0), Catch::Contains("transpose") && Catch::Contains("-4"));
 }
