@@ -4,9 +4,11 @@
 #include <autograd/detail/tensor_impl.hpp>
 #include <autograd/error.hpp>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fmt/format.h>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -17,6 +19,8 @@
 namespace xg {
 
 namespace {
+
+std::atomic<uint64_t> g_save_counter{0};
 
 struct ZipCloser {
   void operator()(zip_t* z) const {
@@ -71,23 +75,10 @@ Tensor parse_npy(const std::string& bytes, const std::string& path, const std::s
   throw corrupt(fmt::format("unsupported dtype '{}' (xgrad reads float32, float64 and integer arrays)", type));
 }
 
-}  // namespace
-
-void save_npz(const std::string& path, const std::map<std::string, Tensor>& tensors) {
-  // serialise everything first, so a bad tensor fails before any file is touched
-  std::vector<std::pair<std::string, std::string>> members;
-  for (const auto& [key, t] : tensors) {
-    if (key.empty()) throw ValueError("save_npz: empty key");
-    if (!t.defined()) throw ValueError(fmt::format("save_npz: tensor '{}' is undefined", key));
-    std::string bytes = std::visit([](const auto& a) { return xt::dump_npy(a); }, t.impl()->data);
-    members.emplace_back(key + ".npy", std::move(bytes));
-  }
-
-  const std::filesystem::path target(path);
-  const std::filesystem::path temp =
-      target.parent_path() / fmt::format(".{}.tmp{}", target.filename().string(), static_cast<long>(::getpid()));
+// The members as an uncompressed zip at `temp` (what numpy.savez writes); IOError naming `path`.
+void write_zip(const std::filesystem::path& temp, const std::string& path,
+               const std::vector<std::pair<std::string, std::string>>& members) {
   std::error_code ignored;
-  std::filesystem::remove(temp, ignored);
   int code = 0;
   ZipHandle zip(zip_open(temp.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &code));
   if (!zip) throw IOError(fmt::format("save_npz: cannot create {}: {}", path, zip_message(code)));
@@ -107,6 +98,46 @@ void save_npz(const std::string& path, const std::map<std::string, Tensor>& tens
     throw IOError(fmt::format("save_npz: cannot write {}: {}", path, why));
   }
   (void)zip.release();  // closed
+}
+
+// libzip writes no file at all for an archive without entries (zip_close removes it), but an
+// empty state is still a valid save: numpy.savez writes the 22-byte end-of-central-directory
+// record alone, with every count and offset zero, and so do we.
+void write_empty_zip(const std::filesystem::path& temp, const std::string& path) {
+  const char record[22] = {'P', 'K', 5, 6};
+  std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+  out.write(record, sizeof record);
+  out.close();
+  if (!out) {
+    std::error_code ignored;
+    std::filesystem::remove(temp, ignored);
+    throw IOError(fmt::format("save_npz: cannot write {}", path));
+  }
+}
+
+}  // namespace
+
+void save_npz(const std::string& path, const std::map<std::string, Tensor>& tensors) {
+  // serialise everything first, so a bad tensor fails before any file is touched
+  std::vector<std::pair<std::string, std::string>> members;
+  for (const auto& [key, t] : tensors) {
+    if (key.empty()) throw ValueError("save_npz: empty key");
+    if (!t.defined()) throw ValueError(fmt::format("save_npz: tensor '{}' is undefined", key));
+    std::string bytes = std::visit([](const auto& a) { return xt::dump_npy(a); }, t.impl()->data);
+    members.emplace_back(key + ".npy", std::move(bytes));
+  }
+
+  const std::filesystem::path target(path);
+  const std::filesystem::path temp =
+      target.parent_path() / fmt::format(".{}.tmp{}.{}", target.filename().string(), static_cast<long>(::getpid()),
+                                         g_save_counter.fetch_add(1));  // unique per call, also across threads
+  std::error_code ignored;
+  std::filesystem::remove(temp, ignored);
+  if (members.empty()) {
+    write_empty_zip(temp, path);
+  } else {
+    write_zip(temp, path, members);
+  }
   std::filesystem::rename(temp, target, ignored);
   if (ignored) {
     std::filesystem::remove(temp, ignored);

@@ -8,8 +8,8 @@
 
 namespace xg {
 
-/// The same elements in `shape`, which may hold one -1 (inferred). xgrad tensors never share
-/// storage, so this copies (torch may return a view).
+/// The same elements in `shape`, which may hold one -1 (inferred). xgrad has no views: this
+/// copies (torch may return a view), except that an unchanged shape returns x itself.
 Tensor reshape(const Tensor& x, const Shape& shape);
 /// As reshape (xgrad has no views; see reshape).
 Tensor view(const Tensor& x, const Shape& shape);
@@ -21,7 +21,7 @@ Tensor unsqueeze(const Tensor& x, int64_t axis);
 Tensor squeeze(const Tensor& x, int64_t axis);
 /// Swaps the last two axes (torch's x.mT; t() for a matrix). ShapeError below 2-D.
 Tensor transpose(const Tensor& x);
-/// Swaps two axes.
+/// Swaps two axes (x itself when they are the same axis).
 Tensor transpose(const Tensor& x, int64_t axis0, int64_t axis1);
 /// Joins tensors along an existing axis; all other sizes must match.
 Tensor concat(const std::vector<Tensor>& tensors, int64_t axis = 0);
