@@ -26,7 +26,7 @@ TensorImpl& Tensor::checked() const {
 // ---- data ----
 
 Shape Tensor::shape() const {
-  return std::visit([](const auto& a) { return Shape(a.shape().begin(), a.shape().end()); }, checked().data);
+  return detail::with_array(checked(), [](const auto& a) { return Shape(a.shape().begin(), a.shape().end()); });
 }
 int64_t Tensor::size(int64_t axis) const {
   const int64_t d = dim();
@@ -34,10 +34,10 @@ int64_t Tensor::size(int64_t axis) const {
   return d == 0 ? 1 : shape()[ax];
 }
 int64_t Tensor::dim() const {
-  return std::visit([](const auto& a) { return static_cast<int64_t>(a.dimension()); }, checked().data);
+  return detail::with_array(checked(), [](const auto& a) { return static_cast<int64_t>(a.dimension()); });
 }
 int64_t Tensor::numel() const {
-  return std::visit([](const auto& a) { return static_cast<int64_t>(a.size()); }, checked().data);
+  return detail::with_array(checked(), [](const auto& a) { return static_cast<int64_t>(a.size()); });
 }
 Dtype Tensor::dtype() const { return checked().dtype(); }
 uint32_t Tensor::version() const { return checked().version; }
@@ -48,11 +48,11 @@ double Tensor::item() const {
                                  "elements)",
                                  format_shape(shape()), numel()));
   }
-  return std::visit([](const auto& a) { return static_cast<double>(a.data()[0]); }, checked().data);
+  return detail::with_array(checked(), [](const auto& a) { return static_cast<double>(a.data()[0]); });
 }
 
 std::vector<double> Tensor::to_vector() const {
-  return std::visit([](const auto& a) { return std::vector<double>(a.begin(), a.end()); }, checked().data);
+  return detail::with_array(checked(), [](const auto& a) { return std::vector<double>(a.begin(), a.end()); });
 }
 
 template <class T>
@@ -170,12 +170,10 @@ void check_inplace(const Tensor& t, const char* op) {
 
 Tensor& Tensor::fill_(double value) {
   check_inplace(*this, "fill_");
-  std::visit(
-      [value](auto& a) {
-        using T = typename std::decay_t<decltype(a)>::value_type;
-        std::fill(a.begin(), a.end(), static_cast<T>(value));
-      },
-      impl_->data);
+  detail::with_array(*impl_, [value](auto& a) {
+    using T = typename std::decay_t<decltype(a)>::value_type;
+    std::fill(a.begin(), a.end(), static_cast<T>(value));
+  });
   ++impl_->version;
   return *this;
 }
@@ -183,12 +181,10 @@ Tensor& Tensor::zero_() { return fill_(0.0); }
 
 Tensor& Tensor::mul_(double factor) {
   check_inplace(*this, "mul_");
-  std::visit(
-      [factor](auto& a) {
-        using T = typename std::decay_t<decltype(a)>::value_type;
-        a *= static_cast<T>(factor);
-      },
-      impl_->data);
+  detail::with_array(*impl_, [factor](auto& a) {
+    using T = typename std::decay_t<decltype(a)>::value_type;
+    a *= static_cast<T>(factor);
+  });
   ++impl_->version;
   return *this;
 }

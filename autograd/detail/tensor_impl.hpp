@@ -45,6 +45,15 @@ Array<T>& array(const Tensor& t) {
   return *a;
 }
 
+/// f(array) with the impl's typed array, through the one dtype dispatch helper.
+template <class Impl, class F>
+decltype(auto) with_array(Impl& impl, F&& f) {
+  return dispatch<false>(impl.dtype(), "tensor", [&](auto tag) -> decltype(auto) {
+    using T = decltype(tag);
+    return f(std::get<Array<T>>(impl.data));
+  });
+}
+
 template <class T>
 Tensor make_tensor(Array<T>&& a) {
   auto impl = std::make_shared<TensorImpl>();
