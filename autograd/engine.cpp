@@ -6,8 +6,10 @@
 //    contribution to the node's gradient;
 // 3. with functional grad(), mark the nodes that lead to a requested input and skip the rest;
 // 4. run each node's backward, check what it returned, accumulate (+, never =) into its
-//    inputs' nodes, and free its saved inputs unless retain_graph;
-// 5. only then write the leaves' .grad(): a backward that throws half-way changes no gradient.
+//    inputs' nodes, and free its saved inputs unless retain_graph (nodes that did not run keep
+//    theirs);
+// 5. only then write the leaves' and retained tensors' .grad(): a backward that throws
+//    half-way changes no .grad() (though hooks have run and the nodes that ran are freed).
 //
 // Per-node scratch (consumer count, gradient slot) lives in the Node, tagged with the pass's
 // task id, instead of in hash maps: the hot path touches no map.
@@ -41,6 +43,44 @@ std::atomic<uint64_t> g_next_task_id{1};
 // sum would alias whatever else holds it, so sums are out of place here.
 void accumulate(Tensor& slot, Tensor g) {
   slot = slot.defined() ? slot + g : std::move(g);
+}
+
+// Runs the tensor's hooks in order; each may replace the gradient with one of the same shape
+// and dtype.
+Tensor run_hooks(const TensorImpl& impl, Tensor g) {
+  for (const auto& hook : impl.hooks) {
+    Tensor replaced = hook(g);
+    if (!replaced.defined()) continue;
+    if (replaced.shape() != g.shape() || replaced.dtype() != g.dtype()) {
+      throw GraphError(fmt::format("register_hook: a hook on tensor{} returned a gradient of shape {} ({}) for a "
+                                   "gradient of shape {} ({}); a hook must keep shape and dtype",
+                                   impl.name.empty() ? "" : " '" + impl.name + "'", format_shape(replaced.shape()),
+                                   dtype_name(replaced.dtype()), format_shape(g.shape()), dtype_name(g.dtype())));
+    }
+    g = std::move(replaced);
+  }
+  return g;
+}
+
+// Accumulates g into a tensor's .grad(). The first gradient is stored as is only if nothing
+// else holds it (add passes its grad_output through unchanged, so one tensor may reach several
+// leaves and the caller); later ones are added in place only when nothing else holds .grad()
+// and it has no history, as torch's AccumulateGrad does. With create_graph the sums are
+// recorded, so the gradient stays differentiable.
+void accumulate_into(Tensor& slot, Tensor g, bool create_graph) {
+  const bool g_private = g.impl().use_count() == 1;
+  if (!slot.defined()) {
+    if (create_graph) slot = g_private ? std::move(g) : g.clone();
+    else slot = g_private && !g.grad_fn() ? std::move(g) : g.detach();  // detach() copies
+  } else if (create_graph) {
+    slot = slot + g;
+  } else if (slot.impl().use_count() == 1 && !slot.requires_grad()) {
+    NoGradGuard no_grad;
+    slot.add_(g);
+  } else {
+    NoGradGuard no_grad;
+    slot = slot + g;
+  }
 }
 
 std::vector<Tensor> root_gradients(const std::vector<Tensor>& roots, const std::vector<Tensor>& given,
@@ -191,30 +231,23 @@ std::vector<Tensor> Engine::run(const std::vector<Tensor>& roots, const std::vec
     else to_leaf(roots[i], grads[i]);
   }
 
+  // Gradients of retain_grad() tensors, written with the leaves' at the end.
+  std::vector<std::pair<std::shared_ptr<TensorImpl>, Tensor>> retained;
+
   // 4. run the nodes
   for (Node* node : order) {
     Tensor grad_output = std::move(node->grad_);
     node->grad_ = Tensor();
-    if (auto output = node->output_.lock()) {
-      for (auto& hook : output->hooks) {
-        if (!grad_output.defined()) break;
-        Tensor replaced = hook(grad_output);
-        if (replaced.defined()) grad_output = std::move(replaced);
-      }
-      if (output->retains_grad && targets == nullptr && grad_output.defined()) {
-        // a retained non-leaf gradient accumulates across backward calls, as a leaf's does
-        if (output->grad.defined()) output->grad = output->grad + (create_graph ? grad_output : grad_output.detach());
-        else output->grad = create_graph ? grad_output : grad_output.detach().clone();
-      }
+    if (auto output = node->output_.lock(); output && grad_output.defined()) {
+      grad_output = run_hooks(*output, std::move(grad_output));
+      if (output->retains_grad && targets == nullptr) retained.emplace_back(output, grad_output);
     }
     if (targets != nullptr) {
       auto it = target_node.find(node);
       if (it != target_node.end()) results[it->second] = grad_output;
     }
-    if (!node->needed_ || !grad_output.defined()) {
-      if (!retain_graph) node->release();
-      continue;
-    }
+    // a node that does not run keeps its saved inputs: only what ran is freed, as in torch
+    if (!node->needed_ || !grad_output.defined()) continue;
 
     Grads input_grads = node->backward(grad_output);
     if (input_grads.size() != node->inputs_.size()) {
@@ -243,24 +276,10 @@ std::vector<Tensor> Engine::run(const std::vector<Tensor>& roots, const std::vec
     if (!retain_graph) node->release();
   }
 
-  // 5. write the leaves: hooks see the total gradient, then it accumulates into grad()
-  for (auto& [impl, g] : leaf_grads) {
-    for (auto& hook : impl->hooks) {
-      Tensor replaced = hook(g);
-      if (replaced.defined()) g = std::move(replaced);
-    }
-    if (!impl->grad.defined()) {
-      // store a private copy unless nothing else holds g (a gradient passed through unchanged,
-      // e.g. by add, may be the very tensor another leaf or the caller holds)
-      if (create_graph || (g.impl().use_count() == 1 && !g.grad_fn())) impl->grad = std::move(g);
-      else impl->grad = g.detach().clone();
-    } else if (create_graph) {
-      impl->grad = impl->grad + g;
-    } else {
-      NoGradGuard no_grad;
-      impl->grad.add_(g);
-    }
-  }
+  // 5. write the leaves (their hooks see the total gradient) and the retained non-leaves
+  for (auto& [impl, g] : leaf_grads) g = run_hooks(*impl, std::move(g));
+  for (auto& [impl, g] : leaf_grads) accumulate_into(impl->grad, std::move(g), create_graph);
+  for (auto& [impl, g] : retained) accumulate_into(impl->grad, std::move(g), create_graph);
 
   if (targets != nullptr && !allow_unused) {
     for (size_t i = 0; i < results.size(); ++i) {

@@ -2,6 +2,7 @@
 #define WITH_OPENBLAS 1
 #include <autograd/info.hpp>
 
+#include <dlfcn.h>
 #include <fmt/format.h>
 #include <xtensor-blas/xlinalg.hpp>  // declares openblas_get_* (never include <cblas.h> beside it)
 #include <xtensor/xtensor_config.hpp>
@@ -20,8 +21,14 @@ std::string blas_info() {
                      openblas_get_num_threads());
 }
 
+std::string gemm_library() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&cblas_sgemm), &info) == 0 || info.dli_fname == nullptr) return "unknown";
+  return info.dli_fname;
+}
+
 std::string build_info() {
-  return fmt::format("xgrad {}\nBLAS: {}\nxtensor {}.{}.{}{}\ncompiler: {}\n", version(), blas_info(),
+  return fmt::format("xgrad {}\nBLAS: {}\ngemm from: {}\nxtensor {}.{}.{}{}\ncompiler: {}\n", version(), blas_info(), gemm_library(),
                      XTENSOR_VERSION_MAJOR, XTENSOR_VERSION_MINOR, XTENSOR_VERSION_PATCH,
 #ifdef XTENSOR_USE_XSIMD
                      " with xsimd",

@@ -11,6 +11,10 @@ std::string version();
 /// "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ... (core SkylakeX, 2 threads)".
 /// openblas_get_config exists only in OpenBLAS, so linking another BLAS fails at build time.
 std::string blas_info();
+/// The shared library that cblas_sgemm (what matmul calls) resolves to at run time, e.g.
+/// "/usr/lib/x86_64-linux-gnu/libopenblas.so.0": proof that OpenBLAS, not the reference BLAS,
+/// does the products.
+std::string gemm_library();
 /// Both, plus xtensor's and the compiler's versions, on one line each.
 std::string build_info();
 

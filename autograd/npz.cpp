@@ -123,7 +123,7 @@ void save_npz(const std::string& path, const std::map<std::string, Tensor>& tens
   for (const auto& [key, t] : tensors) {
     if (key.empty()) throw ValueError("save_npz: empty key");
     if (!t.defined()) throw ValueError(fmt::format("save_npz: tensor '{}' is undefined", key));
-    std::string bytes = std::visit([](const auto& a) { return xt::dump_npy(a); }, t.impl()->data);
+    std::string bytes = detail::with_array(*t.impl(), [](const auto& a) { return xt::dump_npy(a); });
     members.emplace_back(key + ".npy", std::move(bytes));
   }
 

@@ -13,8 +13,9 @@ namespace xg {
 /// never leaves a half-written file. Throws IOError naming the path on failure.
 void save_npz(const std::string& path, const std::map<std::string, Tensor>& tensors);
 
-/// Reads every entry of an .npz archive (float32, float64 and int64 arrays; other integer and
-/// bool arrays are converted to int64, C or Fortran order). Throws IOError naming the path and
+/// Reads every entry of an .npz archive: float32, float64 and int64 arrays as they are, int32,
+/// uint32, int8, uint8 and bool arrays converted to int64; C or Fortran order. Other dtypes
+/// (float16, int16, uint64, complex, big-endian) throw IOError. Throws IOError naming the path and
 /// the entry for a missing, truncated or corrupt file.
 std::map<std::string, Tensor> load_npz(const std::string& path);
 

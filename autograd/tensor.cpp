@@ -222,6 +222,22 @@ Tensor& Tensor::copy_(const Tensor& other) {
   return *this;
 }
 
+Tensor& Tensor::set_data(const Tensor& data) {
+  TensorImpl& impl = checked();
+  detail::check_defined(data, "set_data");
+  if (impl.grad_fn) {
+    throw GraphError(fmt::format("set_data: this tensor ({}) is the output of '{}', not a leaf",
+                                 format_shape(shape()), impl.grad_fn->name()));
+  }
+  if (impl.requires_grad && !is_floating(data.dtype())) {
+    throw DtypeError("set_data: a tensor that requires grad cannot take int64 data");
+  }
+  impl.data = data.impl_->data;
+  impl.grad = Tensor();
+  ++impl.version;
+  return *this;
+}
+
 // ---- ops as members ----
 
 Tensor Tensor::reshape(const Shape& s) const { return xg::reshape(*this, s); }

@@ -88,7 +88,8 @@ class Tensor {
   /// Accumulates d(this)/d(leaf) into every leaf's grad(). `gradient` may be omitted only
   /// for a one-element tensor.
   void backward(const Tensor& gradient = {}, BackwardOptions options = {}) const;
-  /// The same data with no history (shares storage, as in torch).
+  /// The same values with no history. A copy: xgrad tensors never share storage (torch's
+  /// detach shares it).
   Tensor detach() const;
   /// Keeps the gradient of a non-leaf in grad() after backward.
   Tensor& retain_grad();
@@ -110,6 +111,9 @@ class Tensor {
   Tensor& mul_(double factor);
   /// Copies other's values (same shape, converted to this dtype).
   Tensor& copy_(const Tensor& other);
+  /// Replaces this leaf's data by a copy of `data`'s, whose shape and dtype may differ (torch's
+  /// `param.data = ...`, used by Module::to). Every handle sees the new data; grad() is reset.
+  Tensor& set_data(const Tensor& data);
 
   // ---- the ops as members, where torch has them ----
   Tensor reshape(const Shape& shape) const;

@@ -208,10 +208,9 @@ struct ExtremumAxisBackward final : Node {
     Tensor selected = dispatch(x.dtype(), name(), [&](auto tag) {
       using T = decltype(tag);
       const Array<int64_t>& i = detail::array<int64_t>(idx);
-      auto positions = xt::arange<int64_t>(x.size(axis));
       Shape view_shape(static_cast<size_t>(x.dim()), 1);
       view_shape[axis] = x.size(axis);
-      Array<int64_t> pos = positions;
+      Array<int64_t> pos = xt::arange<int64_t>(x.size(axis));
       pos.reshape(detail::to_xshape<int64_t>(view_shape));
       return detail::make_tensor<T>(Array<T>(xt::cast<T>(xt::equal(pos, i))));
     });

@@ -296,7 +296,8 @@ Tensor index_select(const Tensor& x, int64_t axis, const Tensor& index) {
   if (x.dim() == 0) throw ShapeError("index_select: cannot index a 0-d tensor");
   const int64_t ax = normalize_axis(axis, x.dim(), "index_select");
   const int64_t n = x.size(ax);
-  const Tensor idx = index.reshape({-1});
+  // a private copy: the backward reads these positions, and the caller may overwrite theirs
+  const Tensor idx = index.reshape({-1}).detach();
   for (int64_t i : detail::array<int64_t>(idx)) {
     if (i < 0 || i >= n) {
       throw ValueError(fmt::format("index_select: index {} is out of range for axis {} of size {} (shape {})", i,

@@ -307,3 +307,75 @@ TEST_CASE("gradients of ops on inputs that need none are skipped") {
   CHECK(w.grad().to_vector() == std::vector<double>{3.0, 4.0});
   CHECK_FALSE(x.grad().defined());
 }
+
+TEST_CASE("grad() frees only the nodes it ran") {
+  Tensor x = scalar(0.5);
+  Tensor h = tanh(x);       // below the requested input: not run by grad({y}, {h})
+  Tensor y = h * h;
+  CHECK(grad({y}, {h})[0].item() == Approx(2 * std::tanh(0.5)));
+  CHECK_FALSE(h.grad_fn()->released());
+  (h * 3.0).backward();     // so a later backward through h's history still works
+  CHECK(x.grad().item() == Approx(3 * (1 - std::tanh(0.5) * std::tanh(0.5))));
+}
+
+TEST_CASE("a gradient passed through to two leaves and the caller is never shared") {
+  Tensor a = scalar(1.0);
+  Tensor b = scalar(2.0);
+  Tensor g = tensor(1.0, {.dtype = float64});
+  (a + b).backward(g);           // add passes g through unchanged to both leaves
+  CHECK_FALSE(a.grad().is_same(b.grad()));
+  CHECK_FALSE(a.grad().is_same(g));
+  (a + b).backward(g);           // in-place accumulation into a.grad must not touch b.grad or g
+  CHECK(a.grad().item() == 2.0);
+  CHECK(b.grad().item() == 2.0);
+  CHECK(g.item() == 1.0);
+  Tensor kept = a.grad();        // a caller holding .grad(): accumulation goes out of place
+  (a * 1.0).backward();
+  CHECK(kept.item() == 2.0);
+  CHECK(a.grad().item() == 3.0);
+}
+
+TEST_CASE("with create_graph, shared gradients are cloned, keeping their history") {
+  Tensor a = scalar(1.0);
+  Tensor b = scalar(2.0);
+  Tensor y = (a + b) * a;  // dy/da = 2a + b = 4, dy/db = a = 1
+  y.backward({}, {.create_graph = true});
+  CHECK(a.grad().item() == Approx(4.0));
+  CHECK(b.grad().item() == Approx(1.0));
+  CHECK_FALSE(a.grad().is_same(b.grad()));
+  CHECK(grad({a.grad()}, {a})[0].item() == Approx(2.0));
+}
+
+TEST_CASE("backward with create_graph makes a cycle through .grad() that resetting it breaks") {
+  // leaf -> .grad() -> its recorded history -> leaf: torch has the same cycle and warns about it
+  const int64_t before = Node::live_count();
+  {
+    Tensor x = scalar(1.5);
+    (x * x * x).backward({}, {.create_graph = true});
+    CHECK(Node::live_count() > before);
+    x.mutable_grad() = Tensor();
+  }
+  CHECK(Node::live_count() == before);
+}
+
+TEST_CASE("a hook must keep the gradient's shape and dtype") {
+  Tensor x = tensor({1.0, 2.0}, {.dtype = float64, .requires_grad = true});
+  x.name("x");
+  x.register_hook([](const Tensor&) { return zeros({3}, float64); });
+  CHECK_THROWS_WITH((x * 2.0).sum().backward(), Contains("register_hook") && Contains("'x'") && Contains("[3]"));
+  CHECK_FALSE(x.grad().defined());
+}
+
+TEST_CASE("a failed backward writes no retained gradient either") {
+  Tensor x = tensor({1.0, 2.0}, {.dtype = float64, .requires_grad = true});
+  Tensor h = x * 2.0;
+  h.retain_grad();
+  struct Throwing final : Node {
+    const char* name() const override { return "throwing"; }
+    Grads backward(const Tensor&) override { throw ValueError("throwing: deliberately"); }
+  };
+  Tensor y = Tensor::record<Throwing>(x.detach(), {x});  // runs after h's consumer
+  CHECK_THROWS_AS((h.sum() + y.sum()).backward(), ValueError);
+  CHECK_FALSE(h.grad().defined());
+  CHECK_FALSE(x.grad().defined());
+}

@@ -13,3 +13,7 @@ TEST_CASE("the version and build information name xgrad, BLAS and xtensor") {
   CHECK_THAT(xg::build_info(), Catch::Contains("xgrad 0.1.0") && Catch::Contains("BLAS: OpenBLAS") &&
                                    Catch::Contains("xtensor 0.24"));
 }
+
+TEST_CASE("gemm resolves to the OpenBLAS shared library at run time") {
+  CHECK_THAT(xg::gemm_library(), Catch::Contains("openblas"));
+}

@@ -170,3 +170,18 @@ TEST_CASE("members mirror the free functions") {
   CHECK(x.softmax(1).sum(1).to_vector()[0] == Approx(1.0));
   CHECK(x.clamp(0.0, 2.0).to_vector() == std::vector<double>{1.0, 0.0, 2.0, 2.0});
 }
+
+TEST_CASE("set_data replaces a leaf's data, shape and dtype for every handle") {
+  Tensor w = tensor({1.0, 2.0}, {.requires_grad = true});
+  Tensor alias = w;
+  (w * w).sum().backward();
+  REQUIRE(w.grad().defined());
+  w.set_data(tensor({{3.0, 4.0, 5.0}}, {.dtype = float64}));
+  CHECK(alias.dtype() == float64);
+  CHECK(alias.shape() == Shape{1, 3});
+  CHECK(alias.requires_grad());
+  CHECK_FALSE(alias.grad().defined());  // the old gradient no longer fits
+  CHECK(w.version() == 1);
+  CHECK_THROWS_AS((w * 2.0).set_data(zeros({1})), GraphError);
+  CHECK_THROWS_AS(w.set_data(zeros({1}, int64)), DtypeError);
+}
