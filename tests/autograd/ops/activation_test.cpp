@@ -10,47 +10,15 @@
 #include <autograd/testing.hpp>
 
 #include <catch2/catch.hpp>
+#include <support/tensors.hpp>
 
 #include <cmath>
 #include <functional>
 #include <vector>
 
+using namespace xg::test;
+
 namespace {
-
-using xg::Shape;
-using xg::Tensor;
-using Values = std::vector<double>;
-using Catch::Contains;
-using xg::testing::PassesGradcheck;
-using xg::testing::PassesGradgradcheck;
-
-// A 1-d tensor (float64 unless told), by default a leaf that requires grad.
-Tensor vec(const Values& values, xg::Dtype dtype = xg::float64, bool requires_grad = true) {
-  return xg::from_vector(values, {static_cast<int64_t>(values.size())},
-                         {.dtype = dtype, .requires_grad = requires_grad});
-}
-
-// Seeded N(0, 1) float64 values that require grad, each moved at least `margin` away from every
-// point in `kinks` (where the op is not differentiable, central differences would straddle them).
-Tensor random_input(const Shape& shape, const Values& kinks = {}, double margin = 0.1) {
-  Values v = xg::randn(shape, xg::float64).to_vector();
-  for (double& x : v) {
-    for (double k : kinks) {
-      if (std::abs(x - k) < margin) x = x < k ? k - margin : k + margin;
-    }
-  }
-  return xg::from_vector(v, shape, {.dtype = xg::float64, .requires_grad = true});
-}
-
-// The gradient of sum(y) with respect to x.
-Values gradient(const Tensor& y, const Tensor& x) { return xg::grad({y}, {x}, {xg::ones_like(y)})[0].to_vector(); }
-
-bool all_finite(const Values& values) {
-  for (double v : values) {
-    if (!std::isfinite(v)) return false;
-  }
-  return true;
-}
 
 double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
@@ -199,32 +167,22 @@ TEST_CASE("sigmoid's gradient at -1000 is 0, not NaN") {
 // ---- gradcheck and gradgradcheck ----
 
 TEST_CASE("activations' backward matches central differences") {
-  for (const ActivationCase& c : activation_cases()) {
-    DYNAMIC_SECTION(c.name) {
-      xg::manual_seed(51);
-      Tensor x = random_input({3, 4}, c.kinks);
-      CHECK_THAT((std::vector<Tensor>{x}),
-                 PassesGradcheck([f = c.fn](const std::vector<Tensor>& in) { return f(in[0]); }));
-    }
-  }
+  check_each_case(activation_cases(), 51, Order::first, [](const ActivationCase& c) {
+    return random_input({3, 4}, {.kinks = c.kinks});
+  });
 }
 
 TEST_CASE("activations' second derivatives match central differences") {
-  for (const ActivationCase& c : activation_cases()) {
-    DYNAMIC_SECTION(c.name) {
-      xg::manual_seed(52);
-      Tensor x = random_input({2, 3}, c.kinks);
-      CHECK_THAT((std::vector<Tensor>{x}),
-                 PassesGradgradcheck([f = c.fn](const std::vector<Tensor>& in) { return f(in[0]); }));
-    }
-  }
+  check_each_case(activation_cases(), 52, Order::second, [](const ActivationCase& c) {
+    return random_input({2, 3}, {.kinks = c.kinks});
+  });
 }
 
 TEST_CASE("activations' backward matches central differences on wide inputs") {
   // 3x: values up to about +-6, the tails of sigmoid and tanh; softplus(beta 4) switches to x at
   // 4 * 3x = 20, relu bends at 0, and both kinks are avoided
   xg::manual_seed(53);
-  Tensor x = random_input({20}, {0.0, 5.0 / 3});
+  Tensor x = random_input({20}, {.kinks = {0.0, 5.0 / 3}});
   CHECK_THAT((std::vector<Tensor>{x}), PassesGradcheck([](const std::vector<Tensor>& in) {
                const Tensor wide = in[0] * 3.0;
                return xg::sigmoid(wide) + xg::tanh(wide) + xg::softplus(wide, 4.0) + xg::relu(wide);
@@ -238,8 +196,7 @@ TEST_CASE("a two-layer network of activations passes gradcheck and gradgradcheck
   auto fn = [](const std::vector<Tensor>& in) {
     return xg::softplus(xg::tanh(in[0] * in[1]) * 2.0) + xg::sigmoid(in[0] - in[1]);
   };
-  CHECK_THAT((std::vector<Tensor>{x, w}), PassesGradcheck(fn));
-  CHECK_THAT((std::vector<Tensor>{x, w}), PassesGradgradcheck(fn));
+  CHECK_DERIVATIVES((Inputs{x, w}), fn);
 }
 
 // ---- errors ----

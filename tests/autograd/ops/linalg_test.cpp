@@ -8,18 +8,15 @@
 #include <autograd/testing.hpp>
 
 #include <catch2/catch.hpp>
+#include <support/tensors.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
+using namespace xg::test;
+
 namespace {
-
-using xg::Shape;
-using xg::Tensor;
-using Inputs = std::vector<Tensor>;
-
-Tensor random64(const Shape& shape) { return xg::randn(shape, {.dtype = xg::float64, .requires_grad = true}); }
 
 Tensor matrix64(const xg::TensorData& rows) {
   return xg::tensor(rows, {.dtype = xg::float64, .requires_grad = true});
@@ -228,24 +225,20 @@ TEST_CASE("gemm backward matches central differences for each transpose flag com
   };
   const xg::TensorFunction fn = [=](const Inputs& in) { return xg::gemm(in[0], in[1], transpose_a, transpose_b); };
   DYNAMIC_SECTION("2-D @ 2-D, transpose_a=" << transpose_a << " transpose_b=" << transpose_b) {
-    const Inputs in{random64(sa), random64(sb)};
-    CHECK_THAT(in, xg::testing::PassesGradcheck(fn));
-    CHECK_THAT(in, xg::testing::PassesGradgradcheck(fn));
+    const Inputs in{random_input(sa), random_input(sb)};
+    CHECK_DERIVATIVES(in, fn);
   }
   DYNAMIC_SECTION("3-D @ 3-D, transpose_a=" << transpose_a << " transpose_b=" << transpose_b) {
-    const Inputs in{random64(batched(sa)), random64(batched(sb))};
-    CHECK_THAT(in, xg::testing::PassesGradcheck(fn));
-    CHECK_THAT(in, xg::testing::PassesGradgradcheck(fn));
+    const Inputs in{random_input(batched(sa)), random_input(batched(sb))};
+    CHECK_DERIVATIVES(in, fn);
   }
   DYNAMIC_SECTION("3-D @ 2-D, transpose_a=" << transpose_a << " transpose_b=" << transpose_b) {
-    const Inputs in{random64(batched(sa)), random64(sb)};
-    CHECK_THAT(in, xg::testing::PassesGradcheck(fn));
-    CHECK_THAT(in, xg::testing::PassesGradgradcheck(fn));
+    const Inputs in{random_input(batched(sa)), random_input(sb)};
+    CHECK_DERIVATIVES(in, fn);
   }
   DYNAMIC_SECTION("2-D @ 3-D, transpose_a=" << transpose_a << " transpose_b=" << transpose_b) {
-    const Inputs in{random64(sa), random64(batched(sb))};
-    CHECK_THAT(in, xg::testing::PassesGradcheck(fn));
-    CHECK_THAT(in, xg::testing::PassesGradgradcheck(fn));
+    const Inputs in{random_input(sa), random_input(batched(sb))};
+    CHECK_DERIVATIVES(in, fn);
   }
 }
 
@@ -264,9 +257,8 @@ TEST_CASE("matmul backward matches central differences for every operand layout"
   };
   for (const Case& c : cases) {
     DYNAMIC_SECTION(c.name << " (" << xg::format_shape(c.a) << " and " << xg::format_shape(c.b) << ")") {
-      const Inputs in{random64(c.a), random64(c.b)};
-      CHECK_THAT(in, xg::testing::PassesGradcheck(product));
-      CHECK_THAT(in, xg::testing::PassesGradgradcheck(product));
+      const Inputs in{random_input(c.a), random_input(c.b)};
+      CHECK_DERIVATIVES(in, product);
     }
   }
 }

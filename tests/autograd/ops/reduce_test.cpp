@@ -11,6 +11,7 @@
 #include <autograd/testing.hpp>
 
 #include <catch2/catch.hpp>
+#include <support/tensors.hpp>
 
 #include <cmath>
 #include <functional>
@@ -18,34 +19,12 @@
 #include <tuple>
 #include <vector>
 
+using namespace xg::test;
+
 namespace {
-
-using xg::Shape;
-using xg::Tensor;
-using Values = std::vector<double>;
-using Catch::Contains;
-using xg::testing::PassesGradcheck;
-using xg::testing::PassesGradgradcheck;
-
-Tensor values_of(const Values& values, const Shape& shape, bool requires_grad = true) {
-  return xg::from_vector(values, shape, {.dtype = xg::float64, .requires_grad = requires_grad});
-}
 
 // [[1, 2, 3], [4, 5, 6]]
 Tensor matrix() { return values_of({1, 2, 3, 4, 5, 6}, {2, 3}); }
-
-// Seeded N(0, 1) float64 values that require grad.
-Tensor random_input(const Shape& shape) {
-  Tensor x = xg::randn(shape, xg::float64);
-  x.requires_grad_();
-  return x;
-}
-
-// The gradient of <y, weights> (of sum(y) when weights are omitted) with respect to x.
-Tensor gradient(const Tensor& y, const Tensor& x, Tensor weights = {}) {
-  if (!weights.defined()) weights = xg::ones_like(y);
-  return xg::grad({y}, {x}, {weights})[0];
-}
 
 struct ReductionCase {
   std::string name;
@@ -156,7 +135,7 @@ TEST_CASE("reductions along the middle axis of a 3-d tensor reduce only that axi
 }
 
 TEST_CASE("argmax and argmin give int64 indices of the first extremum, as torch") {
-  Tensor x = values_of({1, 3, 3, 0, 5, 5, 0, 2}, {2, 4}, false);
+  Tensor x = values_of({1, 3, 3, 0, 5, 5, 0, 2}, {2, 4}, xg::float64, false);
   Tensor i = xg::argmax(x, 1);
   CHECK(i.dtype() == xg::int64);
   CHECK(i.shape() == Shape{2});
@@ -185,8 +164,8 @@ TEST_CASE("reductions of a 0-d tensor treat it as one element, axis 0 or -1 incl
   CHECK(xg::max(s, 0).item() == 2.5);
   CHECK(xg::min(s).item() == 2.5);
   CHECK(xg::argmax(s, 0).item() == 0);
-  CHECK(gradient(xg::max(s, 0), s).item() == 1);
-  CHECK(gradient(xg::mean(s, 0), s).item() == 1);
+  CHECK(gradient_tensor(xg::max(s, 0), s).item() == 1);
+  CHECK(gradient_tensor(xg::mean(s, 0), s).item() == 1);
 }
 
 TEST_CASE("sum and max of an int64 tensor stay int64, as torch") {
@@ -219,73 +198,60 @@ TEST_CASE("max along a non-empty axis of an empty tensor gives an empty result, 
 
 TEST_CASE("sum's gradient is 1 for every element and mean's is 1 / n") {
   Tensor x = matrix();
-  CHECK_THAT(gradient(xg::sum(x), x).to_vector(), Catch::Matchers::Approx(Values(6, 1.0)));
-  CHECK_THAT(gradient(xg::mean(x), x).to_vector(), Catch::Matchers::Approx(Values(6, 1.0 / 6)));
-  CHECK_THAT(gradient(xg::mean(x, 0), x).to_vector(), Catch::Matchers::Approx(Values(6, 0.5)));
-  CHECK_THAT(gradient(xg::mean(x, 1, true), x).to_vector(), Catch::Matchers::Approx(Values(6, 1.0 / 3)));
-  CHECK(gradient(xg::sum(x, 1), x).shape() == Shape{2, 3});
+  CHECK_THAT(gradient(xg::sum(x), x), Catch::Matchers::Approx(Values(6, 1.0)));
+  CHECK_THAT(gradient(xg::mean(x), x), Catch::Matchers::Approx(Values(6, 1.0 / 6)));
+  CHECK_THAT(gradient(xg::mean(x, 0), x), Catch::Matchers::Approx(Values(6, 0.5)));
+  CHECK_THAT(gradient(xg::mean(x, 1, true), x), Catch::Matchers::Approx(Values(6, 1.0 / 3)));
+  CHECK(gradient_tensor(xg::sum(x, 1), x).shape() == Shape{2, 3});
 }
 
 TEST_CASE("the gradient along an axis is broadcast back over that axis") {
   Tensor x = matrix();
   // d <sum(x, 0), [1, 2, 3]>/dx = [[1, 2, 3], [1, 2, 3]]
-  CHECK_THAT(gradient(xg::sum(x, 0), x, values_of({1, 2, 3}, {3}, false)).to_vector(),
+  CHECK_THAT(gradient(xg::sum(x, 0), x, values_of({1, 2, 3}, {3}, xg::float64, false)),
              Catch::Matchers::Approx(Values{1, 2, 3, 1, 2, 3}));
-  CHECK_THAT(gradient(xg::sum(x, -1, true), x, values_of({1, 2}, {2, 1}, false)).to_vector(),
+  CHECK_THAT(gradient(xg::sum(x, -1, true), x, values_of({1, 2}, {2, 1}, xg::float64, false)),
              Catch::Matchers::Approx(Values{1, 1, 1, 2, 2, 2}));
-  CHECK_THAT(gradient(xg::mean(x, 1), x, values_of({3, 6}, {2}, false)).to_vector(),
+  CHECK_THAT(gradient(xg::mean(x, 1), x, values_of({3, 6}, {2}, xg::float64, false)),
              Catch::Matchers::Approx(Values{1, 1, 1, 2, 2, 2}));
 }
 
 TEST_CASE("max and min over all elements send the gradient to the extremum") {
   Tensor x = values_of({3, -1, 7, 0}, {2, 2});
-  CHECK_THAT(gradient(xg::max(x), x).to_vector(), Catch::Matchers::Approx(Values{0, 0, 1, 0}));
-  CHECK_THAT(gradient(xg::min(x), x).to_vector(), Catch::Matchers::Approx(Values{0, 1, 0, 0}));
-  CHECK_THAT(gradient(xg::max(x), x, xg::scalar_tensor(5, {.dtype = xg::float64})).to_vector(),
+  CHECK_THAT(gradient(xg::max(x), x), Catch::Matchers::Approx(Values{0, 0, 1, 0}));
+  CHECK_THAT(gradient(xg::min(x), x), Catch::Matchers::Approx(Values{0, 1, 0, 0}));
+  CHECK_THAT(gradient(xg::max(x), x, xg::scalar_tensor(5, {.dtype = xg::float64})),
              Catch::Matchers::Approx(Values{0, 0, 5, 0}));
 }
 
 TEST_CASE("max and min over all elements split the gradient evenly among ties, as torch") {
   Tensor x = values_of({1, 3, 3, 2, 3, 1}, {2, 3});
-  CHECK_THAT(gradient(xg::max(x), x).to_vector(), Catch::Matchers::Approx(Values{0, 1.0 / 3, 1.0 / 3, 0, 1.0 / 3, 0}));
-  CHECK_THAT(gradient(xg::min(x), x).to_vector(), Catch::Matchers::Approx(Values{0.5, 0, 0, 0, 0, 0.5}));
+  CHECK_THAT(gradient(xg::max(x), x), Catch::Matchers::Approx(Values{0, 1.0 / 3, 1.0 / 3, 0, 1.0 / 3, 0}));
+  CHECK_THAT(gradient(xg::min(x), x), Catch::Matchers::Approx(Values{0.5, 0, 0, 0, 0, 0.5}));
   Tensor flat = values_of({4, 4, 4, 4}, {4});
-  CHECK_THAT(gradient(xg::max(flat), flat).to_vector(), Catch::Matchers::Approx(Values(4, 0.25)));
+  CHECK_THAT(gradient(xg::max(flat), flat), Catch::Matchers::Approx(Values(4, 0.25)));
 }
 
 TEST_CASE("max and min along an axis send the gradient to the first extremum of each slice, as torch") {
   Tensor x = values_of({1, 3, 3, 5, 5, 0}, {2, 3});
-  CHECK_THAT(gradient(xg::max(x, 1), x).to_vector(), Catch::Matchers::Approx(Values{0, 1, 0, 1, 0, 0}));
-  CHECK_THAT(gradient(xg::max(x, 1, true), x, values_of({2, 7}, {2, 1}, false)).to_vector(),
+  CHECK_THAT(gradient(xg::max(x, 1), x), Catch::Matchers::Approx(Values{0, 1, 0, 1, 0, 0}));
+  CHECK_THAT(gradient(xg::max(x, 1, true), x, values_of({2, 7}, {2, 1}, xg::float64, false)),
              Catch::Matchers::Approx(Values{0, 2, 0, 7, 0, 0}));
   Tensor y = values_of({2, 0, 0, 2, 0, 1}, {3, 2});
   // columns (2, 0, 0) and (0, 2, 1): first minimum at rows 1 and 0
-  CHECK_THAT(gradient(xg::min(y, 0), y).to_vector(), Catch::Matchers::Approx(Values{0, 1, 1, 0, 0, 0}));
-  CHECK_THAT(gradient(xg::min(y, -2, true), y).to_vector(), Catch::Matchers::Approx(Values{0, 1, 1, 0, 0, 0}));
+  CHECK_THAT(gradient(xg::min(y, 0), y), Catch::Matchers::Approx(Values{0, 1, 1, 0, 0, 0}));
+  CHECK_THAT(gradient(xg::min(y, -2, true), y), Catch::Matchers::Approx(Values{0, 1, 1, 0, 0, 0}));
 }
 
 // ---- gradcheck and gradgradcheck ----
 
 TEST_CASE("reductions' backward matches central differences") {
-  for (const ReductionCase& c : reduction_cases()) {
-    DYNAMIC_SECTION(c.name) {
-      xg::manual_seed(71);  // continuous values: ties within 1e-6 (which would straddle a kink) do not occur
-      Tensor x = random_input({2, 3, 4});
-      CHECK_THAT((std::vector<Tensor>{x}),
-                 PassesGradcheck([f = c.fn](const std::vector<Tensor>& in) { return f(in[0]); }));
-    }
-  }
+  // continuous values: ties within 1e-6 (which would straddle a kink) do not occur
+  check_each_case(reduction_cases(), 71, Order::first, [](const ReductionCase&) { return random_input({2, 3, 4}); });
 }
 
 TEST_CASE("reductions' second derivatives match central differences") {
-  for (const ReductionCase& c : reduction_cases()) {
-    DYNAMIC_SECTION(c.name) {
-      xg::manual_seed(72);
-      Tensor x = random_input({2, 3, 4});
-      CHECK_THAT((std::vector<Tensor>{x}),
-                 PassesGradgradcheck([f = c.fn](const std::vector<Tensor>& in) { return f(in[0]); }));
-    }
-  }
+  check_each_case(reduction_cases(), 72, Order::second, [](const ReductionCase&) { return random_input({2, 3, 4}); });
 }
 
 TEST_CASE("reductions of products pass gradgradcheck (non-zero second derivatives)") {
@@ -295,8 +261,7 @@ TEST_CASE("reductions of products pass gradgradcheck (non-zero second derivative
   auto fn = [](const std::vector<Tensor>& in) {
     return xg::mean(in[0] * in[1], 1) + xg::max(in[0] * in[0], 1) - xg::sum(xg::min(in[1] * in[0], 0, true));
   };
-  CHECK_THAT((std::vector<Tensor>{a, b}), PassesGradcheck(fn));
-  CHECK_THAT((std::vector<Tensor>{a, b}), PassesGradgradcheck(fn));
+  CHECK_DERIVATIVES((Inputs{a, b}), fn);
 }
 
 TEST_CASE("reductions of 0-d and single-element tensors pass gradcheck") {
@@ -306,7 +271,7 @@ TEST_CASE("reductions of 0-d and single-element tensors pass gradcheck") {
   for (const ReductionCase& c : reduction_cases()) {
     if (c.name.find("axis 0") == std::string::npos && c.name.find("()") == std::string::npos) continue;
     DYNAMIC_SECTION(c.name) {
-      auto fn = [f = c.fn](const std::vector<Tensor>& in) { return f(in[0]); };
+      const xg::TensorFunction fn = unary_fn(c.fn);
       CHECK_THAT((std::vector<Tensor>{s}), PassesGradcheck(fn));
       CHECK_THAT((std::vector<Tensor>{one}), PassesGradcheck(fn));
     }

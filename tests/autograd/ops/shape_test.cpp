@@ -8,18 +8,16 @@
 #include <autograd/testing.hpp>
 
 #include <catch2/catch.hpp>
+#include <support/tensors.hpp>
 
 #include <numeric>
 #include <vector>
 
+using namespace xg::test;
+
 namespace {
 
 using Catch::Matchers::Equals;
-using xg::Shape;
-using xg::Tensor;
-using Inputs = std::vector<Tensor>;
-
-Tensor random64(const Shape& shape) { return xg::randn(shape, {.dtype = xg::float64, .requires_grad = true}); }
 
 // start, start + 1, ... laid out as `shape` (float64).
 Tensor iota(const Shape& shape, double start = 0) {
@@ -37,13 +35,6 @@ std::vector<double> range(double from, double to, double step = 1) {
   for (double v = from; v < to; v += step) out.push_back(v);
   return out;
 }
-
-// Both derivative checks of `fn` at `inputs`, one line per check in the test output.
-#define CHECK_DERIVATIVES(inputs, fn)                                 \
-  do {                                                                \
-    CHECK_THAT((inputs), xg::testing::PassesGradcheck(fn));           \
-    CHECK_THAT((inputs), xg::testing::PassesGradgradcheck(fn));       \
-  } while (false)
 
 }  // namespace
 
@@ -93,7 +84,7 @@ TEST_CASE("view and flatten reshape like reshape") {
 
 TEST_CASE("reshape, view and flatten backward reshape the gradient back") {
   xg::manual_seed(1);
-  const Inputs in{random64({2, 3, 2})};
+  const Inputs in{random_input({2, 3, 2})};
   CHECK_DERIVATIVES(in, [](const Inputs& x) { return xg::reshape(x[0], {3, -1}); });
   CHECK_DERIVATIVES(in, [](const Inputs& x) { return xg::view(x[0], {-1, 6}); });
   CHECK_DERIVATIVES(in, [](const Inputs& x) { return xg::flatten(x[0]); });
@@ -135,7 +126,7 @@ TEST_CASE("squeeze removes an axis of size 1 and leaves other axes alone") {
 
 TEST_CASE("unsqueeze and squeeze backward give the gradient its input's shape") {
   xg::manual_seed(2);
-  const Inputs in{random64({2, 1, 3})};
+  const Inputs in{random_input({2, 1, 3})};
   CHECK_DERIVATIVES(in, [](const Inputs& x) { return xg::unsqueeze(x[0], -1); });
   CHECK_DERIVATIVES(in, [](const Inputs& x) { return xg::unsqueeze(x[0], 0); });
   CHECK_DERIVATIVES(in, [](const Inputs& x) { return xg::squeeze(x[0], 1); });
@@ -192,10 +183,10 @@ TEST_CASE("Tensor::t transposes a matrix, returns a vector as it is and refuses 
 
 TEST_CASE("transpose backward transposes the gradient back") {
   xg::manual_seed(3);
-  const Inputs matrix{random64({3, 4})};
+  const Inputs matrix{random_input({3, 4})};
   CHECK_DERIVATIVES(matrix, [](const Inputs& x) { return xg::transpose(x[0]); });
   CHECK_DERIVATIVES(matrix, [](const Inputs& x) { return x[0].t(); });
-  const Inputs cube{random64({2, 3, 4})};
+  const Inputs cube{random_input({2, 3, 4})};
   CHECK_DERIVATIVES(cube, [](const Inputs& x) { return xg::transpose(x[0]); });
   CHECK_DERIVATIVES(cube, [](const Inputs& x) { return xg::transpose(x[0], 0, 2); });
   CHECK_DERIVATIVES(cube, [](const Inputs& x) { return xg::transpose(x[0], -3, 1); });
@@ -237,9 +228,9 @@ TEST_CASE("concat refuses sizes that differ off the joined axis and names the sh
 
 TEST_CASE("concat backward hands each input its part of the gradient") {
   xg::manual_seed(4);
-  const Inputs rows{random64({2, 3}), random64({1, 3}), random64({3, 3})};
+  const Inputs rows{random_input({2, 3}), random_input({1, 3}), random_input({3, 3})};
   CHECK_DERIVATIVES(rows, [](const Inputs& x) { return xg::concat(x, 0); });
-  const Inputs columns{random64({2, 1, 2}), random64({2, 3, 2})};
+  const Inputs columns{random_input({2, 1, 2}), random_input({2, 3, 2})};
   CHECK_DERIVATIVES(columns, [](const Inputs& x) { return xg::concat(x, 1); });
   CHECK_DERIVATIVES(columns, [](const Inputs& x) { return xg::concat({x[0], x[1], x[0]}, -2); });
   const Tensor a = iota({2}).requires_grad_(), b = iota({3}).requires_grad_();
@@ -279,7 +270,7 @@ TEST_CASE("stack refuses tensors of different shapes and out-of-range axes") {
 
 TEST_CASE("stack backward hands each input its slice of the gradient") {
   xg::manual_seed(5);
-  const Inputs in{random64({2, 3}), random64({2, 3}), random64({2, 3})};
+  const Inputs in{random_input({2, 3}), random_input({2, 3}), random_input({2, 3})};
   CHECK_DERIVATIVES(in, [](const Inputs& x) { return xg::stack(x, 0); });
   CHECK_DERIVATIVES(in, [](const Inputs& x) { return xg::stack(x, -1); });
   CHECK_DERIVATIVES(in, [](const Inputs& x) { return xg::stack({x[0], x[1], x[2], x[0]}, 1); });
@@ -326,7 +317,7 @@ TEST_CASE("slice backward puts the gradient back at the sliced positions") {
   xg::slice(x, 0, 1, -1, 2).backward(xg::tensor({10, 20}, {.dtype = xg::float64}));
   CHECK_THAT(x.grad().to_vector(), Equals(std::vector<double>{0, 10, 0, 20, 0, 0}));
   xg::manual_seed(6);
-  const Inputs in{random64({4, 5})};
+  const Inputs in{random_input({4, 5})};
   CHECK_DERIVATIVES(in, [](const Inputs& v) { return xg::slice(v[0], 1, -4, 100, 2); });
   CHECK_DERIVATIVES(in, [](const Inputs& v) { return xg::slice(v[0], 0, 1, 3); });
   CHECK_DERIVATIVES(in, [](const Inputs& v) { return xg::slice(v[0], -1, -100, -1, 3); });
@@ -352,7 +343,7 @@ TEST_CASE("index_select backward accumulates the gradient of a repeated index") 
   xg::sum(xg::index_select(x, 0, indices({1, 1, 0}))).backward();
   CHECK_THAT(x.grad().to_vector(), Equals(std::vector<double>{1, 2, 0}));
   xg::manual_seed(7);
-  const Inputs in{random64({3, 4})};
+  const Inputs in{random_input({3, 4})};
   CHECK_DERIVATIVES(in, [](const Inputs& v) { return xg::index_select(v[0], 0, indices({1, 1, 0, 2, 1})); });
   CHECK_DERIVATIVES(in, [](const Inputs& v) { return xg::index_select(v[0], 1, indices({3, 0, 3})); });
 }
