@@ -3,9 +3,9 @@
 # find_package(xgrad) that provides xgrad::xgrad.
 include(CMakePackageConfigHelpers)
 
-install(DIRECTORY autograd DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/xgrad
+install(DIRECTORY autograd nn optim DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/xgrad
         FILES_MATCHING PATTERN "*.hpp")
-install(TARGETS xgrad_autograd xgrad EXPORT xgradTargets
+install(TARGETS xgrad_autograd xgrad_nn xgrad_optim xgrad EXPORT xgradTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/xgrad)

@@ -1,0 +1,161 @@
+// Losses. MSE, cross entropy and NLL are compositions of autograd ops (their backward comes
+// for free); the two BCE losses are fused nodes because their compositions break: the clamped
+// logs of BCE give 0 * inf = NaN gradients at x = 0 or 1, and abs() in the stable form of
+// BCE-with-logits has the wrong slope exactly at z = 0.
+#include <nn/loss.hpp>
+
+#include <autograd/error.hpp>
+#include <autograd/grad_mode.hpp>
+#include <autograd/node.hpp>
+#include <autograd/ops/activation.hpp>
+#include <autograd/ops/elementwise.hpp>
+#include <autograd/ops/reduce.hpp>
+#include <autograd/ops/shape.hpp>
+#include <autograd/ops/softmax.hpp>
+
+#include <cmath>
+#include <fmt/format.h>
+
+namespace xg::nn {
+
+namespace {
+
+Tensor reduce(const Tensor& loss, Reduction reduction) {
+  switch (reduction) {
+    case Reduction::none: return loss;
+    case Reduction::sum: return sum(loss);
+    case Reduction::mean: return mean(loss);
+  }
+  return loss;
+}
+
+void check_same_shape(const Tensor& input, const Tensor& target, const char* op) {
+  if (!input.defined() || !target.defined()) throw ValueError(fmt::format("{}: input or target is undefined", op));
+  if (input.shape() != target.shape()) {
+    throw ShapeError(fmt::format("{}: input shape {} and target shape {} differ (they must be equal)", op,
+                                 format_shape(input.shape()), format_shape(target.shape())));
+  }
+  if (!is_floating(input.dtype()) || input.dtype() != target.dtype()) {
+    throw DtypeError(fmt::format("{}: input ({}) and target ({}) must be float tensors of one dtype", op,
+                                 dtype_name(input.dtype()), dtype_name(target.dtype())));
+  }
+}
+
+void check_probabilities(const Tensor& t, const char* op, const char* what) {
+  const std::vector<double> v = t.to_vector();
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!(v[i] >= 0.0 && v[i] <= 1.0)) {
+      throw ValueError(fmt::format("{}: {} values must be probabilities in [0, 1], got {} at flat index {}", op, what,
+                                   v[i], i));
+    }
+  }
+}
+
+// ---- binary_cross_entropy ----
+// d BCE/dx = (x - y) / max(x (1 - x), 1e-12) (torch's formula, finite at x = 0 and 1);
+// d BCE/dy = clamp(log(1 - x)) - clamp(log x)
+Tensor clamped_log(const Tensor& x) { return clamp(log(x), -100.0, std::nullopt); }
+
+struct BinaryCrossEntropyBackward final : Node {
+  const char* name() const override { return "binary_cross_entropy"; }
+  std::string derivative() const override { return "d BCE/dx = (x - y) / (x (1 - x)), d BCE/dy = log(1 - x) - log(x)"; }
+  Grads backward(const Tensor& g) override {
+    const Tensor& x = input(0);
+    const Tensor& y = input(1);
+    Tensor grad_x, grad_y;
+    if (needs_input_grad(0)) grad_x = g * (x - y) / clamp(x * (1.0 - x), 1e-12, std::nullopt);
+    if (needs_input_grad(1)) grad_y = g * (clamped_log(1.0 - x) - clamped_log(x));
+    return {grad_x, grad_y};
+  }
+};
+
+// ---- binary_cross_entropy_with_logits ----
+// d/dz = sigmoid(z) - y; d/dy = -z
+struct BinaryCrossEntropyWithLogitsBackward final : Node {
+  const char* name() const override { return "binary_cross_entropy_with_logits"; }
+  std::string derivative() const override { return "d BCE(sigmoid(z), y)/dz = sigmoid(z) - y, /dy = -z"; }
+  Grads backward(const Tensor& g) override {
+    const Tensor& z = input(0);
+    const Tensor& y = input(1);
+    return {needs_input_grad(0) ? g * (sigmoid(z) - y) : Tensor(), needs_input_grad(1) ? -g * z : Tensor()};
+  }
+};
+
+// class indices [N] (or 0-d) for scores [N, C] (or [C]): checked, as a one-hot mask
+Tensor class_mask(const Tensor& input, const Tensor& target, const char* op) {
+  if (!input.defined() || !target.defined()) throw ValueError(fmt::format("{}: input or target is undefined", op));
+  if (!is_floating(input.dtype())) {
+    throw DtypeError(fmt::format("{}: input must be float32 or float64, got {}", op, dtype_name(input.dtype())));
+  }
+  const bool batched = input.dim() == 2;
+  if ((input.dim() != 1 && !batched) || target.dim() != (batched ? 1 : 0) ||
+      (batched && target.size(0) != input.size(0))) {
+    throw ShapeError(fmt::format("{}: input {} and target {} do not fit (expected input [N, C] with target [N], or "
+                                 "input [C] with a 0-d target)",
+                                 op, format_shape(input.shape()), format_shape(target.shape())));
+  }
+  const int64_t classes = input.size(-1);
+  const std::vector<double> labels = target.to_vector();
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (labels[i] < 0 || labels[i] >= static_cast<double>(classes)) {
+      throw ValueError(fmt::format("{}: target {} at index {} is out of range for {} classes (valid: 0 to {})", op,
+                                   labels[i], i, classes, classes - 1));
+    }
+  }
+  return one_hot(target, classes, input.dtype());
+}
+
+}  // namespace
+
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  check_same_shape(input, target, "mse_loss");
+  Tensor d = input - target;
+  return reduce(d * d, reduction);
+}
+
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, Reduction reduction) {
+  check_same_shape(input, target, "binary_cross_entropy");
+  check_probabilities(input, "binary_cross_entropy", "input");
+  check_probabilities(target, "binary_cross_entropy", "target");
+  Tensor loss;
+  {
+    NoGradGuard no_grad;
+    loss = -(target * clamped_log(input) + (1.0 - target) * clamped_log(1.0 - input));
+  }
+  return reduce(Tensor::record<BinaryCrossEntropyBackward>(loss, {input, target}), reduction);
+}
+
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target, Reduction reduction) {
+  check_same_shape(input, target, "binary_cross_entropy_with_logits");
+  check_probabilities(target, "binary_cross_entropy_with_logits", "target");
+  Tensor loss;
+  {
+    NoGradGuard no_grad;
+    // max(z, 0) - z y + log(1 + e^-|z|): e^-|z| <= 1 never overflows
+    loss = relu(input) - input * target + softplus(-abs(input));
+  }
+  return reduce(Tensor::record<BinaryCrossEntropyWithLogitsBackward>(loss, {input, target}), reduction);
+}
+
+Tensor nll_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  if (target.defined() && target.dtype() != Dtype::int64) {
+    throw DtypeError(fmt::format("nll_loss: target must hold int64 class indices, got {}", dtype_name(target.dtype())));
+  }
+  const Tensor mask = class_mask(input, target, "nll_loss");
+  Tensor picked = -sum(input * mask, -1);  // -input[n, target[n]]
+  return reduce(picked, reduction);
+}
+
+Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction reduction) {
+  if (!input.defined() || !target.defined()) throw ValueError("cross_entropy: input or target is undefined");
+  if (target.dtype() == Dtype::int64) return nll_loss(log_softmax(input, -1), target, reduction);
+  // class probabilities: -sum_c p_c log_softmax(x)_c
+  check_same_shape(input, target, "cross_entropy");
+  if (input.dim() != 1 && input.dim() != 2) {
+    throw ShapeError(fmt::format("cross_entropy: input must be [N, C] or [C], got {}", format_shape(input.shape())));
+  }
+  check_probabilities(target, "cross_entropy", "target");
+  return reduce(-sum(target * log_softmax(input, -1), -1), reduction);
+}
+
+}  // namespace xg::nn
