@@ -4,6 +4,7 @@
 #pragma once
 
 #include <autograd/broadcast.hpp>
+#include <autograd/dot.hpp>
 #include <autograd/dtype.hpp>
 #include <autograd/engine.hpp>
 #include <autograd/error.hpp>
@@ -12,6 +13,7 @@
 #include <autograd/gradcheck.hpp>
 #include <autograd/info.hpp>
 #include <autograd/node.hpp>
+#include <autograd/observer.hpp>
 #include <autograd/npz.hpp>
 #include <autograd/ops/activation.hpp>
 #include <autograd/ops/elementwise.hpp>
@@ -22,4 +24,5 @@
 #include <autograd/random.hpp>
 #include <autograd/shape.hpp>
 #include <autograd/tensor.hpp>
+#include <autograd/trace.hpp>
 #include <autograd/xtensor.hpp>

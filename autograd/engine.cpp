@@ -19,6 +19,7 @@
 #include <autograd/error.hpp>
 #include <autograd/grad_mode.hpp>
 #include <autograd/node.hpp>
+#include <autograd/observer.hpp>
 #include <autograd/ops/elementwise.hpp>
 
 #include <atomic>
@@ -29,6 +30,23 @@ namespace xg {
 
 class Engine {
  public:
+  // f(child, leaf) for each edge of `node`: child is the input's grad_fn (null for a leaf),
+  // leaf the leaf tensor (null when freed or not a leaf). Works before and after release.
+  template <class F>
+  static void for_each_edge(const Node& node, F&& f) {
+    if (!node.released_) {
+      for (size_t i = 0; i < node.inputs_.size(); ++i) {
+        const auto& impl = node.inputs_[i].tensor.impl();
+        f(impl->grad_fn, impl->grad_fn ? nullptr : impl.get());
+      }
+      return;
+    }
+    for (const auto& edge : node.released_edges_) {
+      const auto leaf = edge.grad_fn ? nullptr : edge.tensor.lock();
+      f(edge.grad_fn, leaf.get());
+    }
+  }
+
   // `targets` empty: accumulate into leaves' grad(). Otherwise return one gradient per target.
   static std::vector<Tensor> run(const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads,
                                  bool retain_graph, bool create_graph, const std::vector<Tensor>* targets,
@@ -166,13 +184,11 @@ std::vector<Tensor> Engine::run(const std::vector<Tensor>& roots, const std::vec
   while (!stack.empty()) {
     Node* node = stack.back();
     stack.pop_back();
-    if (node->released_) (void)node->input(0);  // throws the "second backward" GraphError
-    for (size_t i = 0; i < node->inputs_.size(); ++i) {
-      const auto& child = node->inputs_[i].tensor.impl()->grad_fn;
-      if (!child) continue;
+    for_each_edge(*node, [&](const std::shared_ptr<Node>& child, const TensorImpl*) {
+      if (!child) return;
       visit(child);
       ++child->dependencies_;
-    }
+    });
   }
 
   // 2. topological order: a node is ready once all its consumers ran
@@ -185,23 +201,26 @@ std::vector<Tensor> Engine::run(const std::vector<Tensor>& roots, const std::vec
     Node* node = stack.back();
     stack.pop_back();
     order.push_back(node);
-    for (size_t i = 0; i < node->inputs_.size(); ++i) {
-      const auto& child = node->inputs_[i].tensor.impl()->grad_fn;
+    for_each_edge(*node, [&](const std::shared_ptr<Node>& child, const TensorImpl*) {
       if (child && --child->dependencies_ == 0) stack.push_back(child.get());
-    }
+    });
   }
 
   // 3. with requested inputs, only the nodes on a path to one of them run
   if (targets != nullptr) {
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
       Node* node = *it;
-      for (size_t i = 0; i < node->inputs_.size() && !node->needed_; ++i) {
-        const Tensor& in = node->inputs_[i].tensor;
-        const auto& child = in.impl()->grad_fn;
-        node->needed_ = child ? (child->needed_ || target_node.count(child.get()) > 0)
-                              : target_leaf.count(in.impl().get()) > 0;
-      }
+      for_each_edge(*node, [&](const std::shared_ptr<Node>& child, const TensorImpl* leaf) {
+        node->needed_ = node->needed_ || (child ? (child->needed_ || target_node.count(child.get()) > 0)
+                                                : leaf != nullptr && target_leaf.count(leaf) > 0);
+      });
     }
+  }
+
+  // A node an earlier backward freed cannot run again: refuse before anything changes. Freed
+  // nodes that are not needed (grad() of an input above them) are fine, as in torch.
+  for (Node* node : order) {
+    if (node->released_ && node->needed_) (void)node->input(0);  // throws the "second time" GraphError
   }
 
   // Leaf gradients are collected here and written at the end, summed over all uses.
@@ -225,6 +244,9 @@ std::vector<Tensor> Engine::run(const std::vector<Tensor>& roots, const std::vec
       for (auto& node : nodes) node->grad_ = Tensor();
     }
   } clear_scratch{nodes};
+
+  GraphObserver* observer = graph_observer();
+  if (observer != nullptr) observer->on_backward_begin(roots, grads);
 
   for (size_t i = 0; i < roots.size(); ++i) {
     if (roots[i].grad_fn()) accumulate(roots[i].grad_fn()->grad_, grads[i]);
@@ -254,6 +276,7 @@ std::vector<Tensor> Engine::run(const std::vector<Tensor>& roots, const std::vec
       throw GraphError(fmt::format("{}: backward returned an incorrect number of gradients (expected {}, got {})",
                                    node->type_name(), node->inputs_.size(), input_grads.size()));
     }
+    if (observer != nullptr) observer->on_node(*node, grad_output, input_grads);
     for (size_t i = 0; i < input_grads.size(); ++i) {
       Tensor& g = input_grads[i];
       const Tensor& input = node->inputs_[i].tensor;
@@ -278,6 +301,11 @@ std::vector<Tensor> Engine::run(const std::vector<Tensor>& roots, const std::vec
 
   // 5. write the leaves (their hooks see the total gradient) and the retained non-leaves
   for (auto& [impl, g] : leaf_grads) g = run_hooks(*impl, std::move(g));
+  if (observer != nullptr) {
+    std::vector<std::pair<Tensor, Tensor>> leaves;
+    for (const auto& [impl, g] : leaf_grads) leaves.emplace_back(Tensor(impl), g);
+    observer->on_backward_end(leaves);
+  }
   for (auto& [impl, g] : leaf_grads) accumulate_into(impl->grad, std::move(g), create_graph);
   for (auto& [impl, g] : retained) accumulate_into(impl->grad, std::move(g), create_graph);
 

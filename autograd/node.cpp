@@ -44,24 +44,35 @@ Node::Node() : sequence_nr_(t_next_sequence_nr++) { g_live_nodes.fetch_add(1, st
 
 // A long chain of shared pointers frees itself recursively (node -> input tensor -> its
 // grad_fn -> ...) and overflows the stack at a few hundred thousand nodes. As PyTorch's
-// deleteNode does, take the inputs that only this node owns onto a heap stack and free
-// them in a loop, so no destructor below ever recurses more than one level.
+// deleteNode does, take what only this node owns (input tensors, the child nodes a released
+// node keeps) onto heap stacks and free it in a loop, so no destructor below ever recurses more
+// than one level.
 Node::~Node() {
   g_live_nodes.fetch_sub(1, std::memory_order_relaxed);
-  if (inputs_.size() == 0 && !grad_.defined()) return;
-  std::vector<Tensor> stack;
-  inputs_.take(stack);
-  if (grad_.defined()) stack.push_back(std::move(grad_));
-  while (!stack.empty()) {
-    Tensor t = std::move(stack.back());
-    stack.pop_back();
-    if (t.impl().use_count() != 1) continue;  // someone else keeps it alive
-    TensorImpl& impl = *t.impl();
-    if (impl.grad.defined()) stack.push_back(std::move(impl.grad));
-    if (impl.grad_fn && impl.grad_fn.use_count() == 1) {
-      std::shared_ptr<Node> node = std::move(impl.grad_fn);
-      node->inputs_.take(stack);
-      if (node->grad_.defined()) stack.push_back(std::move(node->grad_));
+  if (inputs_.size() == 0 && released_edges_.empty() && !grad_.defined()) return;
+  std::vector<Tensor> tensors;
+  std::vector<std::shared_ptr<Node>> nodes;
+  auto take_edges = [&](Node& node) {
+    node.inputs_.take(tensors);
+    if (node.grad_.defined()) tensors.push_back(std::move(node.grad_));
+    for (auto& edge : node.released_edges_) {
+      if (edge.grad_fn) nodes.push_back(std::move(edge.grad_fn));
+    }
+    node.released_edges_.clear();
+  };
+  take_edges(*this);
+  while (!tensors.empty() || !nodes.empty()) {
+    if (!tensors.empty()) {
+      Tensor t = std::move(tensors.back());
+      tensors.pop_back();
+      if (t.impl().use_count() != 1) continue;  // someone else keeps it alive
+      TensorImpl& impl = *t.impl();
+      if (impl.grad.defined()) tensors.push_back(std::move(impl.grad));
+      if (impl.grad_fn) nodes.push_back(std::move(impl.grad_fn));
+    } else {
+      std::shared_ptr<Node> node = std::move(nodes.back());
+      nodes.pop_back();
+      if (node.use_count() == 1) take_edges(*node);  // then it dies here with nothing left to free
     }
   }
 }
@@ -104,11 +115,36 @@ Shape Node::input_shape(size_t i) const {
   return inputs_[i].tensor.shape();
 }
 
+std::vector<Node::Edge> Node::edges() const {
+  std::vector<Edge> out;
+  if (!released_) {
+    for (size_t i = 0; i < inputs_.size(); ++i) out.push_back({inputs_[i].tensor, inputs_[i].tensor.grad_fn()});
+  } else {
+    for (const auto& e : released_edges_) {
+      auto impl = e.tensor.lock();
+      out.push_back({impl ? Tensor(std::move(impl)) : Tensor(), e.grad_fn});
+    }
+  }
+  return out;
+}
+
+std::vector<Tensor> Node::saved_inputs() const {
+  std::vector<Tensor> out;
+  for (size_t i = 0; i < inputs_.size(); ++i) out.push_back(inputs_[i].tensor);
+  return out;
+}
+
 bool Node::needs_input_grad(size_t i) const {
   return i < inputs_.size() && inputs_[i].tensor.defined() && inputs_[i].tensor.impl()->requires_grad;
 }
 
 void Node::release() {
+  if (released_) return;
+  released_edges_.reserve(inputs_.size());
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    const auto& impl = inputs_[i].tensor.impl();
+    released_edges_.push_back({impl->grad_fn, impl});
+  }
   std::vector<Tensor> freed;
   inputs_.take(freed);
   released_ = true;

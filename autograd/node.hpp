@@ -42,6 +42,10 @@ class Node {
   /// The local derivative in words, for trace ("d tanh(x)/dx = 1 - tanh(x)^2").
   virtual std::string derivative() const { return {}; }
 
+  /// Arguments that are not tensors, as trace and DOT show them after the inputs ("2" for
+  /// pow(x, 2), "axis=1" for softmax).
+  virtual std::string extra_args() const { return {}; }
+
   /// "TanhBackward": the node's type as printed in grad_fn=<...>.
   std::string type_name() const;
 
@@ -51,6 +55,17 @@ class Node {
   const Tensor& input(size_t i) const;
   /// Shape of input i, without the in-place check (for ops whose backward needs only shapes).
   Shape input_shape(size_t i) const;
+  /// The saved inputs, for inspection (trace, DOT): empty once released; no in-place check.
+  std::vector<Tensor> saved_inputs() const;
+
+  /// An edge of the graph from this node to one of its inputs. Release keeps the edges, as
+  /// torch does: `grad_fn` (the node that produced the input, null for a leaf) stays, while
+  /// `tensor` is undefined once the input was freed (nothing else kept it alive).
+  struct Edge {
+    Tensor tensor;
+    std::shared_ptr<Node> grad_fn;
+  };
+  std::vector<Edge> edges() const;
   /// Whether input i needs a gradient (ops may skip computing the others).
   bool needs_input_grad(size_t i) const;
   /// Frees the saved inputs (after backward without retain_graph).
@@ -88,6 +103,12 @@ class Node {
   };
 
   SavedInputs inputs_;
+  // After release: the edges without the saved data (child nodes strongly, tensors weakly).
+  struct ReleasedEdge {
+    std::shared_ptr<Node> grad_fn;
+    std::weak_ptr<TensorImpl> tensor;
+  };
+  std::vector<ReleasedEdge> released_edges_;
   uint64_t sequence_nr_;
   bool released_ = false;
 

@@ -5,6 +5,7 @@
 #include <autograd/detail/tensor_impl.hpp>
 #include <autograd/grad_mode.hpp>
 #include <autograd/node.hpp>
+#include <autograd/observer.hpp>
 #include <autograd/ops/activation.hpp>
 #include <autograd/ops/elementwise.hpp>
 #include <autograd/ops/linalg.hpp>
@@ -148,6 +149,7 @@ void Tensor::attach(std::shared_ptr<Node> node, const Tensor* inputs, size_t cou
   node->inputs_.assign(inputs, count);
   impl_->grad_fn = std::move(node);
   impl_->requires_grad = true;
+  if (GraphObserver* observer = graph_observer()) observer->on_record(*impl_->grad_fn, *this);
 }
 
 // ---- in-place updates ----

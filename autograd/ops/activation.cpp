@@ -68,6 +68,7 @@ struct LeakyReluBackward final : Node {
   explicit LeakyReluBackward(double s) : negative_slope(s) {}
   double negative_slope;
   const char* name() const override { return "leaky_relu"; }
+  std::string extra_args() const override { return fmt::format("negative_slope={}", negative_slope); }
   std::string derivative() const override { return "d leaky_relu(x)/dx = 1 if x > 0 else negative_slope"; }
   Grads backward(const Tensor& g) override {
     const double s = negative_slope;

@@ -102,6 +102,7 @@ struct PowScalarBackward final : Node {
   double exponent;
   const char* name() const override { return "pow"; }
   std::string derivative() const override { return "d x^p/dx = p * x^(p - 1)"; }
+  std::string extra_args() const override { return fmt::format("{}", exponent); }
   Grads backward(const Tensor& g) override {
     if (exponent == 0.0) return {zeros_like(input(0))};
     return {g * exponent * pow(input(0), exponent - 1.0)};

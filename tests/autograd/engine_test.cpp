@@ -379,3 +379,26 @@ TEST_CASE("a failed backward writes no retained gradient either") {
   CHECK_FALSE(h.grad().defined());
   CHECK_FALSE(x.grad().defined());
 }
+
+TEST_CASE("grad() above a part of the graph an earlier backward freed still works") {
+  Tensor x = scalar(0.5);
+  Tensor h = tanh(x) * 2.0;
+  (h * 1.0).backward();         // frees h's history (tanh, mul)
+  Tensor z = h * h;             // a new graph on top of h
+  CHECK(grad({z}, {h})[0].item() == Approx(2 * h.item()));  // h's freed history is not needed
+  CHECK_THROWS_WITH(grad({z}, {x}), Contains("second time"));  // reaching x needs it: refused upfront
+}
+
+TEST_CASE("a released graph keeps its edges and still tears down without recursion") {
+  const int64_t before = Node::live_count();
+  {
+    Tensor x = scalar_tensor(1.0, {.requires_grad = true});
+    Tensor y = x;
+    for (int i = 0; i < 200'000; ++i) y = y * 1.0;
+    y.backward();  // every node released, each keeping its edge to the next
+    REQUIRE(y.grad_fn()->released());
+    CHECK(y.grad_fn()->edges().size() == 2);
+    CHECK(y.grad_fn()->edges()[0].grad_fn != nullptr);
+  }
+  CHECK(Node::live_count() == before);
+}
