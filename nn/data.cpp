@@ -28,31 +28,30 @@ Batch TensorDataset::get(const Tensor& indices) const {
 }
 
 DataLoader::DataLoader(TensorDataset dataset, DataLoaderOptions options)
-    : dataset_(std::move(dataset)), options_(options), generator_(options.seed) {
+    : dataset_(std::make_shared<const TensorDataset>(std::move(dataset))), options_(options), generator_(options.seed) {
   if (options_.batch_size < 1) {
     throw ValueError(fmt::format("DataLoader: batch_size must be >= 1, got {}", options_.batch_size));
   }
-  order_.resize(static_cast<size_t>(dataset_.size()));
-  std::iota(order_.begin(), order_.end(), int64_t{0});
 }
 
 int64_t DataLoader::num_batches() const {
-  const int64_t n = dataset_.size(), b = options_.batch_size;
+  const int64_t n = dataset_->size(), b = options_.batch_size;
   return options_.drop_last ? n / b : (n + b - 1) / b;
 }
 
 DataLoader::Iterator DataLoader::begin() {
-  std::iota(order_.begin(), order_.end(), int64_t{0});
-  if (options_.shuffle) std::shuffle(order_.begin(), order_.end(), generator_);
-  return Iterator(this, 0);
+  // a fresh vector each epoch, never one rewritten in place: iterators of earlier epochs share theirs
+  auto order = std::make_shared<std::vector<int64_t>>(static_cast<size_t>(dataset_->size()));
+  std::iota(order->begin(), order->end(), int64_t{0});
+  if (options_.shuffle) std::shuffle(order->begin(), order->end(), generator_);
+  return Iterator(dataset_, std::move(order), options_.batch_size, 0);
 }
 
 Batch DataLoader::Iterator::operator*() const {
-  const int64_t b = loader_->options_.batch_size;
-  const int64_t start = batch_ * b;
-  const int64_t stop = std::min<int64_t>(start + b, loader_->dataset_.size());
-  std::vector<int64_t> idx(loader_->order_.begin() + start, loader_->order_.begin() + stop);
-  return loader_->dataset_.get(from_vector(idx, {static_cast<int64_t>(idx.size())}));
+  const int64_t start = batch_ * batch_size_;
+  const int64_t stop = std::min<int64_t>(start + batch_size_, dataset_->size());
+  std::vector<int64_t> idx(order_->begin() + start, order_->begin() + stop);
+  return dataset_->get(from_vector(idx, {static_cast<int64_t>(idx.size())}));
 }
 
 }  // namespace xg::nn

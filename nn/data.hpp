@@ -4,6 +4,7 @@
 #include <autograd/tensor.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -37,6 +38,9 @@ struct DataLoaderOptions {
 
 ///   nn::DataLoader loader(dataset, {.batch_size = 64, .shuffle = true, .seed = 1});
 ///   for (auto [x, y] : loader) { ... }   // one epoch; the next loop reshuffles
+/// Each begin() draws the order of a new epoch; an iterator keeps the order it started with
+/// (and shares the dataset), so nested loops over one loader, or a loader moved or destroyed
+/// while an iterator runs, leave that iterator's epoch as it was.
 class DataLoader {
  public:
   DataLoader(TensorDataset dataset, DataLoaderOptions options = {});
@@ -48,26 +52,30 @@ class DataLoader {
       ++batch_;
       return *this;
     }
+    bool operator==(const Iterator& other) const { return batch_ == other.batch_; }
     bool operator!=(const Iterator& other) const { return batch_ != other.batch_; }
 
    private:
     friend class DataLoader;
-    Iterator(const DataLoader* loader, int64_t batch) : loader_(loader), batch_(batch) {}
-    const DataLoader* loader_;
+    Iterator(std::shared_ptr<const TensorDataset> dataset, std::shared_ptr<const std::vector<int64_t>> order,
+             int64_t batch_size, int64_t batch)
+        : dataset_(std::move(dataset)), order_(std::move(order)), batch_size_(batch_size), batch_(batch) {}
+    std::shared_ptr<const TensorDataset> dataset_;
+    std::shared_ptr<const std::vector<int64_t>> order_;  // this epoch's sample order (null for end())
+    int64_t batch_size_;
     int64_t batch_;
   };
 
   /// Starts an epoch: draws a new order when shuffling.
   Iterator begin();
-  Iterator end() const { return Iterator(this, num_batches()); }
+  Iterator end() const { return Iterator(nullptr, nullptr, options_.batch_size, num_batches()); }
   int64_t num_batches() const;
-  const TensorDataset& dataset() const { return dataset_; }
+  const TensorDataset& dataset() const { return *dataset_; }
 
  private:
-  TensorDataset dataset_;
+  std::shared_ptr<const TensorDataset> dataset_;
   DataLoaderOptions options_;
   std::mt19937_64 generator_;
-  std::vector<int64_t> order_;
 };
 
 }  // namespace xg::nn

@@ -81,9 +81,13 @@ struct BinaryCrossEntropyWithLogitsBackward final : Node {
   }
 };
 
-// class indices [N] (or 0-d) for scores [N, C] (or [C]): checked, as a one-hot mask
+// class indices [N] (or 0-d) for scores [N, C] (or [C]): checked, as a one-hot mask; `op` is
+// the public function the user called
 Tensor class_mask(const Tensor& input, const Tensor& target, const char* op) {
   if (!input.defined() || !target.defined()) throw ValueError(fmt::format("{}: input or target is undefined", op));
+  if (target.dtype() != Dtype::int64) {
+    throw DtypeError(fmt::format("{}: target must hold int64 class indices, got {}", op, dtype_name(target.dtype())));
+  }
   if (!is_floating(input.dtype())) {
     throw DtypeError(fmt::format("{}: input must be float32 or float64, got {}", op, dtype_name(input.dtype())));
   }
@@ -103,6 +107,13 @@ Tensor class_mask(const Tensor& input, const Tensor& target, const char* op) {
     }
   }
   return one_hot(target, classes, input.dtype());
+}
+
+// -log_probs[n, target[n]] for the one-hot `mask`. Selected with where(), not log_probs * mask:
+// a -inf log-probability of another class would give 0 * -inf = NaN, where torch's loss stays
+// finite as long as the picked class is finite.
+Tensor negative_picked(const Tensor& log_probs, const Tensor& mask) {
+  return -sum(where(mask, log_probs, zeros_like(log_probs)), -1);
 }
 
 }  // namespace
@@ -138,17 +149,16 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
 }
 
 Tensor nll_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
-  if (target.defined() && target.dtype() != Dtype::int64) {
-    throw DtypeError(fmt::format("nll_loss: target must hold int64 class indices, got {}", dtype_name(target.dtype())));
-  }
-  const Tensor mask = class_mask(input, target, "nll_loss");
-  Tensor picked = -sum(input * mask, -1);  // -input[n, target[n]]
-  return reduce(picked, reduction);
+  return reduce(negative_picked(input, class_mask(input, target, "nll_loss")), reduction);
 }
 
 Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction reduction) {
   if (!input.defined() || !target.defined()) throw ValueError("cross_entropy: input or target is undefined");
-  if (target.dtype() == Dtype::int64) return nll_loss(log_softmax(input, -1), target, reduction);
+  if (target.dtype() == Dtype::int64) {
+    // checked here, not in nll_loss, so that a bad label is reported as cross_entropy's
+    const Tensor mask = class_mask(input, target, "cross_entropy");
+    return reduce(negative_picked(log_softmax(input, -1), mask), reduction);
+  }
   // class probabilities: -sum_c p_c log_softmax(x)_c
   check_same_shape(input, target, "cross_entropy");
   if (input.dim() != 1 && input.dim() != 2) {

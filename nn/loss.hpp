@@ -19,7 +19,8 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
 /// Logits [N, C] (or [C]) against class indices [N] (int64, or a 0-d index) or class
 /// probabilities of the logits' shape: log_softmax then NLL; the mean is over N.
 Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::mean);
-/// Log-probabilities [N, C] (or [C]) against class indices [N]: -input[n, target[n]].
+/// Log-probabilities [N, C] (or [C]) against class indices [N]: -input[n, target[n]], finite
+/// whenever the picked entries are (another class may hold -inf, the log of a probability 0).
 Tensor nll_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::mean);
 
 /// The losses as callable objects: `nn::CrossEntropyLoss loss_fn; Tensor loss = loss_fn(logits, labels);`

@@ -4,7 +4,9 @@
 #include <autograd/error.hpp>
 #include <autograd/grad_mode.hpp>
 
+#include <algorithm>
 #include <fmt/format.h>
+#include <string_view>
 
 namespace xg::nn {
 
@@ -37,11 +39,24 @@ void Module::add_child(const std::string& name, std::shared_ptr<Module> module) 
   children_.emplace_back(name, std::move(module));
 }
 
+void Module::collect_parameters(const std::string& prefix, bool recurse,
+                                std::vector<std::pair<std::string, Tensor>>& out) const {
+  for (const auto& [name, p] : parameters_) out.emplace_back(prefix + name, p);
+  if (!recurse) return;
+  for (const auto& [child_name, child] : children_) child->collect_parameters(prefix + child_name + ".", true, out);
+}
+
 std::vector<std::pair<std::string, Tensor>> Module::named_parameters(bool recurse) const {
-  std::vector<std::pair<std::string, Tensor>> out = parameters_;
-  if (!recurse) return out;
-  for (const auto& [child_name, child] : children_) {
-    for (auto& [name, p] : child->named_parameters(true)) out.emplace_back(child_name + "." + name, p);
+  std::vector<std::pair<std::string, Tensor>> all;
+  collect_parameters("", recurse, all);
+  // a tensor reached twice (tied weights, one module used twice) is one parameter: torch keeps
+  // its first name, and an optimizer given it twice would update it twice per step.
+  // Quadratic, but parameter lists are short.
+  std::vector<std::pair<std::string, Tensor>> out;
+  out.reserve(all.size());
+  for (auto& [name, p] : all) {
+    const bool seen = std::any_of(out.begin(), out.end(), [&p](const auto& kept) { return kept.second.is_same(p); });
+    if (!seen) out.emplace_back(std::move(name), std::move(p));
   }
   return out;
 }
@@ -67,8 +82,16 @@ int64_t Module::parameter_count() const {
 void Module::zero_grad(bool set_to_none) {
   NoGradGuard no_grad;
   for (Tensor& p : parameters()) {
-    if (set_to_none) p.mutable_grad() = Tensor();
-    else if (p.grad().defined()) p.mutable_grad().zero_();
+    Tensor& grad = p.mutable_grad();
+    if (!grad.defined()) continue;
+    if (set_to_none) {
+      grad = Tensor();
+      continue;
+    }
+    // a gradient built with create_graph carries history: zero a detached copy instead, as
+    // torch's zero_grad (and optim's) does, so the zeros are not part of any graph
+    if (grad.requires_grad()) grad = grad.detach();
+    grad.zero_();
   }
 }
 
@@ -82,37 +105,96 @@ Module& Module::to(Dtype dtype) {
     throw DtypeError(fmt::format("Module::to: parameters must be float32 or float64, got {}", dtype_name(dtype)));
   }
   NoGradGuard no_grad;
-  for (Tensor& p : parameters()) {
-    if (p.dtype() != dtype) p.set_data(p.to(dtype));
+  // every conversion (the allocations, which can fail) before the first parameter changes
+  std::vector<Tensor> params = parameters();
+  std::vector<Tensor> converted;
+  converted.reserve(params.size());
+  for (const Tensor& p : params) converted.push_back(p.dtype() == dtype ? Tensor() : p.to(dtype));
+  // set_data cannot fail here: the parameters are leaves and the dtype is floating
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (converted[i].defined()) params[i].set_data(converted[i]);
   }
   return *this;
 }
 
-std::string Module::summary(const Shape& input_shape) {
-  NoGradGuard no_grad;
-  const bool was_training = training_;
-  eval();  // a summary must not draw dropout masks
-  std::vector<std::tuple<std::string, std::string, Shape, int64_t>> rows;
-  Tensor x = zeros(input_shape, parameters().empty() ? default_dtype() : parameters().front().dtype());
-  if (children_.empty()) {
-    x = forward(x);
-    rows.emplace_back("", type_name(), x.shape(), parameter_count());
-  } else {
-    // direct children applied in order: exact for Sequential, a walk of the pieces otherwise
-    for (auto& [name, child] : children_) {
-      x = child->forward(x);
-      rows.emplace_back(name, child->type_name(), x.shape(), child->parameter_count());
+// Records the training flag of every module in a tree and restores exactly those flags when
+// it goes out of scope (also when forward throws): train(was_training) on the root would
+// switch a child the user had put in eval mode back to training.
+class Module::TrainingModeRestorer {
+ public:
+  explicit TrainingModeRestorer(Module& root) {
+    std::vector<Module*> stack{&root};
+    while (!stack.empty()) {
+      Module* m = stack.back();
+      stack.pop_back();
+      modes_.emplace_back(m, m->training_);
+      for (const auto& [name, child] : m->children_) stack.push_back(child.get());
     }
   }
-  train(was_training);
+  ~TrainingModeRestorer() {
+    // in reverse, so that a module reached twice ends with the flag it had first
+    for (auto it = modes_.rbegin(); it != modes_.rend(); ++it) it->first->training_ = it->second;
+  }
+  TrainingModeRestorer(const TrainingModeRestorer&) = delete;
+  TrainingModeRestorer& operator=(const TrainingModeRestorer&) = delete;
+
+ private:
+  std::vector<std::pair<Module*, bool>> modes_;
+};
+
+std::string Module::summary(const Shape& input_shape) {
+  struct Row {
+    std::string layer;
+    std::string shape;
+    std::string count;
+  };
+  NoGradGuard no_grad;
+  TrainingModeRestorer restore_modes(*this);
+  eval();  // a summary must not draw dropout masks
+
+  // each parameter counted once, for the first child (or "(own)") that reaches it, so the rows
+  // add up to the total even with shared tensors
+  std::vector<int64_t> child_counts(children_.size(), 0);
+  int64_t own_count = 0, total = 0;
+  const auto named = named_parameters();
+  for (const auto& [name, p] : named) {
+    total += p.numel();
+    const size_t dot = name.find('.');
+    if (dot == std::string::npos) {
+      own_count += p.numel();
+      continue;
+    }
+    for (size_t i = 0; i < children_.size(); ++i) {
+      if (children_[i].first == std::string_view(name).substr(0, dot)) child_counts[i] += p.numel();
+    }
+  }
+
+  std::vector<Row> rows;
+  Tensor x = zeros(input_shape, named.empty() ? default_dtype() : named.front().second.dtype());
+  if (children_.empty()) {
+    rows.push_back({type_name(), format_shape(forward(x).shape()), std::to_string(total)});
+  } else if (chains_children()) {
+    for (size_t i = 0; i < children_.size(); ++i) {
+      const auto& [name, child] = children_[i];
+      x = child->forward(x);
+      rows.push_back({fmt::format("{} ({})", name, child->type_name()), format_shape(x.shape()),
+                      std::to_string(child_counts[i])});
+    }
+  } else {
+    // how forward wires the children is its own business: only the module's output is known
+    rows.push_back({type_name(), format_shape(forward(x).shape()), "-"});
+    for (size_t i = 0; i < children_.size(); ++i) {
+      const auto& [name, child] = children_[i];
+      rows.push_back({fmt::format("  {} ({})", name, child->type_name()), "-", std::to_string(child_counts[i])});
+    }
+  }
+  if (!children_.empty() && !parameters_.empty()) rows.push_back({"(own)", "-", std::to_string(own_count)});
+
   std::string out = fmt::format("{:<24}{:<20}{:>10}\n", "Layer (type)", "Output shape", "Params");
   out += std::string(54, '-') + "\n";
-  for (const auto& [name, type, shape, count] : rows) {
-    const std::string layer = name.empty() ? type : fmt::format("{} ({})", name, type);
-    out += fmt::format("{:<24}{:<20}{:>10}\n", layer, format_shape(shape), count);
-  }
+  for (const Row& row : rows) out += fmt::format("{:<24}{:<20}{:>10}\n", row.layer, row.shape, row.count);
   out += std::string(54, '-') + "\n";
-  out += fmt::format("Total parameters: {}\n", parameter_count());
+  out += fmt::format("Total parameters: {}\n", total);
   return out;
 }
 

@@ -37,30 +37,42 @@ class Module {
   virtual std::string extra_repr() const { return {}; }
 
   /// Every parameter of this module and (with recurse) its descendants, in registration order.
+  /// A tensor reached twice (tied weights, a module used twice) is listed once, as in torch.
   std::vector<Tensor> parameters(bool recurse = true) const;
-  /// The same with dotted names: "weight", "0.weight", "hidden.bias".
+  /// The same with dotted names: "weight", "0.weight", "hidden.bias"; a shared tensor keeps the
+  /// first name it is reached by.
   std::vector<std::pair<std::string, Tensor>> named_parameters(bool recurse = true) const;
   std::vector<std::shared_ptr<Module>> children() const;
   const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& named_children() const { return children_; }
-  /// The number of scalar parameters (sum of numel), as torch's sum(p.numel() for p in ...).
+  /// The number of scalar parameters (sum of numel, a shared tensor once), as torch's
+  /// sum(p.numel() for p in m.parameters()).
   int64_t parameter_count() const;
 
-  /// Resets every parameter's gradient: undefined with set_to_none (torch 2's default), else zeros.
+  /// Resets every parameter's gradient: undefined with set_to_none (torch 2's default), else
+  /// zeros without history (a gradient built with create_graph is detached first).
   void zero_grad(bool set_to_none = true);
   /// Training mode (the default) or evaluation mode, for this module and its descendants.
   void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }
   /// Converts every parameter to `dtype` in place: handles held elsewhere (optimizers) follow.
+  /// All conversions are made before the first parameter changes, so a failure changes nothing.
+  /// Gradients are reset (they would have the old dtype).
   Module& to(Dtype dtype);
 
-  /// A table of the direct children (or the module itself): name, type, output shape for a
-  /// batch of `input_shape`, parameter count, and the total. Runs forward once without recording.
+  /// A table for a batch of `input_shape`, running forward once without recording and in eval
+  /// mode (each module's own mode is restored afterwards, also when forward throws):
+  /// - a module without children: one row, its output shape and parameter count;
+  /// - Sequential: one row per child, fed the previous child's output;
+  /// - any other module: one row with its output shape, then one row per child with its
+  ///   parameter count (shape "-": how the children are wired is up to forward).
+  /// Parameters registered on a module that also has children get an "(own)" row, and a
+  /// shared tensor is counted once, so the rows add up to the total.
   std::string summary(const Shape& input_shape);
 
- protected:
   /// Adds a parameter (a leaf that requires grad) under `name`; returns the handle to keep.
   Tensor register_parameter(const std::string& name, Tensor parameter);
+  /// Adds a child module under `name`; returns the pointer to keep.
   template <class M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
     add_child(name, module);
@@ -68,7 +80,18 @@ class Module {
   }
   void add_child(const std::string& name, std::shared_ptr<Module> module);
 
+ protected:
+  /// True when forward feeds each child the previous child's output (Sequential), so that
+  /// summary() can show every child's output shape.
+  virtual bool chains_children() const { return false; }
+
  private:
+  class TrainingModeRestorer;  // summary()'s guard, in module.cpp
+
+  /// named_parameters() before shared tensors are removed.
+  void collect_parameters(const std::string& prefix, bool recurse,
+                          std::vector<std::pair<std::string, Tensor>>& out) const;
+
   void check_name(const std::string& name, const char* what) const;
 
   std::vector<std::pair<std::string, Tensor>> parameters_;

@@ -36,6 +36,9 @@ class Sequential : public Module {
   size_t size() const { return named_children().size(); }
   std::shared_ptr<Module> operator[](size_t index) const;
 
+ protected:
+  bool chains_children() const override { return true; }
+
  private:
   void append(std::shared_ptr<Module> module);
 };

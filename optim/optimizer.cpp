@@ -121,11 +121,20 @@ void Optimizer::check_group_index(size_t group) const {
 }
 
 void Optimizer::check_new_params(const std::vector<Tensor>& new_params, size_t group) const {
-  // torch refuses a parameter in two groups: it would be updated twice per step
-  std::map<const void*, std::pair<size_t, size_t>> seen;
-  for (size_t g = 0; g < num_param_groups(); ++g) {
-    for (size_t i = 0; i < params(g).size(); ++i) seen.emplace(params(g)[i].impl().get(), std::pair{g, i});
-  }
+  // torch refuses a parameter in two groups, or twice in one: it would be updated twice per step.
+  // Compared by identity with is_same (the tensor's internals belong to the engine); quadratic,
+  // but parameter lists are short.
+  auto first_place = [&](const Tensor& param, size_t checked_new) -> std::optional<std::pair<size_t, size_t>> {
+    for (size_t g = 0; g < num_param_groups(); ++g) {
+      for (size_t i = 0; i < params(g).size(); ++i) {
+        if (params(g)[i].is_same(param)) return std::pair{g, i};
+      }
+    }
+    for (size_t i = 0; i < checked_new; ++i) {
+      if (new_params[i].is_same(param)) return std::pair{group, i};
+    }
+    return std::nullopt;
+  };
   for (size_t i = 0; i < new_params.size(); ++i) {
     const Tensor& param = new_params[i];
     if (!param.defined()) {
@@ -144,12 +153,11 @@ void Optimizer::check_new_params(const std::vector<Tensor>& new_params, size_t g
                       "tensors, as torch (\"can't optimize a non-leaf Tensor\")",
                       name(), i, group));
     }
-    const auto [it, inserted] = seen.emplace(param.impl().get(), std::pair{group, i});
-    if (!inserted) {
+    if (const auto place = first_place(param, i)) {
       throw ValueError(
           fmt::format("{}: parameter {} of group {} is already parameter {} of group {}, valid: each "
                       "parameter in one group, once",
-                      name(), i, group, it->second.second, it->second.first));
+                      name(), i, group, place->second, place->first));
     }
   }
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <memory>
 
 using namespace xg;
 
@@ -60,6 +61,43 @@ TEST_CASE("shuffling visits every sample once, differently each epoch, the same 
   CHECK(first != std::vector<double>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
   CHECK(epoch_order(b) == first);        // same seed, same first epoch
   CHECK(epoch_order(a) != first);        // the next epoch reshuffles
+}
+
+TEST_CASE("a loop nested in another over the same loader leaves the outer epoch's order alone") {
+  nn::DataLoader loader(ten_samples(), {.batch_size = 3, .shuffle = true, .seed = 7});
+  std::vector<double> outer;
+  int inner_epochs = 0;
+  for (auto [x, y] : loader) {
+    const auto v = x.to_vector();
+    for (size_t i = 0; i < v.size(); i += 2) outer.push_back(v[i] / 2);
+    std::vector<double> inner;
+    for (auto [xi, yi] : loader) {  // starts (and shuffles) an epoch of its own
+      const auto w = xi.to_vector();
+      for (size_t i = 0; i < w.size(); i += 2) inner.push_back(w[i] / 2);
+    }
+    std::sort(inner.begin(), inner.end());
+    CHECK(inner == std::vector<double>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+    ++inner_epochs;
+  }
+  CHECK(inner_epochs == 4);
+  // the outer loop still saw one permutation: every sample exactly once
+  std::sort(outer.begin(), outer.end());
+  CHECK(outer == std::vector<double>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+}
+
+TEST_CASE("an iterator keeps its epoch when the loader is moved away and destroyed") {
+  auto loader = std::make_unique<nn::DataLoader>(ten_samples(), nn::DataLoaderOptions{.batch_size = 4});
+  auto it = loader->begin();
+  const auto end = loader->end();
+  nn::DataLoader moved = std::move(*loader);
+  loader.reset();
+  std::vector<double> firsts;
+  for (; it != end; ++it) firsts.push_back((*it).inputs.to_vector()[0]);
+  CHECK(firsts == std::vector<double>{0, 8, 16});
+  CHECK(moved.num_batches() == 3);
+  int batches = 0;
+  for (auto [x, y] : moved) batches += x.size(0) > 0;
+  CHECK(batches == 3);
 }
 
 TEST_CASE("datasets and loaders check their arguments") {

@@ -2,6 +2,7 @@
 #include <autograd/error.hpp>
 #include <autograd/random.hpp>
 #include <nn/init.hpp>
+#include <nn/linear.hpp>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -69,6 +70,37 @@ TEST_CASE("xavier and kaiming use torch's bounds and standard deviations") {
   init::kaiming_normal_(w, 0.0, "fan_out", "relu");
   CHECK(stddev(w.to_vector()) == Approx(std::sqrt(2.0) / std::sqrt(300.0)).epsilon(0.03));
   CHECK_THROWS_AS(init::kaiming_uniform_(w, 0.0, "fan_avg"), ValueError);
+}
+
+TEST_CASE("fans of a tensor with a zero-sized dim are computed without dividing by zero") {
+  CHECK(init::calculate_fan_in_and_fan_out(zeros({0, 4})) == std::pair<int64_t, int64_t>{4, 0});
+  CHECK(init::calculate_fan_in_and_fan_out(zeros({4, 0})) == std::pair<int64_t, int64_t>{0, 4});
+  CHECK(init::calculate_fan_in_and_fan_out(zeros({0, 3, 5})) == std::pair<int64_t, int64_t>{15, 0});
+  CHECK(init::calculate_fan_in_and_fan_out(zeros({8, 3, 0, 5})) == std::pair<int64_t, int64_t>{0, 0});
+}
+
+TEST_CASE("xavier and kaiming refuse a zero fan they would divide by, naming it") {
+  CHECK_THROWS_WITH(init::kaiming_uniform_(zeros({4, 0})),
+                    Catch::Contains("kaiming_uniform_") && Catch::Contains("fan_in") && Catch::Contains("[4, 0]"));
+  CHECK_THROWS_WITH(init::kaiming_normal_(zeros({0, 4}), 0.0, "fan_out"),
+                    Catch::Contains("kaiming_normal_") && Catch::Contains("fan_out"));
+  CHECK_THROWS_AS(init::xavier_uniform_(zeros({0, 0})), ValueError);
+  CHECK_THROWS_WITH(init::xavier_normal_(zeros({0, 0, 2})), Catch::Contains("fan_in + fan_out"));
+  // where the fan used is not zero, an empty tensor is simply left empty (torch: a no-op)
+  Tensor empty = zeros({0, 4});
+  CHECK(init::kaiming_uniform_(empty).numel() == 0);
+  CHECK(init::xavier_uniform_(empty).shape() == Shape{0, 4});
+}
+
+TEST_CASE("initialisers take any handle, a temporary too, and return it") {
+  manual_seed(4);
+  nn::Linear layer(3, 2);
+  Tensor returned = init::constant_(layer.parameters()[0], 0.5);  // the weight, through a temporary vector
+  CHECK(returned.is_same(layer.weight));
+  CHECK(layer.weight.to_vector() == std::vector<double>(6, 0.5));
+  init::uniform_(layer.parameters()[1], 2.0, 3.0);
+  for (double b : layer.bias.to_vector()) CHECK((b >= 2.0 && b <= 3.0));
+  CHECK(init::zeros_(init::ones_(zeros({2}))).to_vector() == std::vector<double>{0, 0});
 }
 
 TEST_CASE("initialisers draw from the seeded generator") {

@@ -1,6 +1,7 @@
 // Losses: values against closed forms, reductions, gradients, errors.
 #include <autograd/error.hpp>
 #include <autograd/ops/activation.hpp>
+#include <autograd/ops/elementwise.hpp>
 #include <autograd/ops/reduce.hpp>
 #include <autograd/ops/softmax.hpp>
 #include <autograd/random.hpp>
@@ -9,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <limits>
 
 using namespace xg;
 using Catch::Contains;
@@ -102,10 +104,40 @@ TEST_CASE("NLLLoss picks -input[n, target[n]]") {
 TEST_CASE("class-index losses name an out-of-range label and mismatched shapes") {
   Tensor logits = f64({{1, 2, 3}, {1, 1, 1}});
   CHECK_THROWS_WITH(nn::cross_entropy(logits, labels({2, 3})),
-                    Contains("nll_loss") && Contains("target 3") && Contains("3 classes"));
+                    Contains("cross_entropy") && Contains("target 3") && Contains("3 classes"));
   CHECK_THROWS_AS(nn::cross_entropy(logits, labels({-1, 0})), ValueError);
   CHECK_THROWS_WITH(nn::nll_loss(logits, labels({0, 1, 2})), Contains("[2, 3]") && Contains("[3]"));
   CHECK_THROWS_AS(nn::nll_loss(logits, f64({0, 1})), DtypeError);
+}
+
+TEST_CASE("errors reached through cross_entropy name cross_entropy, not the nll_loss it is built on") {
+  Tensor logits = f64({{1, 2, 3}, {1, 1, 1}});
+  CHECK_THROWS_WITH(nn::cross_entropy(logits, labels({0, 5})),
+                    Contains("cross_entropy: target 5 at index 1") && !Contains("nll_loss"));
+  CHECK_THROWS_WITH(nn::cross_entropy(logits, labels({0, 1, 2})),
+                    Contains("cross_entropy:") && Contains("[2, 3]") && Contains("[3]") && !Contains("nll_loss"));
+  CHECK_THROWS_WITH(nn::nll_loss(logits, labels({0, 5})), Contains("nll_loss: target 5 at index 1"));
+}
+
+TEST_CASE("a -inf log-probability of a class not picked gives a finite loss, as in torch") {
+  const double inf = std::numeric_limits<double>::infinity();
+  // torch.nn.functional.nll_loss(torch.tensor([[-inf, -0.5], [-1.0, -inf]]), torch.tensor([1, 0])) == 0.75
+  Tensor logp = f64({{-inf, -0.5}, {-1.0, -inf}}, true);
+  Tensor nll = nn::nll_loss(logp, labels({1, 0}));
+  CHECK(nll.item() == 0.75);
+  nll.backward();
+  CHECK(logp.grad().to_vector() == std::vector<double>{0, -0.5, -0.5, 0});
+  // the log of a probability 0 (NLL of log(0)) in another class
+  Tensor probs = f64({{0.0, 0.25, 0.75}});
+  CHECK(nn::nll_loss(log(probs), labels({2})).item() == Approx(-std::log(0.75)));
+  // cross_entropy([[0, -inf]], [0]) == 0: the -inf logit has probability 0
+  Tensor logits = f64({{0.0, -inf}}, true);
+  Tensor ce = nn::cross_entropy(logits, labels({0}));
+  CHECK(ce.item() == 0.0);
+  ce.backward();
+  CHECK(logits.grad().to_vector() == std::vector<double>{0, 0});  // softmax - one_hot
+  // picking the -inf class itself is an infinite loss, as in torch
+  CHECK(nn::nll_loss(f64({{-inf, -0.5}}), labels({0})).item() == inf);
 }
 
 TEST_CASE("every loss's gradients match central differences") {

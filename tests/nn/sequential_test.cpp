@@ -34,3 +34,16 @@ TEST_CASE("Sequential takes shared modules too, and push_back extends it") {
   CHECK(net.parameters()[0].is_same(shared->weight));
   CHECK(net(ones({1, 2})).shape() == Shape{1, 1});
 }
+
+TEST_CASE("Sequential built from another Sequential moved in takes its children; push_back nests it") {
+  nn::Sequential a(nn::Linear(2, 3), nn::Tanh());
+  nn::Sequential b(std::move(a));  // the move constructor, as for any C++ object: b is what a was
+  CHECK(b.size() == 2);
+  CHECK(b.named_parameters()[0].first == "0.weight");
+  nn::Sequential outer;
+  outer.push_back(std::make_shared<nn::Sequential>(std::move(b)));
+  outer.push_back(nn::Linear(3, 1));
+  CHECK(outer.size() == 2);
+  CHECK(outer.named_parameters()[0].first == "0.0.weight");
+  CHECK(outer(ones({4, 2})).shape() == Shape{4, 1});
+}

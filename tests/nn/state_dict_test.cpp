@@ -64,6 +64,38 @@ TEST_CASE("a checkpoint is a NumPy archive keyed by dotted names") {
   CHECK(bias1 == Approx(net.named_parameters()[3].second.to_vector()[1]));
 }
 
+TEST_CASE("a checkpoint written by numpy.savez loads into the model") {
+  TempDir dir;
+  const std::string path = dir.file("from_numpy.npz");
+  // the keys, shapes and dtypes nn::save writes for Linear(4, 8), Tanh, Linear(8, 3), with
+  // values i / 100 in row-major order
+  const std::string cmd = "/usr/bin/python3 -c \"import numpy as np; f = lambda *s: (np.arange(np.prod(s)) / "
+                          "100).astype(np.float32).reshape(s); np.savez('" + path +
+                          "', **{'0.weight': f(8, 4), '0.bias': f(8), '2.weight': f(3, 8), '2.bias': f(3)})\"";
+  REQUIRE(std::system(cmd.c_str()) == 0);  // python3-numpy comes with scripts/setup
+  nn::Sequential net = make_net(8);
+  nn::load(net, path);
+  const auto state = nn::state_dict(net);
+  CHECK(state.at("0.weight").to_vector()[5] == Approx(0.05));   // row 1, column 1
+  CHECK(state.at("2.weight").to_vector()[23] == Approx(0.23));  // the last element of [3, 8]
+  CHECK(state.at("2.bias").to_vector() == std::vector<double>{0.0, 0.01f, 0.02f});
+  CHECK(state.at("0.bias").dtype() == float32);
+}
+
+TEST_CASE("a numpy checkpoint with float64 where the model is float32 is refused, naming the key") {
+  TempDir dir;
+  const std::string path = dir.file("float64.npz");
+  const std::string cmd = "/usr/bin/python3 -c \"import numpy as np; np.savez('" + path +
+                          "', **{'0.weight': np.zeros((8, 4), np.float32), '0.bias': np.zeros(8, np.float64), "
+                          "'2.weight': np.zeros((3, 8), np.float32), '2.bias': np.zeros(3, np.float32)})\"";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  nn::Sequential net = make_net(9);
+  const auto before = values(net);
+  CHECK_THROWS_AS(nn::load(net, path), ValueError);
+  CHECK_THROWS_WITH(nn::load(net, path), Contains("'0.bias' is float64 in the checkpoint but float32"));
+  CHECK(values(net) == before);
+}
+
 TEST_CASE("loading a checkpoint that does not fit names the problem and changes nothing") {
   TempDir dir;
   nn::Sequential net = make_net(4);

@@ -11,6 +11,9 @@
 #include <autograd/ops/elementwise.hpp>
 #include <autograd/ops/reduce.hpp>
 #include <autograd/tensor.hpp>
+#include <nn/activation.hpp>
+#include <nn/linear.hpp>
+#include <nn/sequential.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -160,6 +163,19 @@ TEST_CASE("an optimizer refuses parameters torch refuses, naming the parameter")
                     Catch::Contains("parameter 1 of group 1 is already parameter 0 of group 0"));
   CHECK_THROWS_WITH(sgd.add_param_group({.params = {b}, .options = {.lr = -1.0}}), Catch::Contains("lr = -1"));
   CHECK(sgd.num_param_groups() == 1);
+}
+
+TEST_CASE("a model with a layer used twice gives the optimizer its tensors once, updated once per step") {
+  auto layer = std::make_shared<xg::nn::Linear>(2, 2, true, xg::TensorOptions{.dtype = xg::float64});
+  xg::nn::Sequential net(layer, xg::nn::Tanh(), layer);
+  SGD sgd(net.parameters(), {.lr = 0.5});
+  REQUIRE(sgd.params(0).size() == 2);
+  const std::vector<double> before = layer->bias.to_vector();
+  layer->bias.mutable_grad() = xg::full({2}, 1.0, {.dtype = xg::float64});
+  sgd.step();
+  const std::vector<double> after = layer->bias.to_vector();
+  CHECK(after[0] == Approx(before[0] - 0.5));  // one step of lr * grad, not two
+  CHECK(after[1] == Approx(before[1] - 0.5));
 }
 
 // ---- zero_grad ----
