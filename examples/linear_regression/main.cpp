@@ -2,6 +2,7 @@
 // reproducible initial weights with manual_seed, then a line fitted to population -> profit data by
 // gradient descent and compared with the rule that generated the data.
 #include <autograd/autograd.hpp>
+#include <examples/common/cli.hpp>
 #include <examples/common/plot.hpp>
 #include <nn/nn.hpp>
 #include <optim/optim.hpp>
@@ -269,15 +270,5 @@ int main(int argc, char** argv) {
   app.footer(
       "Writes fit.svg and loss.svg (gnuplot) into --out.\n"
       "Exit status: 0 done, 1 error, 2 bad options, 3 a --check claim failed.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? 0 : 2;  // --help is a "parse error" with status 0
-  }
-  try {
-    return run(options);
-  } catch (const xg::Error& error) {
-    fmt::print(stderr, "linear_regression: error: {}\n", error.what());
-    return 1;
-  }
+  return xg::examples::parse_and_run(app, argc, argv, "linear_regression", [&] { return run(options); });
 }

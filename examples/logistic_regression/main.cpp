@@ -2,6 +2,7 @@
 // (nn::Linear(6, 1) + sigmoid) and a 6-4-2-1 network learn a bank's hidden rule from 800 past
 // decisions and are judged on 200 held-out applicants and a few named ones.
 #include <autograd/autograd.hpp>
+#include <examples/common/cli.hpp>
 #include <examples/common/plot.hpp>
 #include <nn/nn.hpp>
 #include <optim/optim.hpp>
@@ -315,15 +316,5 @@ int main(int argc, char** argv) {
   app.footer(
       "Writes loss.svg (gnuplot) into --out.\n"
       "Exit status: 0 done, 1 error, 2 bad options, 3 a --check claim failed.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? 0 : 2;  // --help is a "parse error" with status 0
-  }
-  try {
-    return run(options);
-  } catch (const xg::Error& error) {
-    fmt::print(stderr, "logistic_regression: error: {}\n", error.what());
-    return 1;
-  }
+  return xg::examples::parse_and_run(app, argc, argv, "logistic_regression", [&] { return run(options); });
 }

@@ -1,6 +1,7 @@
 // mnist_mlp: a 784-16-10 network learns real handwritten digits (MNIST) with SGD + momentum and a
 // cosine learning-rate decay; it draws train-vs-test curves and a confusion matrix, and saves a
 // checkpoint that --eval reloads.
+#include <examples/common/cli.hpp>
 #include <examples/common/plot.hpp>
 #include <examples/mnist_mlp/mnist_data.hpp>
 #include <nn/nn.hpp>
@@ -397,17 +398,8 @@ int main(int argc, char** argv) {
   app.footer(
       "Writes loss.svg, accuracy.svg, confusion.svg (gnuplot) and mnist_mlp.npz into --out.\n"
       "Exit status: 0 done, 1 error (e.g. no data: run scripts/setup), 2 bad options, 3 not learned.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? 0 : 2;  // --help is a "parse error" with status 0
-  }
-
-  openblas_set_num_threads(options.threads);
-  try {
+  return xg::examples::parse_and_run(app, argc, argv, "mnist_mlp", [&] {
+    openblas_set_num_threads(options.threads);
     return options.eval_checkpoint.empty() ? run_training(options) : run_eval(options);
-  } catch (const xg::Error& error) {
-    fmt::print(stderr, "mnist_mlp: error: {}\n", error.what());
-    return 1;
-  }
+  });
 }

@@ -2,6 +2,7 @@
 // bias, then the classic activations and their derivatives, each derivative computed by xgrad
 // (xg::grad over a grid) and compared with the textbook formula, with one picture per curve.
 #include <autograd/autograd.hpp>
+#include <examples/common/cli.hpp>
 #include <examples/common/plot.hpp>
 #include <nn/nn.hpp>
 
@@ -190,15 +191,5 @@ int main(int argc, char** argv) {
   app.footer(
       "Writes step.svg, sigmoid.svg, tanh.svg, relu.svg, leaky_relu.svg (gnuplot) into --out.\n"
       "Exit status: 0 done, 1 error, 2 bad options, 3 a --check claim failed.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? 0 : 2;  // --help is a "parse error" with status 0
-  }
-  try {
-    return run(options);
-  } catch (const xg::Error& error) {
-    fmt::print(stderr, "neuron: error: {}\n", error.what());
-    return 1;
-  }
+  return xg::examples::parse_and_run(app, argc, argv, "neuron", [&] { return run(options); });
 }

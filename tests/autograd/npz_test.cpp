@@ -6,6 +6,7 @@
 #include <autograd/tensor.hpp>
 
 #include <catch2/catch.hpp>
+#include <support/temp_dir.hpp>
 
 #include <atomic>
 #include <cstdlib>
@@ -23,36 +24,13 @@
 namespace fs = std::filesystem;
 
 namespace {
+using xg::test::TempDir;
 
 using Catch::Matchers::Equals;
 using xg::Shape;
 using xg::Tensor;
 
 constexpr const char* kPython = "/usr/bin/python3";
-
-// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    std::random_device random;
-    path_ = fs::temp_directory_path() /
-            fmt::format("xgrad_npz_test_{}_{}_{}", static_cast<long>(::getpid()), random(), counter++);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);

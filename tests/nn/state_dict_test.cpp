@@ -8,6 +8,7 @@
 #include <nn/state_dict.hpp>
 
 #include <catch2/catch.hpp>
+#include <support/temp_dir.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,12 +18,7 @@ using Catch::Contains;
 namespace fs = std::filesystem;
 
 namespace {
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("xgrad_state_dict_" + std::to_string(::getpid()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using xg::test::TempDir;
 nn::Sequential make_net(uint64_t seed) {
   manual_seed(seed);
   return nn::Sequential(nn::Linear(4, 8), nn::Tanh(), nn::Linear(8, 3));
@@ -143,7 +139,7 @@ TEST_CASE("saving replaces a checkpoint atomically and leaves no temporary files
   nn::Sequential b = make_net(7);
   nn::save(b, dir.file("net.npz"));
   int files = 0;
-  for (const auto& entry : fs::directory_iterator(dir.path)) {
+  for (const auto& entry : fs::directory_iterator(dir.path())) {
     (void)entry;
     ++files;
   }

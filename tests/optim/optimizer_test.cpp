@@ -16,6 +16,7 @@
 #include <nn/sequential.hpp>
 
 #include <catch2/catch.hpp>
+#include <support/temp_dir.hpp>
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -34,30 +35,9 @@ using xg::optim::Adam;
 using xg::optim::SGD;
 
 namespace {
+using xg::test::TempDir;
 
 // A fresh directory under the system temp dir, removed with everything in it at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    std::random_device random;
-    path_ = fs::temp_directory_path() /
-            fmt::format("xgrad_optimizer_test_{}_{}_{}", static_cast<long>(::getpid()), random(), counter++);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
-
 Tensor parameter(std::vector<double> values) {
   return xg::from_vector(values, {static_cast<int64_t>(values.size())}, {.dtype = xg::float64, .requires_grad = true});
 }
