@@ -4,7 +4,11 @@
 #include <autograd/node.hpp>
 #include <autograd/trace.hpp>
 
+#include <cerrno>
 #include <cstdlib>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <fmt/format.h>
 #include <fstream>
 #include <map>
@@ -83,18 +87,37 @@ std::string to_dot(const Tensor& root, DotOptions options) {
   return out + edges + "}\n";
 }
 
+namespace {
+
+// Runs `program args...` found on PATH, without a shell (so no path is ever interpreted by one).
+// Returns the exit status, or -1 when the program cannot be started (not installed).
+int run_program(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  if (posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) return -1;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace
+
 RenderResult render_svg(const std::string& dot_text, const std::string& svg_path) {
   const std::string dot_path = svg_path + ".dot";
   {
     std::ofstream file(dot_path);
     if (!(file << dot_text)) return {false, fmt::format("render_svg: cannot write {}", dot_path)};
   }
-  if (std::system("command -v dot >/dev/null 2>&1") != 0) {
+  const int status = run_program({"dot", "-Tsvg", "-o", svg_path, dot_path});
+  if (status == -1) {
     return {false, fmt::format("Graphviz 'dot' is not installed (apt-get install graphviz); the DOT text is in {}",
                                dot_path)};
   }
-  const std::string cmd = fmt::format("dot -Tsvg -o '{}' '{}'", svg_path, dot_path);
-  if (std::system(cmd.c_str()) != 0) return {false, fmt::format("render_svg: '{}' failed", cmd)};
+  if (status != 0) return {false, fmt::format("render_svg: dot exited with status {} on {}", status, dot_path)};
   return {true, fmt::format("wrote {} (DOT text in {})", svg_path, dot_path)};
 }
 

@@ -322,6 +322,20 @@ std::vector<Tensor> Engine::run(const std::vector<Tensor>& roots, const std::vec
   return results;
 }
 
+void zero_grad(const std::vector<Tensor>& tensors, bool set_to_none) {
+  NoGradGuard no_grad;
+  for (Tensor t : tensors) {
+    Tensor& g = t.mutable_grad();
+    if (!g.defined()) continue;
+    if (set_to_none) {
+      g = Tensor();
+      continue;
+    }
+    if (g.requires_grad()) g = g.detach();  // zero_() refuses a tensor with history
+    g.zero_();
+  }
+}
+
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          const std::vector<Tensor>& grad_outputs, GradOptions options) {
   return Engine::run(outputs, grad_outputs, options.retain_graph.value_or(options.create_graph),

@@ -26,4 +26,9 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
 void backward(const std::vector<Tensor>& tensors, const std::vector<Tensor>& grad_tensors = {},
               BackwardOptions options = {});
 
+/// Resets the tensors' .grad(): undefined with set_to_none (torch 2's default), else zeros. A
+/// gradient built with create_graph carries history; it is replaced by zeros without history,
+/// as torch's zero_grad does. What Module::zero_grad and Optimizer::zero_grad do.
+void zero_grad(const std::vector<Tensor>& tensors, bool set_to_none = true);
+
 }  // namespace xg

@@ -10,6 +10,8 @@
 
 namespace xg {
 
+/// Callbacks must not throw: they run in the middle of recording or of a backward pass, which
+/// cannot be resumed (catch and handle errors inside, as the tracer does).
 class GraphObserver {
  public:
   virtual ~GraphObserver() = default;

@@ -11,6 +11,7 @@
 #include <autograd/ops/reduce.hpp>
 #include <autograd/ops/shape.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 #include <map>
@@ -40,15 +41,46 @@ class Tracer final : public GraphObserver {
  public:
   Tracer(std::ostream& out, TraceOptions options) : out_(out), options_(options) {}
 
+  // The engine is mid-pass when these run: a printing failure must not abort it (a half-run
+  // backward cannot be retried), so each callback swallows its own errors.
   void on_record(const Node& node, const Tensor& output) override {
     if (busy_) return;
+    try {
+      record(node, output);
+    } catch (const std::exception&) {
+    }
+  }
+  void on_backward_begin(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads) override {
+    if (busy_) return;
+    try {
+      begin(roots, grads);
+    } catch (const std::exception&) {
+    }
+  }
+  void on_node(Node& node, const Tensor& grad_output, const Grads& input_grads) override {
+    if (busy_) return;
+    try {
+      step(node, grad_output, input_grads);
+    } catch (const std::exception&) {
+      busy_ = false;
+    }
+  }
+  void on_backward_end(const std::vector<std::pair<Tensor, Tensor>>& leaves) override {
+    if (busy_) return;
+    try {
+      end(leaves);
+    } catch (const std::exception&) {
+    }
+  }
+
+ private:
+  void record(const Node& node, const Tensor& output) {
     const int index = ++ops_;
     nodes_[&node] = {index, output.impl(), node.sequence_nr()};
     out_ << fmt::format("forward  ({}) {}({}) -> {}\n", index, node.name(), arguments(node), values(output));
   }
 
-  void on_backward_begin(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads) override {
-    if (busy_) return;
+  void begin(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads) {
     received_.clear();
     for (size_t i = 0; i < roots.size(); ++i) {
       out_ << fmt::format("backward from {}: grad({}) = {} (the seed)\n", label(roots[i]), label(roots[i]),
@@ -56,8 +88,7 @@ class Tracer final : public GraphObserver {
     }
   }
 
-  void on_node(Node& node, const Tensor& grad_output, const Grads& input_grads) override {
-    if (busy_) return;
+  void step(Node& node, const Tensor& grad_output, const Grads& input_grads) {
     const std::vector<Tensor> inputs = node.saved_inputs();
     const std::string out = output_label(node);
     out_ << fmt::format("\nnode     {}: {} = {}({})\n", op_label(node), out, node.name(), arguments(node));
@@ -71,10 +102,13 @@ class Tracer final : public GraphObserver {
       const Tensor local = i < locals.size() ? locals[i] : Tensor();
       const bool again = !received_.insert(in.impl().get()).second;
       const std::string name = label(in);
-      if (local.defined()) {
+      // backward(ones) is d out/d in only element-wise (same shapes); after broadcasting it is a
+      // sum over copies, for matmul a product: then only the rule and the contribution print
+      const bool elementwise = local.defined() && local.shape() == grad_output.shape() && local.shape() == in.shape();
+      if (elementwise) {
         out_ << fmt::format("  local       d{}/d{} = {}\n", out, name, values(local));
       }
-      if (local.defined() && grad_output.numel() == 1 && local.numel() == 1 && input_grads[i].numel() == 1) {
+      if (elementwise && local.numel() == 1) {
         out_ << fmt::format("  chain rule  grad({}) {} grad({}) * d{}/d{} = {} * {} = {}\n", name, again ? "+=" : "=",
                             out, out, name, values(grad_output), values(local), values(input_grads[i]));
       } else {
@@ -83,13 +117,12 @@ class Tracer final : public GraphObserver {
     }
   }
 
-  void on_backward_end(const std::vector<std::pair<Tensor, Tensor>>& leaves) override {
-    if (busy_ || leaves.empty()) return;
+  void end(const std::vector<std::pair<Tensor, Tensor>>& leaves) {
+    if (leaves.empty()) return;
     out_ << "\nleaves (added to .grad()):\n";
     for (const auto& [leaf, g] : leaves) out_ << fmt::format("  grad({}) = {}\n", label(leaf), values(g));
   }
 
- private:
   struct Entry {
     int index = 0;
     std::weak_ptr<TensorImpl> output;
@@ -136,15 +169,20 @@ class Tracer final : public GraphObserver {
   std::string output_label(const Node& node) const {
     const Entry* e = entry(&node);
     if (e) {
-      if (auto out = e->output.lock(); out && !out->name.empty()) return out->name;
+      if (auto out = e->output.lock(); out && !out->name.empty()) return quoted(out->name);
       return fmt::format("({})", e->index);
     }
     return "out";
   }
 
+  // a name with spaces ("w_o h") gets parentheses, so "dE/d(O - y)" reads unambiguously
+  static std::string quoted(const std::string& name) {
+    return name.find(' ') == std::string::npos ? name : "(" + name + ")";
+  }
+
   std::string label(const Tensor& t) {
     if (!t.defined()) return "-";
-    if (!t.name().empty()) return t.name();
+    if (!t.name().empty()) return quoted(t.name());
     if (t.grad_fn()) {
       if (const Entry* e = entry(t.grad_fn().get())) return fmt::format("({})", e->index);
     }
@@ -164,9 +202,27 @@ class Tracer final : public GraphObserver {
 
 }  // namespace
 
-TraceGuard::TraceGuard(std::ostream& out, TraceOptions options)
-    : tracer_(std::make_unique<Tracer>(out, options)), previous_(set_graph_observer(tracer_.get())) {}
+// The guards alive on this thread, oldest first. Each restores the observer it replaced; one
+// destroyed out of order hands what it replaced to the guard above it, so no guard is ever left
+// holding (or restoring) a pointer to a freed tracer. A guard must die on the thread that made it.
+namespace {
+thread_local std::vector<TraceGuard*> t_guards;
+}
 
-TraceGuard::~TraceGuard() { set_graph_observer(previous_); }
+TraceGuard::TraceGuard(std::ostream& out, TraceOptions options)
+    : tracer_(std::make_unique<Tracer>(out, options)), previous_(set_graph_observer(tracer_.get())) {
+  t_guards.push_back(this);
+}
+
+TraceGuard::~TraceGuard() {
+  auto it = std::find(t_guards.begin(), t_guards.end(), this);
+  if (it == t_guards.end()) return;
+  if (it + 1 == t_guards.end()) {
+    if (graph_observer() == tracer_.get()) set_graph_observer(previous_);
+  } else {
+    (*(it + 1))->previous_ = previous_;
+  }
+  t_guards.erase(it);
+}
 
 }  // namespace xg

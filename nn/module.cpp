@@ -1,6 +1,7 @@
 // Module bookkeeping: the parameter tree, modes, dtype conversion, summary and printing.
 #include <nn/module.hpp>
 
+#include <autograd/engine.hpp>
 #include <autograd/error.hpp>
 #include <autograd/grad_mode.hpp>
 
@@ -79,21 +80,7 @@ int64_t Module::parameter_count() const {
   return n;
 }
 
-void Module::zero_grad(bool set_to_none) {
-  NoGradGuard no_grad;
-  for (Tensor& p : parameters()) {
-    Tensor& grad = p.mutable_grad();
-    if (!grad.defined()) continue;
-    if (set_to_none) {
-      grad = Tensor();
-      continue;
-    }
-    // a gradient built with create_graph carries history: zero a detached copy instead, as
-    // torch's zero_grad (and optim's) does, so the zeros are not part of any graph
-    if (grad.requires_grad()) grad = grad.detach();
-    grad.zero_();
-  }
-}
+void Module::zero_grad(bool set_to_none) { xg::zero_grad(parameters(), set_to_none); }
 
 void Module::train(bool on) {
   training_ = on;

@@ -1,6 +1,7 @@
 // Optimizer: zero_grad, the checks and staging every step shares, and state save/load.
 #include <optim/optimizer.hpp>
 
+#include <autograd/engine.hpp>
 #include <autograd/error.hpp>
 #include <autograd/grad_mode.hpp>
 #include <autograd/npz.hpp>
@@ -69,21 +70,7 @@ std::vector<std::string> split_key(const std::string& key, size_t parts) {
 // ---- gradients and lr ----
 
 void Optimizer::zero_grad(bool set_to_none) {
-  // zero_() on a gradient that itself requires grad (built with create_graph) is refused while
-  // grad mode is on; the gradient is then replaced by a detached copy, as torch's zero_grad does
-  NoGradGuard no_grad;
-  for (size_t group = 0; group < num_param_groups(); ++group) {
-    for (Tensor param : params(group)) {
-      Tensor& grad = param.mutable_grad();
-      if (!grad.defined()) continue;
-      if (set_to_none) {
-        grad = Tensor();
-        continue;
-      }
-      if (grad.requires_grad()) grad = grad.detach();
-      grad.zero_();
-    }
-  }
+  for (size_t group = 0; group < num_param_groups(); ++group) xg::zero_grad(params(group), set_to_none);
 }
 
 std::optional<double> Optimizer::initial_lr(size_t group) const {

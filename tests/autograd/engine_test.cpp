@@ -402,3 +402,17 @@ TEST_CASE("a released graph keeps its edges and still tears down without recursi
   }
   CHECK(Node::live_count() == before);
 }
+
+TEST_CASE("zero_grad resets gradients to none or to zeros without history") {
+  Tensor a = scalar(2.0), b = scalar(3.0), untouched = scalar(1.0);
+  (a * a * b).backward({}, {.create_graph = true});
+  REQUIRE(a.grad().requires_grad());
+  xg::zero_grad({a, b, untouched}, false);
+  CHECK(a.grad().item() == 0.0);
+  CHECK_FALSE(a.grad().requires_grad());  // zeros, not part of any graph
+  CHECK(b.grad().item() == 0.0);
+  CHECK_FALSE(untouched.grad().defined());  // never had one: stays undefined
+  xg::zero_grad({a, b});
+  CHECK_FALSE(a.grad().defined());
+  CHECK_FALSE(b.grad().defined());
+}

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 using namespace xg;
@@ -78,4 +79,45 @@ TEST_CASE("describe_values prints small tensors whole and large ones as a summar
   CHECK(describe_values(tensor(0.25)) == "0.2500");
   CHECK(describe_values(full({3, 4}, -1.0), 6) == "[3, 4] min -1 max -1 norm 3.464");
   CHECK(describe_values(Tensor()) == "-");
+}
+
+TEST_CASE("trace prints a local derivative only where it is one: element-wise, not across a broadcast") {
+  Tensor w = tensor({1.0, 2.0, 3.0}, {.dtype = float64, .requires_grad = true}).name("w");
+  Tensor b = tensor(0.5, {.dtype = float64, .requires_grad = true}).name("b");
+  std::ostringstream out;
+  {
+    TraceGuard trace(out);
+    Tensor y = (w + b).name("y");  // b is broadcast over three elements
+    sum(y).backward();
+  }
+  const std::string s = out.str();
+  CHECK_THAT(s, Contains("local       dy/dw = [1., 1., 1.]"));
+  CHECK_THAT(s, !Contains("dy/db ="));                    // backward(ones) gives 3 there, not a derivative
+  CHECK_THAT(s, Contains("to input    grad(b) = 3."));   // the contribution still shows
+}
+
+TEST_CASE("trace puts names with spaces in parentheses") {
+  Tensor o = scalar_tensor(0.25, {.dtype = float64, .requires_grad = true}).name("O");
+  std::ostringstream out;
+  {
+    TraceGuard trace(out);
+    Tensor d = (o - 1.0).name("O - y");
+    pow(d, 2.0).name("E").backward();
+  }
+  CHECK_THAT(out.str(), Contains("dE/d(O - y) = -1.5000") && Contains("grad((O - y))"));
+}
+
+TEST_CASE("trace guards nest, and one destroyed out of order leaves no dangling observer") {
+  std::ostringstream a, b;
+  auto outer = std::make_unique<TraceGuard>(a);
+  auto inner = std::make_unique<TraceGuard>(b);
+  outer.reset();  // out of order: the inner tracer stays installed
+  Tensor x = scalar_tensor(1.0, {.dtype = float64, .requires_grad = true}).name("x");
+  (x * 2.0).backward();
+  CHECK_THAT(b.str(), Contains("grad(x) = 2."));
+  CHECK(a.str().empty());
+  inner.reset();
+  std::ostringstream none;
+  (x * 3.0).backward();  // no observer left: nothing printed anywhere, no crash
+  CHECK(a.str().empty());
 }
