@@ -1,12 +1,13 @@
 // The examples' shared ending of main(): parse the options, run, and map the outcome to the exit
-// status every example documents: 0 done, 1 an xg::Error, 2 bad options, 3 a --check claim failed
-// (what `run` itself returns).
+// status every example documents: 0 done, 1 an error (xg::Error or any other std::exception),
+// 2 bad options, 3 a --check claim failed (what `run` itself returns).
 #pragma once
 
 #include <autograd/error.hpp>
 
 #include <fmt/core.h>
 #include <CLI/CLI.hpp>
+#include <exception>
 #include <functional>
 #include <string>
 
@@ -22,6 +23,10 @@ inline int parse_and_run(CLI::App& app, int argc, char** argv, const std::string
   try {
     return run();
   } catch (const xg::Error& error) {
+    fmt::print(stderr, "{}: error: {}\n", program, error.what());
+    return 1;
+  } catch (const std::exception& error) {
+    // from the standard library (bad_alloc, filesystem_error, ...): reported, not an abort
     fmt::print(stderr, "{}: error: {}\n", program, error.what());
     return 1;
   }

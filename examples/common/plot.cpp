@@ -143,18 +143,6 @@ std::string join(const std::vector<std::string>& parts, const std::string& separ
   return out;
 }
 
-// gnuplot on PATH, found by hand so that "not installed" is told apart from "failed".
-std::optional<std::string> find_gnuplot() {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "/usr/bin:/bin");
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    const std::string candidate = (dir.empty() ? std::string(".") : dir) + "/gnuplot";
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return std::nullopt;
-}
-
 std::string first_lines(const fs::path& path, int count) {
   std::ifstream in(path);
   std::string line, text;
@@ -169,7 +157,7 @@ std::string first_lines(const fs::path& path, int count) {
 PlotResult run_gnuplot(const PlotFiles& files) {
   const fs::path script = files.with_suffix(".gp"), log = files.with_suffix(".log");
   const std::string where = files.picture.parent_path().empty() ? "." : files.picture.parent_path().string();
-  const std::optional<std::string> gnuplot = find_gnuplot();
+  const std::optional<std::string> gnuplot = find_program("gnuplot");
   if (!gnuplot) {
     return {false, fmt::format("gnuplot not found: apt-get install gnuplot-nox; the data and script are in {} "
                                "(then: gnuplot {})",
@@ -280,7 +268,10 @@ PlotResult plot_heatmap_svg(const std::string& path, const std::string& title, i
   }
   script += "set tics out nomirror\nset key outside right top\n";
   const std::string at = fmt::format("({} + $1 * {}):({} + $2 * {})", number(x0), number(dx), number(y0), number(dy));
-  std::vector<std::string> clauses = {fmt::format("{} matrix using {}:3 with image notitle", quoted_path(data), at)};
+  // `pixels`: each cell an SVG rectangle; plain `with image` embeds a bitmap that viewers scale up
+  // with smoothing, which blurs the cells into each other
+  std::vector<std::string> clauses = {
+      fmt::format("{} matrix using {}:3 with image pixels notitle", quoted_path(data), at)};
   if (options.annotate) {
     // white text on the dark part of the palette (its top half; both ends when diverging), else black
     const std::string dark =
@@ -299,6 +290,17 @@ PlotResult plot_heatmap_svg(const std::string& path, const std::string& title, i
   script += "plot " + join(clauses, ", \\\n     ") + "\n";
   write_file(files.with_suffix(".gp"), script, "plot_heatmap_svg");
   return run_gnuplot(files);
+}
+
+std::optional<std::string> find_program(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "/usr/bin:/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    const std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return std::nullopt;
 }
 
 std::string ensure_output_dir(const std::string& dir) {

@@ -59,6 +59,10 @@ struct HeatmapOptions {
 PlotResult plot_heatmap_svg(const std::string& path, const std::string& title, int rows, int cols,
                             const std::vector<double>& values, const HeatmapOptions& options = {});
 
+/// The path of `program` ("gnuplot", "dot") in the first folder of PATH that has it executable,
+/// or nothing: tells "not installed" apart from "failed".
+std::optional<std::string> find_program(const std::string& program);
+
 /// Creates `dir` (and its parents) if needed and returns it; xg::IOError naming it on failure.
 std::string ensure_output_dir(const std::string& dir);
 

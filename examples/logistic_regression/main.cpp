@@ -288,10 +288,22 @@ int run(const Options& options) {
       failed.push_back(fmt::format("the network's held-out accuracy {:.3f} should be at least {}", network_accuracy,
                                    required_accuracy));
     }
+    // the training loss after the last epoch against the untrained model's (epoch 0)
+    auto expect_loss_fell = [&](const char* model_name, const Curves& curves) {
+      if (!(curves.train_loss.back() < curves.train_loss.front())) {
+        failed.push_back(fmt::format("{}'s training loss should fall, but went {:.4f} -> {:.4f}", model_name,
+                                     curves.train_loss.front(), curves.train_loss.back()));
+      }
+    };
+    expect_loss_fell("logistic regression", logistic_curves);
+    expect_loss_fell("the network", network_curves);
     for (const std::string& claim : failed) fmt::print(stderr, "logistic_regression: --check failed: {}\n", claim);
     if (!failed.empty()) return exit_check_failed;
-    fmt::print("--check: ok (held-out accuracy >= {}: logistic regression {:.3f}, network {:.3f})\n", required_accuracy,
-               logistic_accuracy, network_accuracy);
+    fmt::print(
+        "--check: ok (held-out accuracy >= {}: logistic regression {:.3f}, network {:.3f}; training loss fell: "
+        "{:.4f} -> {:.4f}, {:.4f} -> {:.4f})\n",
+        required_accuracy, logistic_accuracy, network_accuracy, logistic_curves.train_loss.front(),
+        logistic_curves.train_loss.back(), network_curves.train_loss.front(), network_curves.train_loss.back());
   }
   return 0;
 }
@@ -312,7 +324,8 @@ int main(int argc, char** argv) {
   app.add_option("--lr", options.lr, "Adam's learning rate")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--out", options.out, "folder for the picture")->capture_default_str();
   app.add_flag("--check", options.check,
-               "exit with status 3 unless both models reach a held-out accuracy of at least 0.8");
+               "exit with status 3 unless both models' training loss fell and both reach a held-out accuracy of "
+               "at least 0.8");
   app.footer(
       "Writes loss.svg (gnuplot) into --out.\n"
       "Exit status: 0 done, 1 error, 2 bad options, 3 a --check claim failed.");

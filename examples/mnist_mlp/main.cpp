@@ -54,6 +54,7 @@ struct Options {
   int64_t limit = 0;
   std::string eval_checkpoint;
   bool require_learning = false;
+  double min_test_accuracy = 0.0;  // 0: no requirement
   int threads = 1;
 };
 
@@ -163,6 +164,19 @@ std::string confusion_text(const std::vector<int64_t>& confusion) {
   return text;
 }
 
+// --min-test-accuracy: the final test accuracy against the floor the user set (none when 0).
+bool meets_min_accuracy(const Options& options, double accuracy) {
+  if (options.min_test_accuracy <= 0.0) return true;
+  if (!(accuracy >= options.min_test_accuracy)) {
+    fmt::print(stderr, "mnist_mlp: --min-test-accuracy failed: test accuracy {:.2f}% is below {:.2f}%\n",
+               100 * accuracy, 100 * options.min_test_accuracy);
+    return false;
+  }
+  fmt::print("--min-test-accuracy: ok (test accuracy {:.2f}% >= {:.2f}%)\n", 100 * accuracy,
+             100 * options.min_test_accuracy);
+  return true;
+}
+
 void report(const examples::PlotResult& result) {
   fmt::print("  {}\n", result.message);
 }
@@ -239,7 +253,7 @@ int run_eval(const Options& options) {
     fmt::print(stderr, "mnist_mlp: --require-learning: test accuracy {:.1f}% is not above 50%\n", 100 * test.accuracy);
     return exit_not_learned;
   }
-  return 0;
+  return meets_min_accuracy(options, test.accuracy) ? 0 : exit_not_learned;
 }
 
 int run_training(const Options& options) {
@@ -340,7 +354,7 @@ int run_training(const Options& options) {
     fmt::print("--require-learning: ok (loss {:.4f} -> {:.4f}, test accuracy {:.1f}% > 50%)\n", first_batch_loss,
                last_epoch_loss, 100 * test_eval.accuracy);
   }
-  return 0;
+  return meets_min_accuracy(options, test_eval.accuracy) ? 0 : exit_not_learned;
 }
 
 // CLI11's PositiveNumber prints its range up to 1.8e308 when it rejects a value; this says "> 0".
@@ -390,6 +404,11 @@ int main(int argc, char** argv) {
   app.add_flag("--require-learning", options.require_learning,
                "exit with status 3 unless the model learned: the last epoch's mean loss is below the first "
                "batch's and the test accuracy is above 50% (with --eval: the test accuracy alone)");
+  app.add_option("--min-test-accuracy", options.min_test_accuracy,
+                 "exit with status 3 when the final test accuracy (a fraction, e.g. 0.9) is below this; 0 = no "
+                 "requirement")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   app.add_option("--threads", options.threads,
                  "OpenBLAS threads; products of 32x784 by 784x16 gain nothing from a second one, and on a busy "
                  "machine its waiting made epochs 5x slower")
@@ -397,7 +416,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.footer(
       "Writes loss.svg, accuracy.svg, confusion.svg (gnuplot) and mnist_mlp.npz into --out.\n"
-      "Exit status: 0 done, 1 error (e.g. no data: run scripts/setup), 2 bad options, 3 not learned.");
+      "Exit status: 0 done, 1 error (e.g. no data: run scripts/setup), 2 bad options, 3 not learned\n"
+      "(--require-learning or --min-test-accuracy failed).");
   return xg::examples::parse_and_run(app, argc, argv, "mnist_mlp", [&] {
     openblas_set_num_threads(options.threads);
     return options.eval_checkpoint.empty() ? run_training(options) : run_eval(options);

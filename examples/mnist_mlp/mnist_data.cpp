@@ -212,6 +212,40 @@ std::vector<int64_t> shuffled(int64_t n, std::mt19937_64& generator) {
   return order;
 }
 
+// Splits the `pool` samples `order` (already shuffled) within each digit: a digit with n of them
+// gives n * test_count / order.size() to the test set, rounded by largest remainders so that the
+// test set holds exactly test_count. Every digit is then split 80/20 (up to rounding), and one with
+// at least order.size() / test_count samples (5 when the total is a multiple of 5) lands in both
+// sets; a plain cut of the shuffle would leave that to luck. Both halves keep the shuffle's order.
+std::pair<std::vector<int64_t>, std::vector<int64_t>> stratified_split(const Digits& pool,
+                                                                       const std::vector<int64_t>& order,
+                                                                       int64_t test_count) {
+  constexpr size_t digits = 10;
+  const auto total = static_cast<int64_t>(order.size());
+  if (total == 0) return {};  // split() reports the empty sets
+  std::array<int64_t, digits> count{}, quota{}, remainder{}, taken{};
+  for (int64_t i : order) ++count[static_cast<size_t>(pool.labels[static_cast<size_t>(i)])];
+  int64_t assigned = 0;
+  for (size_t d = 0; d < digits; ++d) {
+    quota[d] = count[d] * test_count / total;
+    remainder[d] = count[d] * test_count % total;
+    assigned += quota[d];
+  }
+  std::array<size_t, digits> by_remainder{};
+  std::iota(by_remainder.begin(), by_remainder.end(), size_t{0});
+  std::stable_sort(by_remainder.begin(), by_remainder.end(),
+                   [&](size_t a, size_t b) { return remainder[a] > remainder[b]; });
+  // the fractions sum to test_count - assigned, each below 1: that many digits have a remainder
+  for (size_t k = 0; assigned < test_count; ++k, ++assigned) ++quota[by_remainder[k]];
+
+  std::vector<int64_t> train, test;
+  for (int64_t i : order) {
+    const auto d = static_cast<size_t>(pool.labels[static_cast<size_t>(i)]);
+    (taken[d]++ < quota[d] ? test : train).push_back(i);
+  }
+  return {train, test};
+}
+
 }  // namespace
 
 Source read_folder(const std::string& dir_name) {
@@ -253,8 +287,8 @@ Split split(const Source& source, uint64_t seed, int64_t limit) {
   if (source.test.size() == 0) {
     std::vector<int64_t> order = shuffled(source.train.size(), generator);
     const int64_t total = limit > 0 ? std::min(limit, source.train.size()) : source.train.size();
-    train_indices.assign(order.begin(), order.begin() + train_share(total));
-    test_indices.assign(order.begin() + train_share(total), order.begin() + total);
+    order.resize(static_cast<size_t>(total));
+    std::tie(train_indices, test_indices) = stratified_split(source.train, order, total - train_share(total));
   } else {
     train_indices = shuffled(source.train.size(), generator);
     test_indices = shuffled(source.test.size(), generator);

@@ -39,9 +39,12 @@ struct Split {
   Tensor test_images, test_labels;
 };
 
-/// A seeded shuffle of the pool, 80% train / 20% test (every digit lands in both), or the IDX
-/// files' own train/test sets shuffled. `limit` > 0 keeps only that many samples in all, split
-/// the same way. The same seed and limit give the same split, so --eval sees the same test set.
+/// A seeded shuffle of the pool, split 80% train / 20% test within each digit (stratified: with
+/// the 10,000 digits, or any `limit` of a few hundred or more, every digit is in both sets), or
+/// the IDX files' own train/test sets shuffled. `limit` > 0 keeps only that many samples in all
+/// (the pool's first ones after the shuffle, split the same way; for IDX files 80% of them from
+/// train, 20% from test). The same seed and limit give the same split, so --eval sees the same
+/// test set.
 Split split(const Source& source, uint64_t seed, int64_t limit);
 
 }  // namespace xg::examples::mnist

@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <limits>
 
 int main(int argc, char** argv) {
   CLI::App app{"xor: a 2-4-1 sigmoid network learns XOR with SGD + momentum"};
@@ -17,7 +18,11 @@ int main(int argc, char** argv) {
   double lr = 0.5, momentum = 0.9;
   std::string out_dir = "out/xor";
   bool check = false;
-  app.add_option("--epochs", epochs, "full-batch training steps")->capture_default_str();
+  // at least 1 (the report reads the last loss); a Range, since CLI11's PositiveNumber rejects 0 as
+  // "not in range 0 to 1.8e308"
+  app.add_option("--epochs", epochs, "full-batch training steps")
+      ->check(CLI::Range(1, std::numeric_limits<int>::max()))
+      ->capture_default_str();
   app.add_option("--seed", seed, "seed of the initial weights")->capture_default_str();
   app.add_option("--lr", lr, "SGD learning rate")->capture_default_str();
   app.add_option("--momentum", momentum, "SGD momentum")->capture_default_str();
@@ -55,11 +60,16 @@ int main(int argc, char** argv) {
       fmt::print("   {}  {} |   {}    | {:.4f}\n", x.to_vector()[2 * i], x.to_vector()[2 * i + 1], target, out[i]);
     }
 
-    // the decision boundary: the network's output over the unit square, the four cases on top
-    const int n = 61;
+    // The decision boundary: the network's output over the unit square and a margin of 0.05 around
+    // it, so that the markers of the four cases sit wholly inside the picture. Diverging colours
+    // put white at 0.5, where the decision flips: blue says 0, red says 1.
+    const int n = 56;  // cell centres -0.05, -0.03, ..., 1.05
+    const double low = -0.05, high = 1.05;
     std::vector<double> grid;
     for (int r = 0; r < n; ++r) {
-      for (int c = 0; c < n; ++c) grid.insert(grid.end(), {c / (n - 1.0), r / (n - 1.0)});
+      for (int c = 0; c < n; ++c) {
+        grid.insert(grid.end(), {low + c * (high - low) / (n - 1), low + r * (high - low) / (n - 1)});
+      }
     }
     std::vector<double> surface;
     {
@@ -72,18 +82,19 @@ int main(int argc, char** argv) {
                                         {{.name = "loss", .x = steps, .y = losses}}, {.log_y = true})
                      .message
               << "\n"
-              << xg::examples::plot_heatmap_svg(out_dir + "/decision_boundary.svg",
-                                                "2-4-1 network output on [0,1]^2 (XOR)", n, n, surface,
-                                                {.xlabel = "x1",
-                                                 .ylabel = "x2",
-                                                 .x_first = 0,
-                                                 .x_last = 1,
-                                                 .y_first = 0,
-                                                 .y_last = 1,
-                                                 .zmin = 0,
-                                                 .zmax = 1,
-                                                 .overlay = {{.name = "0", .x = {0, 1}, .y = {0, 1}, .points = true},
-                                                             {.name = "1", .x = {0, 1}, .y = {1, 0}, .points = true}}})
+              << xg::examples::plot_heatmap_svg(
+                     out_dir + "/decision_boundary.svg", "2-4-1 network output (XOR): blue 0, red 1", n, n, surface,
+                     {.xlabel = "x1",
+                      .ylabel = "x2",
+                      .x_first = low,
+                      .x_last = high,
+                      .y_first = low,
+                      .y_last = high,
+                      .diverging = true,
+                      .zmin = 0,
+                      .zmax = 1,
+                      .overlay = {{.name = "target 0", .x = {0, 1}, .y = {0, 1}, .points = true},
+                                  {.name = "target 1", .x = {0, 1}, .y = {1, 0}, .points = true}}})
                      .message
               << "\n";
 
