@@ -10,6 +10,7 @@
 #include <autograd/ops/elementwise.hpp>
 #include <autograd/ops/shape.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 #include <random>
@@ -68,15 +69,213 @@ struct Jacobians {
   std::vector<std::vector<double>> of_input;
 };
 
+// Converts float32 parameters to float64 in place and puts the original data back on
+// destruction (also during stack unwinding), bit for bit.
+class Float64Parameters {
+ public:
+  explicit Float64Parameters(const std::vector<Tensor>& parameters) {
+    NoGradGuard no_grad;
+    for (const Tensor& p : parameters) {
+      if (!p.defined() || p.dtype() != Dtype::float32) continue;
+      Tensor param = p;
+      saved_.push_back({param, param.detach()});  // detach copies the data
+      param.set_data(param.detach().to(Dtype::float64));
+    }
+  }
+  ~Float64Parameters() {
+    NoGradGuard no_grad;
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) it->first.set_data(it->second);
+  }
+  Float64Parameters(const Float64Parameters&) = delete;
+  Float64Parameters& operator=(const Float64Parameters&) = delete;
+
+ private:
+  std::vector<std::pair<Tensor, Tensor>> saved_;
+};
+
+constexpr size_t kWholeJacobianEntries = 36;
+
+std::string format_axes(const std::vector<int64_t>& axes) {
+  std::string s = axes.size() == 1 ? "axis " : "axes ";
+  for (size_t k = 0; k < axes.size(); ++k) s += (k ? ", " : "") + std::to_string(axes[k]);
+  return s;
+}
+
+// Output axes along which the input was broadcast (input dim 1 or missing, output dim > 1);
+// empty when the input's shape does not broadcast to the output's.
+std::vector<int64_t> broadcast_axes(const Shape& in, const Shape& out) {
+  std::vector<int64_t> axes;
+  if (in.size() > out.size()) return {};
+  const size_t lead = out.size() - in.size();
+  for (size_t d = 0; d < out.size(); ++d) {
+    const int64_t in_dim = d < lead ? 1 : in[d - lead];
+    if (in_dim == out[d]) continue;
+    if (in_dim != 1) return {};
+    axes.push_back(static_cast<int64_t>(d));
+  }
+  return axes;
+}
+
+// One sentence naming the pattern of a failing pair's mismatch. `ok[e]` says whether entry e
+// passed; a, n are the analytic and numerical Jacobians [n_out][n_in].
+std::string diagnose(const PairReport& pair, const std::vector<double>& a, const std::vector<double>& n,
+                     const std::vector<char>& ok, int64_t n_out, int64_t n_in, const GradcheckOptions& options) {
+  const auto close = [&](double analytic, double numerical) {
+    return std::abs(analytic - numerical) <= options.atol + options.rtol * std::abs(numerical);
+  };
+  std::vector<size_t> failed;
+  for (size_t e = 0; e < ok.size(); ++e) {
+    if (!ok[e]) failed.push_back(e);
+  }
+  if (failed.empty()) return {};
+
+  // only at kinks: a subgradient outside the one-sided slopes
+  {
+    int64_t outside = 0;
+    const KinkReport* first = nullptr;
+    for (const KinkReport& k : pair.kinks) {
+      if (!k.between) {
+        ++outside;
+        if (!first) first = &k;
+      }
+    }
+    if (first && outside == static_cast<int64_t>(failed.size())) {
+      return fmt::format(
+          "the error is only at kinks of the function: input {} at {} = {:g} has left slope {:g}, right slope {:g}, "
+          "but analytic {:g} lies outside them (a wrong subgradient)",
+          pair.input, format_index(first->element), first->value, first->left, first->right, first->analytic);
+    }
+  }
+
+  // least-squares ratio analytic / numerical over the whole pair
+  double an = 0.0, nn = 0.0;
+  for (size_t e = 0; e < a.size(); ++e) {
+    an += a[e] * n[e];
+    nn += n[e] * n[e];
+  }
+  const double c = nn > 0 ? an / nn : 0.0;
+  bool constant_ratio = nn > 0 && c != 0.0;
+  for (size_t e = 0; constant_ratio && e < a.size(); ++e) constant_ratio = close(a[e], c * n[e]);
+
+  // broadcast input: averaged (ratio 1 / broadcast count) or only one slice reached the input
+  const std::vector<int64_t> axes = broadcast_axes(pair.input_shape, pair.output_shape);
+  if (!axes.empty()) {
+    int64_t count = 1;
+    for (int64_t d : axes) count *= pair.output_shape[static_cast<size_t>(d)];
+    if (constant_ratio && std::abs(c * static_cast<double>(count) - 1.0) < 1e-3) {
+      return fmt::format(
+          "gradient not summed over {}: analytic is 1/{} of numerical, as if averaged instead of summed over the "
+          "broadcast {}",
+          format_axes(axes), count, axes.size() == 1 ? "axis" : "axes");
+    }
+    std::vector<int64_t> culprit;
+    bool only_off_first_slice = true;
+    for (size_t e = 0; e < ok.size(); ++e) {
+      const Shape out_idx = unravel(static_cast<int64_t>(e) / n_in, pair.output_shape);
+      bool off = false;
+      for (int64_t d : axes) {
+        if (out_idx[static_cast<size_t>(d)] != 0) {
+          off = true;
+          if (!ok[e] && std::find(culprit.begin(), culprit.end(), d) == culprit.end()) culprit.push_back(d);
+        }
+      }
+      if (!ok[e] && !off) only_off_first_slice = false;
+    }
+    if (only_off_first_slice && !culprit.empty()) {
+      std::sort(culprit.begin(), culprit.end());
+      return fmt::format(
+          "gradient not summed over {}: the entries of the broadcast {} are wrong while index 0 is right, so only "
+          "one slice of grad_output reaches the input",
+          format_axes(culprit), culprit.size() == 1 ? "axis" : "axes");
+    }
+  }
+
+  // zero analytic gradient where the numerical one is not
+  if (std::all_of(failed.begin(), failed.end(), [&](size_t e) { return a[e] == 0.0; })) {
+    return fmt::format(
+        "the analytic gradient is 0 where the numerical one is not ({} entries): a disconnected graph, or "
+        "assignment instead of accumulation",
+        failed.size());
+  }
+
+  if (constant_ratio) {
+    if (std::abs(c + 1.0) < 1e-3) return "sign flipped: analytic is -1 x numerical everywhere";
+    return fmt::format("analytic is {:.4g} x numerical everywhere: a missing factor or a path counted twice", c);
+  }
+
+  // transposed: analytic[i][j] == numerical[j][i]
+  if (n_out == n_in && n_out > 1) {
+    bool transposed = true;
+    for (int64_t i = 0; transposed && i < n_out; ++i) {
+      for (int64_t j = 0; transposed && j < n_in; ++j) {
+        transposed = close(a[i * n_in + j], n[j * n_in + i]);
+      }
+    }
+    if (transposed) {
+      return "Jacobian transposed: analytic[i][j] equals numerical[j][i] (the backward multiplies by J, not J^T)";
+    }
+  }
+  return fmt::format("no simple pattern: {} of {} entries out of tolerance, worst at input {} against output {}",
+                     failed.size(), ok.size(), format_index(pair.element), format_index(pair.output_element));
+}
+
+std::string format_jacobian(const PairReport& p) {
+  const int64_t n_in = numel(p.input_shape);
+  const int64_t n_out = n_in == 0 ? 0 : static_cast<int64_t>(p.analytic_jacobian.size()) / n_in;
+  std::string s = fmt::format("  Jacobian d output / d input {} (rows: output elements; analytic | numerical):\n", p.input);
+  for (int64_t i = 0; i < n_out; ++i) {
+    s += fmt::format("    {:<8}", format_index(unravel(i, p.output_shape)));
+    // + 0.0 prints -0 as 0
+    for (int64_t j = 0; j < n_in; ++j) s += fmt::format(" {:>9.4g}", p.analytic_jacobian[i * n_in + j] + 0.0);
+    s += "  |";
+    for (int64_t j = 0; j < n_in; ++j) s += fmt::format(" {:>9.4g}", p.numerical_jacobian[i * n_in + j] + 0.0);
+    s += "\n";
+  }
+  return s;
+}
+
 }  // namespace
 
 std::string GradcheckResult::report() const {
   const std::string tol_rule = fmt::format("atol {:g} + rtol {:g} * |numerical|", options.atol, options.rtol);
+  std::string dtypes;
+  for (const PairReport& p : pairs) {
+    if (p.dtype != Dtype::float64) dtypes = " (float32 inputs checked as float64 copies)";
+  }
+  // kinks that passed, one line each (the first few)
+  std::string kinks;
+  int64_t kink_lines = 0, kink_total = 0;
+  for (const PairReport& p : pairs) {
+    for (const KinkReport& k : p.kinks) {
+      ++kink_total;
+      if (!k.between || kink_lines >= 5) continue;
+      ++kink_lines;
+      kinks += fmt::format(
+          "  input {} at {} = {:g} is a kink of the function: left slope {:g}, right slope {:g}, analytic {:g} lies "
+          "between them\n",
+          p.input, format_index(k.element), k.value, k.left, k.right, k.analytic);
+    }
+  }
+  int64_t kinks_between = 0;
+  for (const PairReport& p : pairs) {
+    kinks_between += std::count_if(p.kinks.begin(), p.kinks.end(), [](const KinkReport& k) { return k.between; });
+  }
+  if (kinks_between > kink_lines) kinks += fmt::format("  ... and {} more kinks passed\n", kinks_between - kink_lines);
+
+  const std::string fast_line = fast_note.empty() ? "" : "  " + fast_note + "\n";
+  if (passed && options.fast && !fast_fallback) {
+    return fmt::format("gradcheck passed (fast mode): {} random directions within {} (largest difference {:.3g}; eps {:g}, float64{})",
+                       entries_checked, tol_rule, max_difference, options.eps, dtypes);
+  }
   if (passed) {
-    return fmt::format("gradcheck passed: {} Jacobian entries within {} (largest difference {:.3g}; eps {:g}, float64)",
-                       entries_checked, tol_rule, max_difference, options.eps);
+    std::string s = fast_line + fmt::format(
+        "gradcheck passed: {} Jacobian entries within {} (largest difference {:.3g}; eps {:g}, float64{})",
+        entries_checked, tol_rule, max_difference, options.eps, dtypes);
+    if (!kinks.empty()) s += "\n" + kinks.substr(0, kinks.size() - 1);
+    return s;
   }
   std::string s = fmt::format("gradcheck failed: {}", failure);
+  if (!fast_note.empty()) s = fast_note + "\n" + s;
   if (input >= 0) {
     s += fmt::format(" for input {} (shape {})\n", input, format_shape(input_shape));
     s += fmt::format("  element input{} against output{}\n", format_index(element), format_index(output_element));
@@ -86,17 +285,123 @@ std::string GradcheckResult::report() const {
     s += "\n";
   }
   if (entries_checked > 0) {
-    s += fmt::format("  {} of {} Jacobian entries out of tolerance; eps {:g}, float64", entries_failed, entries_checked,
-                     options.eps);
+    s += fmt::format("  {} of {} Jacobian entries out of tolerance; eps {:g}, float64{}\n", entries_failed,
+                     entries_checked, options.eps, dtypes);
   }
+  if (!diagnosis.empty()) s += fmt::format("  diagnosis: {}\n", diagnosis);
+  if (!pairs.empty()) {
+    s += fmt::format("  {:<5} {:<9} {:<7} {:<14} {:<14} {:>11} {:>11} {:>9} {:>9} {:>9} {:>7}\n", "input", "shape",
+                     "dtype", "worst element", "output elem", "analytic", "numerical", "abs err", "rel err", "tol",
+                     "failed");
+    for (const PairReport& p : pairs) {
+      s += fmt::format("  {:<5} {:<9} {:<7} {:<14} {:<14} {:>11.6g} {:>11.6g} {:>9.3g} {:>9.3g} {:>9.3g} {:>7}\n",
+                       p.input, format_shape(p.input_shape), dtype_name(p.dtype), format_index(p.element),
+                       format_index(p.output_element), p.analytic, p.numerical, p.abs_error, p.rel_error,
+                       p.tolerance, fmt::format("{}/{}", p.entries_failed, p.entries_checked));
+    }
+    for (const PairReport& p : pairs) {
+      if (!p.passed && !p.diagnosis.empty() && p.diagnosis != diagnosis) {
+        s += fmt::format("  input {}: {}\n", p.input, p.diagnosis);
+      }
+    }
+  }
+  s += kinks;
+  for (const PairReport& p : pairs) {
+    if (!p.passed && !p.analytic_jacobian.empty()) s += format_jacobian(p);
+  }
+  if (!s.empty() && s.back() == '\n') s.pop_back();
   return s;
 }
+
+namespace {
+
+// fast mode: per input, v^T (J u) by one central difference against (v^T J) u from one backward
+// pass (shared by all inputs); a mismatch falls back to the full check.
+GradcheckResult fast_gradcheck(const TensorFunction& fn, const std::vector<Tensor>& inputs, GradcheckOptions options) {
+  std::vector<Tensor> xs = prepare_inputs(inputs, options, "gradcheck");
+  GradcheckResult result;
+  result.options = options;
+  std::vector<size_t> checked;
+  std::vector<Tensor> targets;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (xs[i].requires_grad()) {
+      checked.push_back(i);
+      targets.push_back(xs[i]);
+    }
+  }
+  const Tensor y = fn(xs);
+  if (!y.defined() || !is_floating(y.dtype())) throw ValueError("gradcheck: fn must return a defined float tensor");
+
+  // fixed seed, so that a failure reproduces; the global generator is not touched
+  std::mt19937_64 engine(0xfa57);
+  std::normal_distribution<double> normal;
+  const auto unit = [&](int64_t n) {
+    std::vector<double> d(static_cast<size_t>(n));
+    double norm = 0.0;
+    for (double& e : d) {
+      e = normal(engine);
+      norm += e * e;
+    }
+    norm = std::sqrt(norm);
+    for (double& e : d) e = norm > 0 ? e / norm : 0.0;
+    return d;
+  };
+  const std::vector<double> v = unit(y.numel());
+  std::vector<Tensor> grads(checked.size());
+  if (y.requires_grad()) {
+    grads = grad({y}, targets, {from_vector(v, y.shape(), {.dtype = y.dtype()})}, {.allow_unused = true});
+  }
+  std::string mismatch;
+  for (size_t k = 0; k < checked.size(); ++k) {
+    const size_t c = checked[k];
+    const std::vector<double> u = unit(xs[c].numel());
+    double analytic = 0.0;
+    if (grads[k].defined()) {
+      const std::vector<double> g = grads[k].to_vector();
+      for (size_t e = 0; e < u.size(); ++e) analytic += g[e] * u[e];
+    }
+    double numerical = 0.0;
+    {
+      NoGradGuard no_grad;
+      const auto shifted = [&](double sign) {
+        std::vector<Tensor> perturbed = xs;
+        std::vector<double> values = xs[c].to_vector();
+        for (size_t e = 0; e < values.size(); ++e) values[e] += sign * options.eps * u[e];
+        perturbed[c] = from_vector(values, xs[c].shape(), {.dtype = Dtype::float64, .requires_grad = true});
+        return fn(perturbed).to(Dtype::float64).to_vector();
+      };
+      const std::vector<double> plus = shifted(1.0), minus = shifted(-1.0);
+      for (size_t i = 0; i < v.size(); ++i) numerical += v[i] * (plus[i] - minus[i]) / (2.0 * options.eps);
+    }
+    const double diff = std::abs(analytic - numerical);
+    const double tol = options.atol + options.rtol * std::abs(numerical);
+    ++result.entries_checked;
+    if (std::isfinite(diff)) result.max_difference = std::max(result.max_difference, diff);
+    if (!(diff <= tol) && mismatch.empty()) {
+      mismatch = fmt::format(
+          "fast mode: for input {} the random direction gave v^T J u = {:.10g} analytic against {:.10g} numerical "
+          "(difference {:.3g}, tolerance {:.3g}); fell back to the full check",
+          c, analytic, numerical, diff, tol);
+    }
+  }
+  if (mismatch.empty()) return result;
+  options.fast = false;
+  GradcheckResult full = gradcheck(fn, inputs, options);
+  full.options.fast = true;
+  full.fast_fallback = true;
+  full.fast_note = mismatch;
+  return full;
+}
+
+}  // namespace
 
 GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& inputs, GradcheckOptions options) {
   if (!(options.eps > 0) || !(options.atol >= 0) || !(options.rtol >= 0)) {
     throw ValueError(fmt::format("gradcheck: eps must be > 0 and atol, rtol >= 0 (got eps {}, atol {}, rtol {})",
                                  options.eps, options.atol, options.rtol));
   }
+  Float64Parameters float64_parameters(options.parameters);
+  if (options.fast) return fast_gradcheck(fn, inputs, options);
   std::vector<Tensor> xs = prepare_inputs(inputs, options, "gradcheck");
   GradcheckResult result;
   result.options = options;
@@ -117,13 +422,17 @@ GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& i
   const Shape out_shape = y.shape();
   const int64_t n_out = y.numel();
 
-  // numerical Jacobian, evaluated in float64 without recording
-  Jacobians numerical;
+  // numerical Jacobian, evaluated in float64 without recording; the one-sided differences
+  // (f(x + eps) - f(x)) / eps and (f(x) - f(x - eps)) / eps are kept to recognise kinks
+  Jacobians numerical, left, right;
+  std::vector<double> base;
   {
     NoGradGuard no_grad;
+    base = y.to(Dtype::float64).to_vector();
     for (size_t c : checked) {
       const int64_t n_in = xs[c].numel();
       std::vector<double> jac(static_cast<size_t>(n_out * n_in));
+      std::vector<double> jac_left(jac.size()), jac_right(jac.size());
       for (int64_t j = 0; j < n_in; ++j) {
         std::vector<Tensor> perturbed = xs;
         Tensor x = xs[c].detach();
@@ -135,9 +444,15 @@ GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& i
         const std::vector<double> plus = fn(perturbed).to(Dtype::float64).to_vector();
         p[j] = original - options.eps;
         const std::vector<double> minus = fn(perturbed).to(Dtype::float64).to_vector();
-        for (int64_t i = 0; i < n_out; ++i) jac[i * n_in + j] = (plus[i] - minus[i]) / (2.0 * options.eps);
+        for (int64_t i = 0; i < n_out; ++i) {
+          jac[i * n_in + j] = (plus[i] - minus[i]) / (2.0 * options.eps);
+          jac_left[i * n_in + j] = (base[i] - minus[i]) / options.eps;
+          jac_right[i * n_in + j] = (plus[i] - base[i]) / options.eps;
+        }
       }
       numerical.of_input.push_back(std::move(jac));
+      left.of_input.push_back(std::move(jac_left));
+      right.of_input.push_back(std::move(jac_right));
     }
   }
 
@@ -161,21 +476,89 @@ GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& i
   };
   const Jacobians analytic = analytic_jacobians();
 
-  // compare, remembering the worst entry relative to its tolerance
+  // For a smooth f the one-sided slopes differ by about eps * f'', which halves with the step;
+  // at a kink the jump stays. Checked at eps / 2 only for candidate kinks (two more evaluations
+  // per input element, cached), so a large f'' is not mistaken for a kink.
+  std::vector<std::vector<std::pair<std::vector<double>, std::vector<double>>>> half_steps(checked.size());
+  const auto jump_persists = [&](size_t k, int64_t i, int64_t j, double jump) {
+    auto& cache = half_steps[k];
+    if (cache.empty()) cache.resize(static_cast<size_t>(xs[checked[k]].numel()));
+    auto& [plus, minus] = cache[static_cast<size_t>(j)];
+    if (plus.empty()) {
+      NoGradGuard no_grad;
+      std::vector<Tensor> perturbed = xs;
+      Tensor x = xs[checked[k]].detach();  // a copy
+      x.requires_grad_(true);
+      perturbed[checked[k]] = x;
+      double* p = x.data_ptr<double>();
+      const double original = p[j];
+      p[j] = original + options.eps / 2;
+      plus = fn(perturbed).to(Dtype::float64).to_vector();
+      p[j] = original - options.eps / 2;
+      minus = fn(perturbed).to(Dtype::float64).to_vector();
+    }
+    const size_t row = static_cast<size_t>(i);
+    const double half_jump = (plus[row] - base[row]) / (options.eps / 2) - (base[row] - minus[row]) / (options.eps / 2);
+    return std::abs(half_jump) > 0.75 * std::abs(jump);
+  };
+
+  // compare, remembering the worst entry relative to its tolerance, overall and per pair
   double worst_ratio = -1.0;
   for (size_t k = 0; k < checked.size(); ++k) {
     const int64_t n_in = xs[checked[k]].numel();
+    const std::vector<double>& a_jac = analytic.of_input[k];
+    const std::vector<double>& n_jac = numerical.of_input[k];
+    const std::vector<double> x_values = xs[checked[k]].to_vector();
+    PairReport pair;
+    pair.input = static_cast<int64_t>(checked[k]);
+    pair.input_shape = xs[checked[k]].shape();
+    pair.output_shape = out_shape;
+    pair.dtype = inputs[checked[k]].dtype();
+    std::vector<char> ok_entries(a_jac.size(), 1);
+    double pair_worst = -1.0;
     for (int64_t i = 0; i < n_out; ++i) {
       for (int64_t j = 0; j < n_in; ++j) {
-        const double a = analytic.of_input[k][i * n_in + j];
-        const double n = numerical.of_input[k][i * n_in + j];
+        const size_t e = static_cast<size_t>(i * n_in + j);
+        const double a = a_jac[e];
+        const double n = n_jac[e];
         const double diff = std::abs(a - n);
         const double tol = options.atol + options.rtol * std::abs(n);
-        const bool ok = diff <= tol;  // NaN on either side fails
+        bool ok = diff <= tol;  // NaN on either side fails
+        bool kink_passed = false;
+        if (!ok && std::isfinite(a)) {
+          // central differences straddling a kink give the average slope; where the one-sided
+          // slopes disagree the point is not differentiable and any value between them is a
+          // valid subgradient
+          const double l = left.of_input[k][e], r = right.of_input[k][e];
+          const double kink_tol = options.atol + options.rtol * std::max(std::abs(l), std::abs(r));
+          if (std::abs(r - l) > kink_tol && jump_persists(k, i, j, r - l)) {
+            KinkReport kink{unravel(j, pair.input_shape), unravel(i, out_shape), x_values[static_cast<size_t>(j)], l, r,
+                            a, false};
+            kink.between = a >= std::min(l, r) - kink_tol && a <= std::max(l, r) + kink_tol;
+            ok = kink_passed = kink.between;
+            pair.kinks.push_back(std::move(kink));
+          }
+        }
+        ok_entries[e] = ok;
         ++result.entries_checked;
-        if (!ok) ++result.entries_failed;
+        ++pair.entries_checked;
+        if (!ok) {
+          ++result.entries_failed;
+          ++pair.entries_failed;
+        }
+        if (kink_passed) continue;  // not a difference: a subgradient
         if (std::isfinite(diff)) result.max_difference = std::max(result.max_difference, diff);
         const double ratio = ok ? diff / (tol > 0 ? tol : 1.0) : (std::isnan(diff) ? INFINITY : diff / tol);
+        if (ratio > pair_worst) {
+          pair_worst = ratio;
+          pair.element = unravel(j, pair.input_shape);
+          pair.output_element = unravel(i, out_shape);
+          pair.analytic = a;
+          pair.numerical = n;
+          pair.abs_error = diff;
+          pair.rel_error = diff == 0.0 ? 0.0 : (n == 0.0 ? INFINITY : diff / std::abs(n));
+          pair.tolerance = tol;
+        }
         if (ratio > worst_ratio) {
           worst_ratio = ratio;
           result.input = static_cast<int64_t>(checked[k]);
@@ -189,6 +572,16 @@ GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& i
         }
       }
     }
+    pair.passed = pair.entries_failed == 0;
+    if (!pair.passed) {
+      pair.diagnosis = diagnose(pair, a_jac, n_jac, ok_entries, n_out, n_in, options);
+      if (result.diagnosis.empty()) result.diagnosis = pair.diagnosis;
+    }
+    if (a_jac.size() <= kWholeJacobianEntries) {
+      pair.analytic_jacobian = a_jac;
+      pair.numerical_jacobian = n_jac;
+    }
+    result.pairs.push_back(std::move(pair));
   }
   if (result.entries_failed > 0) {
     result.passed = false;
@@ -242,6 +635,7 @@ GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& i
 }
 
 GradcheckResult gradgradcheck(const TensorFunction& fn, const std::vector<Tensor>& inputs, GradcheckOptions options) {
+  Float64Parameters float64_parameters(options.parameters);
   std::vector<Tensor> xs = prepare_inputs(inputs, options, "gradgradcheck");
   const Tensor y = fn(xs);
   if (!y.defined() || !is_floating(y.dtype())) throw ValueError("gradgradcheck: fn must return a defined float tensor");
@@ -276,6 +670,135 @@ GradcheckResult gradgradcheck(const TensorFunction& fn, const std::vector<Tensor
   GradcheckOptions second = options;
   second.allow_float32 = false;  // already converted
   return gradcheck(first_derivative, args, second);
+}
+
+namespace {
+
+std::vector<Tensor> random_inputs(const std::vector<Shape>& shapes, std::mt19937_64& engine) {
+  std::normal_distribution<double> normal;
+  std::vector<Tensor> inputs;
+  for (const Shape& shape : shapes) {
+    std::vector<double> values(static_cast<size_t>(numel(shape)));
+    for (double& v : values) v = normal(engine);
+    inputs.push_back(from_vector(values, shape, {.dtype = Dtype::float64, .requires_grad = true}));
+  }
+  return inputs;
+}
+
+// Runs one check; an error thrown by fn or its backward (a gradient of the wrong shape, say)
+// fails the case with the error's message instead of ending the sweep.
+template <class Check>
+CheckOpCase gradcheck_case(std::string name, Check&& check) {
+  try {
+    const GradcheckResult r = check();
+    return {std::move(name), r.passed, false, r.report()};
+  } catch (const Error& e) {
+    return {std::move(name), false, false, fmt::format("threw: {}", e.what())};
+  }
+}
+
+}  // namespace
+
+std::string CheckOpResult::report() const {
+  std::string s = fmt::format("check_op {}:\n", passed ? "passed" : "failed");
+  for (const CheckOpCase& c : cases) {
+    s += fmt::format("  {:<20} {}\n", c.name, c.skipped ? "skipped (fn does not broadcast it)" : c.passed ? "ok" : "FAILED");
+  }
+  for (const CheckOpCase& c : cases) {
+    if (c.passed || c.skipped) continue;
+    s += fmt::format("{}:\n", c.name);
+    for (size_t start = 0; start < c.report.size();) {
+      const size_t end = std::min(c.report.find('\n', start), c.report.size());
+      s += "    " + c.report.substr(start, end - start) + "\n";
+      start = end + 1;
+    }
+  }
+  s.pop_back();
+  return s;
+}
+
+CheckOpResult check_op(const TensorFunction& fn, const std::vector<Shape>& shapes, GradcheckOptions options) {
+  if (shapes.empty()) throw ValueError("check_op: give at least one input shape");
+  std::mt19937_64 engine(0xc4ec);
+  const std::vector<Tensor> inputs = random_inputs(shapes, engine);
+  CheckOpResult result;
+  GradcheckOptions jacobian_only = options;
+  jacobian_only.check_contract = false;  // the contract has its own cases below
+  result.cases.push_back(gradcheck_case("gradcheck", [&] { return gradcheck(fn, inputs, jacobian_only); }));
+  result.cases.push_back(gradcheck_case("gradgradcheck", [&] { return gradgradcheck(fn, inputs, jacobian_only); }));
+
+  CheckOpCase zero{"zero grad_output", true, false, "a zero grad_output gave zero gradients"};
+  CheckOpCase reentrant{"reentrancy", true, false, "two backward passes gave identical gradients"};
+  try {
+    Float64Parameters float64_parameters(options.parameters);
+    const Tensor y = fn(inputs);
+    const std::vector<Tensor> targets(inputs.begin(), inputs.end());
+    if (y.requires_grad()) {
+      const auto grads_for = [&](const Tensor& v) {
+        return grad({y}, targets, {v}, {.retain_graph = true, .allow_unused = true});
+      };
+      const std::vector<Tensor> zero_grads = grads_for(zeros_like(y));
+      for (size_t k = 0; k < zero_grads.size() && zero.passed; ++k) {
+        if (!zero_grads[k].defined()) continue;
+        const std::vector<double> values = zero_grads[k].to_vector();
+        for (size_t e = 0; e < values.size(); ++e) {
+          if (values[e] != 0.0) {
+            zero.passed = false;
+            zero.report = fmt::format("a zero grad_output gave gradient {:g} at input {} element {}", values[e], k,
+                                      format_index(unravel(static_cast<int64_t>(e), shapes[k])));
+            break;
+          }
+        }
+      }
+      std::normal_distribution<double> normal;
+      std::vector<double> v_values(static_cast<size_t>(y.numel()));
+      for (double& v : v_values) v = normal(engine);
+      const Tensor v = from_vector(v_values, y.shape(), {.dtype = y.dtype()});
+      const std::vector<Tensor> first = grads_for(v), second = grads_for(v);
+      for (size_t k = 0; k < first.size() && reentrant.passed; ++k) {
+        if (first[k].defined() != second[k].defined()) {
+          reentrant.passed = false;
+          reentrant.report = fmt::format("input {}: one backward pass gave a gradient, the other none", k);
+          continue;
+        }
+        if (!first[k].defined()) continue;
+        const std::vector<double> a = first[k].to_vector(), b = second[k].to_vector();
+        for (size_t e = 0; e < a.size(); ++e) {
+          if (a[e] != b[e]) {
+            reentrant.passed = false;
+            reentrant.report = fmt::format("input {} element {}: first backward {:.10g}, second {:.10g}", k,
+                                           format_index(unravel(static_cast<int64_t>(e), shapes[k])), a[e], b[e]);
+            break;
+          }
+        }
+      }
+    }
+  } catch (const Error& e) {
+    zero = {"zero grad_output", false, false, fmt::format("threw: {}", e.what())};
+    reentrant = {"reentrancy", false, false, zero.report};
+  }
+  result.cases.push_back(zero);
+  result.cases.push_back(reentrant);
+
+
+  // broadcast: input k gets a leading axis of size 2, the others stay as given
+  for (size_t k = 0; k < shapes.size(); ++k) {
+    std::vector<Shape> broadcast_shapes = shapes;
+    broadcast_shapes[k].insert(broadcast_shapes[k].begin(), 2);
+    const std::vector<Tensor> broadcast_inputs = random_inputs(broadcast_shapes, engine);
+    const std::string name = fmt::format("broadcast input {}", k);
+    try {
+      Float64Parameters float64_parameters(options.parameters);
+      NoGradGuard no_grad;
+      (void)fn(broadcast_inputs);
+    } catch (const Error&) {
+      result.cases.push_back({name, true, true, "fn does not accept this shape"});
+      continue;
+    }
+    result.cases.push_back(gradcheck_case(name, [&] { return gradcheck(fn, broadcast_inputs, jacobian_only); }));
+  }
+  for (const CheckOpCase& c : result.cases) result.passed = result.passed && (c.passed || c.skipped);
+  return result;
 }
 
 }  // namespace xg

@@ -21,6 +21,49 @@ struct GradcheckOptions {
   /// Also check that the backward is reentrant (two runs give identical Jacobians) and that a
   /// zero grad_output gives zero input gradients.
   bool check_contract = true;
+  /// For large inputs: per input one random unit direction u (input) and v (output), comparing
+  /// v^T (J u) by one central difference with (v^T J) u by one backward pass. On a mismatch the
+  /// full check runs instead, and the report says so. (No contract checks in fast mode.)
+  bool fast = false;
+  /// Leaves that `fn` captures (a model's parameters). float32 ones are converted to float64 in
+  /// place (Tensor::set_data) for the check and restored exactly afterwards, also when the check
+  /// throws, so a float32 model is checked without float32 rounding in the differences.
+  std::vector<Tensor> parameters;
+};
+
+/// A point where the one-sided differences (f(x+eps)-f(x))/eps and (f(x)-f(x-eps))/eps disagree:
+/// the function has a kink there, and the analytic value passes when it lies between the slopes.
+struct KinkReport {
+  Shape element;         // multi-index in the input
+  Shape output_element;  // multi-index in the output
+  double value = 0.0;    // the input element's value
+  double left = 0.0;     // (f(x) - f(x - eps)) / eps
+  double right = 0.0;    // (f(x + eps) - f(x)) / eps
+  double analytic = 0.0;
+  bool between = false;  // analytic lies in [min(left, right), max(left, right)] within tolerance
+};
+
+/// The check of one (output, input) pair: its worst entry, its counts and, on failure, the
+/// pattern of the mismatch in one sentence.
+struct PairReport {
+  int64_t input = -1;
+  Shape input_shape;
+  Shape output_shape;
+  Dtype dtype = Dtype::float64;  // the input's dtype as given (the check itself runs in float64)
+  Shape element;                 // worst entry (largest |difference| / tolerance)
+  Shape output_element;
+  double analytic = 0.0;
+  double numerical = 0.0;
+  double abs_error = 0.0;  // |analytic - numerical|
+  double rel_error = 0.0;  // abs_error / |numerical| (inf when numerical is 0 and they differ)
+  double tolerance = 0.0;  // atol + rtol * |numerical|
+  int64_t entries_checked = 0;
+  int64_t entries_failed = 0;
+  bool passed = true;
+  std::string diagnosis;  // empty when passed
+  std::vector<KinkReport> kinks;
+  /// The whole Jacobian, row-major [output element][input element], when it has <= 36 entries.
+  std::vector<double> analytic_jacobian, numerical_jacobian;
 };
 
 struct GradcheckResult {
@@ -40,10 +83,20 @@ struct GradcheckResult {
   double tolerance = 0.0;   // atol + rtol * |numerical|
   int64_t entries_checked = 0;
   int64_t entries_failed = 0;
-  double max_difference = 0.0;  // over all entries
+  double max_difference = 0.0;  // over all entries (kinks that passed excepted)
   GradcheckOptions options;
+  /// One entry per checked input (the function has one output).
+  std::vector<PairReport> pairs;
+  /// The mismatch pattern of the first failing pair, in one sentence ("analytic is 0.5 x
+  /// numerical everywhere: a missing factor or a path counted twice"); empty when passed.
+  std::string diagnosis;
+  /// fast mode: whether the directional check failed and the full check ran instead, and what
+  /// the directional check found.
+  bool fast_fallback = false;
+  std::string fast_note;
 
-  /// A readable account: what failed, where, the two values, the tolerance that applied.
+  /// A readable account: what failed, where, the two values, the tolerance that applied, a table
+  /// of the pairs, the diagnosis, kinks, and small Jacobians whole.
   std::string report() const;
 };
 
@@ -57,5 +110,26 @@ GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& i
 /// create_graph = true) for a random v, as torch.autograd.gradgradcheck.
 GradcheckResult gradgradcheck(const TensorFunction& fn, const std::vector<Tensor>& inputs,
                               GradcheckOptions options = {});
+
+/// The self-test sweep of check_op: one case per check, each passed or failed with its report.
+struct CheckOpCase {
+  std::string name;  // "gradcheck", "gradgradcheck", "zero grad_output", "reentrancy", "broadcast input 0"
+  bool passed = true;
+  bool skipped = false;  // a broadcast case whose input fn does not broadcast
+  std::string report;    // the gradcheck report, or what the contract check found
+};
+
+struct CheckOpResult {
+  bool passed = true;
+  std::vector<CheckOpCase> cases;
+  /// One line per case, then the report of each failing case.
+  std::string report() const;
+};
+
+/// Checks a user's op on random float64 inputs of the given shapes (fixed seed, the global
+/// generator is not touched): gradcheck, gradgradcheck, a zero grad_output gives zero
+/// gradients, backward twice gives the same gradients, and for each input a version with a
+/// leading broadcast axis of size 2 (skipped when fn rejects that shape).
+CheckOpResult check_op(const TensorFunction& fn, const std::vector<Shape>& shapes, GradcheckOptions options = {});
 
 }  // namespace xg

@@ -43,4 +43,28 @@ inline GradcheckMatcher PassesGradgradcheck(TensorFunction fn, GradcheckOptions 
   return {std::move(fn), options, true};
 }
 
+/// check_op's sweep (gradcheck, gradgradcheck, zero grad_output, reentrancy, broadcast) on
+/// random float64 inputs of `shapes`:  CHECK_THAT(fn, xg::testing::PassesCheckOp({{3, 4}, {4}}));
+class CheckOpMatcher : public Catch::MatcherBase<TensorFunction> {
+ public:
+  CheckOpMatcher(std::vector<Shape> shapes, GradcheckOptions options)
+      : shapes_(std::move(shapes)), options_(std::move(options)) {}
+
+  bool match(const TensorFunction& fn) const override {
+    result_ = check_op(fn, shapes_, options_);
+    return result_.passed;
+  }
+
+  std::string describe() const override { return "passes check_op\n" + result_.report(); }
+
+ private:
+  std::vector<Shape> shapes_;
+  GradcheckOptions options_;
+  mutable CheckOpResult result_;
+};
+
+inline CheckOpMatcher PassesCheckOp(std::vector<Shape> shapes, GradcheckOptions options = {}) {
+  return {std::move(shapes), std::move(options)};
+}
+
 }  // namespace xg::testing

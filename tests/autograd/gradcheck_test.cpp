@@ -9,11 +9,19 @@
 #include <autograd/ops/reduce.hpp>
 #include <autograd/random.hpp>
 #include <autograd/testing.hpp>
+#include <nn/linear.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <fmt/format.h>
+#include <functional>
+#include <iostream>
+#include <stdexcept>
+
 using namespace xg;
 using Catch::Contains;
+using Catch::StartsWith;
 
 namespace {
 
@@ -182,4 +190,509 @@ TEST_CASE("the Catch2 matcher reports the gradcheck text on failure") {
   CHECK_FALSE(matcher.match({x}));
   CHECK_THAT(matcher.describe(), Contains("passes gradcheck") && Contains("Jacobian mismatch"));
   CHECK_THAT((std::vector<Tensor>{x}), testing::PassesGradgradcheck([](const std::vector<Tensor>& in) { return sin(in[0]); }));
+}
+
+// ---- reports per (output, input) pair, and the diagnosis of deliberately broken ops ----
+
+namespace {
+
+// Records `out` (computed without recording) with the node NodeT over `inputs`.
+template <class NodeT, class... Args>
+Tensor record_broken(const std::function<Tensor()>& forward, const std::vector<Tensor>& inputs, Args&&... args) {
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = forward();
+  }
+  return Tensor::record<NodeT>(out, inputs, std::forward<Args>(args)...);
+}
+
+// d(x^2)/dx with the sign flipped
+struct NegatedSquareBackward final : Node {
+  const char* name() const override { return "negated_square"; }
+  Grads backward(const Tensor& g) override { return {g * -2.0 * input(0)}; }
+};
+
+// y = A x with a backward that multiplies by A instead of A^T
+struct TransposedMatvecBackward final : Node {
+  explicit TransposedMatvecBackward(Tensor a) : a_(std::move(a)) {}
+  Tensor a_;
+  const char* name() const override { return "bad_matvec"; }
+  Grads backward(const Tensor& g) override { return {matmul(a_, g)}; }
+};
+
+// a [3, 2] + b [2] whose backward averages over the broadcast axis instead of summing
+struct MeanInsteadOfSumBackward final : Node {
+  const char* name() const override { return "bad_add_mean"; }
+  Grads backward(const Tensor& g) override { return {g, mean(g, 0)}; }
+};
+
+// a [3, 2] + b [2] whose backward passes only the first row of grad_output to b
+struct FirstRowOnlyBackward final : Node {
+  const char* name() const override { return "bad_add_row"; }
+  Grads backward(const Tensor& g) override {
+    const Tensor first_row = tensor({{1.0, 1.0}, {0.0, 0.0}, {0.0, 0.0}}, {.dtype = float64});
+    return {g, sum(g * first_row, 0)};
+  }
+};
+
+// a backward that returns zeros (as if it assigned into a buffer that was then dropped)
+struct ZeroBackward final : Node {
+  const char* name() const override { return "zero_grad_op"; }
+  Grads backward(const Tensor& g) override { return {zeros_like(g)}; }
+};
+
+// relu whose subgradient at 0 is 3 (outside [0, 1]); right everywhere else
+struct BadSubgradientReluBackward final : Node {
+  const char* name() const override { return "bad_relu"; }
+  Grads backward(const Tensor& g) override {
+    std::vector<double> slope = input(0).to_vector();
+    for (double& v : slope) v = v > 0 ? 1.0 : (v == 0 ? 3.0 : 0.0);
+    return {g * from_vector(slope, input(0).shape(), {.dtype = float64})};
+  }
+};
+
+// abs with the subgradient 1 at 0 (a valid one: it lies in [-1, 1])
+struct AbsRightSlopeBackward final : Node {
+  const char* name() const override { return "abs_right"; }
+  Grads backward(const Tensor& g) override {
+    std::vector<double> slope = input(0).to_vector();
+    for (double& v : slope) v = v >= 0 ? 1.0 : -1.0;
+    return {g * from_vector(slope, input(0).shape(), {.dtype = float64})};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("gradcheck reports each input's worst element, errors, tolerance, eps and dtype") {
+  Tensor x = tensor({{0.5, -1.5}, {2.0, 3.0}}, {.dtype = float64, .requires_grad = true});
+  GradcheckResult r = gradcheck([](const std::vector<Tensor>& in) { return bad_square(in[0]); }, {x});
+  REQUIRE_FALSE(r.passed);
+  REQUIRE(r.pairs.size() == 1);
+  const PairReport& p = r.pairs[0];
+  CHECK(p.input == 0);
+  CHECK(p.input_shape == Shape{2, 2});
+  CHECK(p.output_shape == Shape{2, 2});
+  CHECK(p.dtype == Dtype::float64);
+  CHECK(p.element == Shape{1, 1});
+  CHECK(p.output_element == Shape{1, 1});
+  CHECK(p.analytic == Approx(3.0));
+  CHECK(p.numerical == Approx(6.0).epsilon(1e-8));
+  CHECK(p.abs_error == Approx(3.0).epsilon(1e-6));
+  CHECK(p.rel_error == Approx(0.5).epsilon(1e-6));
+  CHECK(p.tolerance == Approx(1e-5 + 1e-3 * 6.0).epsilon(1e-6));
+  CHECK(p.entries_checked == 16);
+  CHECK(p.entries_failed == 4);
+  CHECK_FALSE(p.passed);
+  // 16 entries: the Jacobian is kept whole, diagonal 2x analytic, 4x numerical... row-major [out][in]
+  REQUIRE(p.analytic_jacobian.size() == 16);
+  REQUIRE(p.numerical_jacobian.size() == 16);
+  CHECK(p.analytic_jacobian[0] == Approx(0.5));
+  CHECK(p.numerical_jacobian[0] == Approx(1.0).epsilon(1e-8));
+  CHECK(p.analytic_jacobian[1] == 0.0);
+  CHECK(p.analytic_jacobian[15] == Approx(3.0));
+  CHECK(p.numerical_jacobian[15] == Approx(6.0).epsilon(1e-8));
+  CHECK(r.diagnosis == "analytic is 0.5 x numerical everywhere: a missing factor or a path counted twice");
+  CHECK(p.diagnosis == r.diagnosis);
+  const std::string report = r.report();
+  CHECK_THAT(report, Contains("diagnosis: analytic is 0.5 x numerical everywhere") && Contains("rel err") &&
+                         Contains("eps 1e-06, float64") && Contains("4/16") && Contains("Jacobian d output / d input 0"));
+}
+
+TEST_CASE("gradcheck keeps a report for every input, passing ones too") {
+  Tensor a = tensor({1.0, 2.0}, {.dtype = float64, .requires_grad = true});
+  Tensor x = tensor({0.5, -1.5}, {.dtype = float64, .requires_grad = true});
+  GradcheckResult r = gradcheck([](const std::vector<Tensor>& in) { return bad_square(in[1]) * in[0]; }, {a, x});
+  REQUIRE(r.pairs.size() == 2);
+  CHECK(r.pairs[0].passed);
+  CHECK(r.pairs[0].entries_failed == 0);
+  CHECK(r.pairs[0].diagnosis.empty());
+  CHECK_FALSE(r.pairs[1].passed);
+  CHECK(r.pairs[1].entries_failed == 2);
+  CHECK_THAT(r.diagnosis, Contains("analytic is 0.5 x numerical everywhere"));
+}
+
+TEST_CASE("diagnosis: sign flipped") {
+  Tensor x = tensor({0.5, -1.5, 2.0}, {.dtype = float64, .requires_grad = true});
+  GradcheckResult r = gradcheck(
+      [](const std::vector<Tensor>& in) {
+        return record_broken<NegatedSquareBackward>([&] { return in[0] * in[0]; }, {in[0]});
+      },
+      {x});
+  REQUIRE_FALSE(r.passed);
+  CHECK(r.diagnosis == "sign flipped: analytic is -1 x numerical everywhere");
+  CHECK_THAT(r.report(), Contains("diagnosis: sign flipped"));
+}
+
+TEST_CASE("diagnosis: Jacobian transposed") {
+  const Tensor a = tensor({{1.0, 2.0, 0.0}, {-1.0, 0.5, 3.0}, {4.0, 0.0, -2.0}}, {.dtype = float64});
+  Tensor x = tensor({{0.3}, {-0.7}, {1.1}}, {.dtype = float64, .requires_grad = true});
+  GradcheckResult r = gradcheck(
+      [&a](const std::vector<Tensor>& in) {
+        return record_broken<TransposedMatvecBackward>([&] { return matmul(a, in[0]); }, {in[0]}, a);
+      },
+      {x});
+  REQUIRE_FALSE(r.passed);
+  CHECK_THAT(r.diagnosis, Contains("Jacobian transposed: analytic[i][j] equals numerical[j][i]"));
+}
+
+TEST_CASE("diagnosis: gradient of a broadcast input averaged, not summed") {
+  Tensor a = tensor({{0.1, 0.2}, {0.3, 0.4}, {0.5, 0.6}}, {.dtype = float64, .requires_grad = true});
+  Tensor b = tensor({1.0, -1.0}, {.dtype = float64, .requires_grad = true});
+  GradcheckResult r = gradcheck(
+      [](const std::vector<Tensor>& in) {
+        return record_broken<MeanInsteadOfSumBackward>([&] { return in[0] + in[1]; }, {in[0], in[1]});
+      },
+      {a, b});
+  REQUIRE_FALSE(r.passed);
+  REQUIRE(r.pairs.size() == 2);
+  CHECK(r.pairs[0].passed);
+  CHECK(r.pairs[1].input == 1);
+  CHECK(r.diagnosis ==
+        "gradient not summed over axis 0: analytic is 1/3 of numerical, as if averaged instead of summed over the "
+        "broadcast axis");
+}
+
+TEST_CASE("diagnosis: only one slice of a broadcast input's gradient") {
+  Tensor a = tensor({{0.1, 0.2}, {0.3, 0.4}, {0.5, 0.6}}, {.dtype = float64, .requires_grad = true});
+  Tensor b = tensor({1.0, -1.0}, {.dtype = float64, .requires_grad = true});
+  GradcheckResult r = gradcheck(
+      [](const std::vector<Tensor>& in) {
+        return record_broken<FirstRowOnlyBackward>([&] { return in[0] + in[1]; }, {in[0], in[1]});
+      },
+      {a, b});
+  REQUIRE_FALSE(r.passed);
+  CHECK(r.pairs[1].entries_failed == 4);
+  CHECK_THAT(r.diagnosis, StartsWith("gradient not summed over axis 0: the entries of the broadcast axis are wrong"));
+}
+
+TEST_CASE("diagnosis: zero analytic gradient") {
+  Tensor x = tensor({0.5, -1.5}, {.dtype = float64, .requires_grad = true});
+  GradcheckResult r = gradcheck(
+      [](const std::vector<Tensor>& in) {
+        return record_broken<ZeroBackward>([&] { return in[0] * 3.0; }, {in[0]});
+      },
+      {x});
+  REQUIRE_FALSE(r.passed);
+  CHECK(r.diagnosis ==
+        "the analytic gradient is 0 where the numerical one is not (2 entries): a disconnected graph, or assignment "
+        "instead of accumulation");
+  // a graph cut by detach gives the same diagnosis
+  GradcheckResult cut = gradcheck([](const std::vector<Tensor>& in) { return exp(in[0].detach()) * 2.0; }, {x});
+  REQUIRE_FALSE(cut.passed);
+  CHECK_THAT(cut.diagnosis, StartsWith("the analytic gradient is 0 where the numerical one is not"));
+}
+
+TEST_CASE("kinks: relu, abs and clamp at their kinks pass, with the one-sided slopes reported") {
+  Tensor x = tensor({-1.0, 0.0, 2.0}, {.dtype = float64, .requires_grad = true});
+  GradcheckResult r = gradcheck([](const std::vector<Tensor>& in) { return relu(in[0]); }, {x});
+  CHECK(r.passed);
+  REQUIRE(r.pairs.size() == 1);
+  REQUIRE(r.pairs[0].kinks.size() == 1);
+  const KinkReport& k = r.pairs[0].kinks[0];
+  CHECK(k.element == Shape{1});
+  CHECK(k.output_element == Shape{1});
+  CHECK(k.value == 0.0);
+  CHECK(k.left == 0.0);
+  CHECK(k.right == Approx(1.0).epsilon(1e-6));
+  CHECK(k.analytic == 0.0);
+  CHECK(k.between);
+  CHECK(r.max_difference < 1e-8);  // the passed kink is not counted as a difference
+  CHECK_THAT(r.report(), Contains("gradcheck passed") &&
+                             Contains("input 0 at [1] = 0 is a kink of the function: left slope 0, right slope 1, "
+                                      "analytic 0 lies between them"));
+
+  Tensor y = tensor({0.0, 1.5}, {.dtype = float64, .requires_grad = true});
+  GradcheckResult ra = gradcheck([](const std::vector<Tensor>& in) { return abs(in[0]); }, {y});
+  CHECK(ra.passed);  // the central difference at 0 is 0 = sign(0): no mismatch, so no kink to explain
+  CHECK(ra.pairs[0].kinks.empty());
+  // abs with the subgradient 1 at 0 (as x * sign-with-sign(0)=1 would give) still lies in [-1, 1]
+  GradcheckResult ra1 = gradcheck(
+      [](const std::vector<Tensor>& in) {
+        return record_broken<AbsRightSlopeBackward>([&] { return abs(in[0]); }, {in[0]});
+      },
+      {y});
+  CHECK(ra1.passed);
+  REQUIRE(ra1.pairs[0].kinks.size() == 1);
+  CHECK(ra1.pairs[0].kinks[0].left == Approx(-1.0).epsilon(1e-6));
+  CHECK(ra1.pairs[0].kinks[0].right == Approx(1.0).epsilon(1e-6));
+  CHECK(ra1.pairs[0].kinks[0].analytic == 1.0);
+
+  Tensor z = tensor({0.0, 0.5, 1.0}, {.dtype = float64, .requires_grad = true});
+  GradcheckResult rc = gradcheck([](const std::vector<Tensor>& in) { return clamp(in[0], 0.0, 1.0); }, {z});
+  CHECK(rc.passed);
+  REQUIRE(rc.pairs[0].kinks.size() == 2);
+  CHECK(rc.pairs[0].kinks[0].element == Shape{0});
+  CHECK(rc.pairs[0].kinks[1].element == Shape{2});
+  CHECK(rc.pairs[0].kinks[1].left == Approx(1.0).epsilon(1e-6));
+  CHECK(rc.pairs[0].kinks[1].right == 0.0);
+}
+
+TEST_CASE("kinks: a subgradient outside the one-sided slopes still fails, diagnosed") {
+  Tensor x = tensor({-1.0, 0.0, 2.0}, {.dtype = float64, .requires_grad = true});
+  GradcheckResult r = gradcheck(
+      [](const std::vector<Tensor>& in) {
+        return record_broken<BadSubgradientReluBackward>([&] { return relu(in[0]); }, {in[0]});
+      },
+      {x});
+  REQUIRE_FALSE(r.passed);
+  CHECK(r.entries_failed == 1);
+  CHECK(r.element == Shape{1});
+  REQUIRE(r.pairs[0].kinks.size() == 1);
+  CHECK_FALSE(r.pairs[0].kinks[0].between);
+  CHECK(r.diagnosis ==
+        "the error is only at kinks of the function: input 0 at [1] = 0 has left slope 0, right slope 1, but "
+        "analytic 3 lies outside them (a wrong subgradient)");
+}
+
+TEST_CASE("kinks: a large second derivative is not mistaken for a kink") {
+  // f = 1000 x^2 at 0: the one-sided slopes are -1e-3 and 1e-3 (eps f''), but they halve with
+  // the step, so a wrong analytic 5e-4 between them still fails
+  struct OffsetSquareBackward final : Node {
+    const char* name() const override { return "offset_square"; }
+    Grads backward(const Tensor& g) override { return {g * (input(0) * 2000.0 + 5e-4)}; }
+  };
+  Tensor x = tensor({0.0}, {.dtype = float64, .requires_grad = true});
+  GradcheckResult r = gradcheck(
+      [](const std::vector<Tensor>& in) {
+        return record_broken<OffsetSquareBackward>([&] { return in[0] * in[0] * 1000.0; }, {in[0]});
+      },
+      {x});
+  CHECK_FALSE(r.passed);
+  CHECK(r.pairs[0].kinks.empty());
+  CHECK(r.analytic == Approx(5e-4));
+}
+
+TEST_CASE("float32 parameters are checked as float64 and restored exactly") {
+  manual_seed(3);
+  Tensor w = randn({3, 2}).requires_grad_();  // float32
+  Tensor b = randn({2}).requires_grad_();
+  Tensor x = randn({4, 3}).requires_grad_();
+  const std::vector<double> w_before = w.to_vector(), b_before = b.to_vector();
+  std::vector<Dtype> seen;
+  auto model = [&](const std::vector<Tensor>& in) {
+    seen.push_back(w.dtype());
+    return tanh(matmul(in[0], w) + b);
+  };
+  GradcheckResult r = gradcheck(model, {x}, {.allow_float32 = true, .parameters = {w, b}});
+  CHECK(r.passed);
+  CHECK(r.max_difference < 1e-8);
+  REQUIRE(r.pairs.size() == 1);
+  CHECK(r.pairs[0].dtype == Dtype::float32);
+  CHECK_THAT(r.report(), Contains("float32 inputs checked as float64 copies"));
+  REQUIRE_FALSE(seen.empty());
+  CHECK(std::all_of(seen.begin(), seen.end(), [](Dtype d) { return d == Dtype::float64; }));
+  CHECK(w.dtype() == Dtype::float32);
+  CHECK(b.dtype() == Dtype::float32);
+  CHECK(w.to_vector() == w_before);
+  CHECK(b.to_vector() == b_before);
+  CHECK_FALSE(w.grad().defined());
+  CHECK(gradgradcheck(model, {x}, {.allow_float32 = true, .parameters = {w, b}}).passed);
+  CHECK(w.dtype() == Dtype::float32);
+
+  // restored when fn throws, too
+  auto throwing = [&](const std::vector<Tensor>& in) -> Tensor {
+    if (w.dtype() == Dtype::float64) throw std::runtime_error("boom");
+    return in[0];
+  };
+  CHECK_THROWS_WITH(gradcheck(throwing, {x}, {.allow_float32 = true, .parameters = {w, b}}), "boom");
+  CHECK(w.dtype() == Dtype::float32);
+  CHECK(w.to_vector() == w_before);
+  CHECK(b.to_vector() == b_before);
+}
+
+TEST_CASE("a float32 nn::Linear model is checked through its parameters") {
+  manual_seed(5);
+  nn::Linear model(3, 2);  // float32
+  REQUIRE(model.weight.dtype() == Dtype::float32);
+  const std::vector<double> weight_before = model.weight.to_vector();
+  Tensor x = randn({4, 3}).requires_grad_();
+  auto fn = [&](const std::vector<Tensor>& in) { return tanh(model.forward(in[0])); };
+  GradcheckResult r = gradcheck(fn, {x}, {.allow_float32 = true, .parameters = model.parameters()});
+  CHECK(r.passed);
+  CHECK(r.max_difference < 1e-8);
+  CHECK(model.weight.dtype() == Dtype::float32);
+  CHECK(model.bias.dtype() == Dtype::float32);
+  CHECK(model.weight.to_vector() == weight_before);
+}
+
+TEST_CASE("fast mode passes a correct function with one direction per input") {
+  manual_seed(4);
+  Tensor x = randn({5, 4}, float64).requires_grad_();
+  Tensor w = randn({4, 3}, float64).requires_grad_();
+  GradcheckResult r = gradcheck([](const std::vector<Tensor>& in) { return tanh(matmul(in[0], in[1])); }, {x, w},
+                                {.fast = true});
+  CHECK(r.passed);
+  CHECK_FALSE(r.fast_fallback);
+  CHECK(r.entries_checked == 2);  // one direction per input, not 15 x 32 entries
+  CHECK(r.max_difference < 1e-8);
+  CHECK_THAT(r.report(), StartsWith("gradcheck passed (fast mode): 2 random directions"));
+}
+
+TEST_CASE("fast mode falls back to the full check on a mismatch and says so") {
+  Tensor x = tensor({{0.5, -1.5}, {2.0, 3.0}}, {.dtype = float64, .requires_grad = true});
+  GradcheckResult r = gradcheck([](const std::vector<Tensor>& in) { return bad_square(in[0]); }, {x}, {.fast = true});
+  REQUIRE_FALSE(r.passed);
+  CHECK(r.fast_fallback);
+  CHECK_THAT(r.fast_note, StartsWith("fast mode: for input 0 the random direction gave v^T J u") &&
+                              Contains("fell back to the full check"));
+  // the full check's findings: element, values, diagnosis
+  CHECK(r.entries_checked == 16);
+  CHECK(r.element == Shape{1, 1});
+  CHECK(r.analytic == Approx(3.0));
+  CHECK(r.numerical == Approx(6.0).epsilon(1e-8));
+  CHECK_THAT(r.diagnosis, StartsWith("analytic is 0.5 x numerical everywhere"));
+  CHECK_THAT(r.report(), StartsWith("fast mode: for input 0") && Contains("input[1, 1]"));
+}
+
+TEST_CASE("check_op passes a correct op on every case, broadcast included") {
+  auto fn = [](const std::vector<Tensor>& in) { return in[0] * tanh(in[1]); };
+  CheckOpResult r = check_op(fn, {{3, 2}, {3, 2}});  // [2, 3, 2] * [3, 2] and [3, 2] * [2, 3, 2]
+  CHECK(r.passed);
+  REQUIRE(r.cases.size() == 6);
+  CHECK(r.cases[0].name == "gradcheck");
+  CHECK(r.cases[1].name == "gradgradcheck");
+  CHECK(r.cases[2].name == "zero grad_output");
+  CHECK(r.cases[3].name == "reentrancy");
+  CHECK(r.cases[4].name == "broadcast input 0");
+  CHECK(r.cases[5].name == "broadcast input 1");
+  for (const CheckOpCase& c : r.cases) {
+    CHECK(c.passed);
+    CHECK_FALSE(c.skipped);
+  }
+  CHECK_THAT(r.report(), StartsWith("check_op passed:") && Contains("broadcast input 1    ok"));
+  CHECK_THAT(TensorFunction(fn), testing::PassesCheckOp({{3, 2}, {3, 2}}));
+  // with b [2], b with a leading axis [2, 2] does not broadcast against a [3, 2]: skipped
+  CheckOpResult r2 = check_op(fn, {{3, 2}, {2}});
+  CHECK(r2.passed);
+  CHECK_FALSE(r2.cases[4].skipped);
+  CHECK(r2.cases[5].skipped);
+}
+
+TEST_CASE("check_op skips the broadcast case of an input the op does not broadcast") {
+  auto fn = [](const std::vector<Tensor>& in) {
+    if (in[0].dim() != 1) throw ShapeError("vector_op: expected a vector");
+    return exp(in[0]);
+  };
+  CheckOpResult r = check_op(fn, {{3}});
+  CHECK(r.passed);
+  REQUIRE(r.cases.size() == 5);
+  CHECK(r.cases[4].skipped);
+  CHECK_THAT(r.report(), Contains("broadcast input 0    skipped (fn does not broadcast it)"));
+}
+
+TEST_CASE("check_op names the failing cases of broken ops") {
+  CheckOpResult r = check_op([](const std::vector<Tensor>& in) { return bad_square(in[0]); }, {{2, 2}});
+  CHECK_FALSE(r.passed);
+  CHECK_FALSE(r.cases[0].passed);
+  CHECK(r.cases[2].passed);  // zero grad_output
+  CHECK(r.cases[3].passed);  // reentrancy
+  CHECK_FALSE(r.cases[4].passed);
+  CHECK_THAT(r.report(), Contains("gradcheck            FAILED") && Contains("analytic is 0.5 x numerical everywhere"));
+
+  // grad_output ignored: the zero-grad-output case fails
+  CheckOpResult constant = check_op(
+      [](const std::vector<Tensor>& in) {
+        return record_broken<ConstantBackward>([&] { return in[0] * 1.0; }, {in[0]});
+      },
+      {{2}});
+  CHECK_FALSE(constant.cases[2].passed);
+  CHECK_THAT(constant.cases[2].report, StartsWith("a zero grad_output gave gradient 1 at input 0"));
+
+  // a backward that counts its calls is not reentrant
+  struct CountingUpBackward final : Node {
+    int calls = 0;
+    const char* name() const override { return "counting_up"; }
+    Grads backward(const Tensor& g) override { return {g * static_cast<double>(++calls)}; }
+  };
+  CheckOpResult counting = check_op(
+      [](const std::vector<Tensor>& in) {
+        return record_broken<CountingUpBackward>([&] { return in[0] * 1.0; }, {in[0]});
+      },
+      {{2}});
+  CHECK_FALSE(counting.cases[3].passed);
+  CHECK_THAT(counting.cases[3].report, Contains("first backward") && Contains("second"));
+  // a backward that throws on the broadcast shapes fails that case with the error, not the sweep
+  CheckOpResult mean_bias = check_op(
+      [](const std::vector<Tensor>& in) {
+        return record_broken<MeanInsteadOfSumBackward>([&] { return in[0] + in[1]; }, {in[0], in[1]});
+      },
+      {{3, 2}, {2}});
+  CHECK_FALSE(mean_bias.passed);
+  CHECK_THAT(mean_bias.cases[0].report, Contains("gradient not summed over axis 0: analytic is 1/3 of numerical"));
+  CHECK(mean_bias.cases[4].name == "broadcast input 0");
+  CHECK_FALSE(mean_bias.cases[4].passed);
+  CHECK_THAT(mean_bias.cases[4].report, StartsWith("threw: BadAddMeanBackward: backward returned a gradient of shape"));
+  CHECK(mean_bias.cases[5].skipped);
+  auto matcher = testing::PassesCheckOp({{2}});
+  CHECK_FALSE(matcher.match([](const std::vector<Tensor>& in) { return bad_square(in[0]); }));
+  CHECK_THAT(matcher.describe(), StartsWith("passes check_op\ncheck_op failed:"));
+}
+
+namespace {
+// The README's example, verbatim: y = x + b with x [3, 2], b [2]; the bug: the bias gradient
+// is averaged, not summed
+struct BiasAddBackward final : xg::Node {
+  const char* name() const override { return "bias_add"; }
+  xg::Grads backward(const xg::Tensor& grad_output) override {
+    return {grad_output, xg::mean(grad_output, 0)};  // should be xg::sum(grad_output, 0)
+  }
+};
+xg::Tensor bias_add(const xg::Tensor& x, const xg::Tensor& b) {
+  xg::Tensor out;
+  {
+    xg::NoGradGuard no_grad;
+    out = x + b;
+  }
+  return xg::Tensor::record<BiasAddBackward>(out, {x, b});
+}
+}  // namespace
+
+TEST_CASE("the README's broken bias_add: report and check_op", "[.print]") {
+  xg::Tensor x = xg::tensor({{0.1, 0.2}, {0.3, 0.4}, {0.5, 0.6}}, {.dtype = xg::float64, .requires_grad = true});
+  xg::Tensor b = xg::tensor({1.0, -1.0}, {.dtype = xg::float64, .requires_grad = true});
+  auto fn = [](const std::vector<xg::Tensor>& in) { return bias_add(in[0], in[1]); };
+  xg::GradcheckResult r = xg::gradcheck(fn, {x, b});
+  std::cout << r.report() << "\n";
+  std::cout << "----\n" << xg::check_op(fn, {{3, 2}, {2}}).report() << "\n";
+}
+
+TEST_CASE("print the reports of broken ops", "[.print]") {
+  {
+    Tensor x = tensor({{0.1, 0.2}, {0.3, 0.4}, {0.5, 0.6}}, {.dtype = float64, .requires_grad = true});
+    Tensor b = tensor({1.0, -1.0}, {.dtype = float64, .requires_grad = true});
+    fmt::print("{}\n\n", gradcheck(
+        [](const std::vector<Tensor>& in) {
+          return record_broken<MeanInsteadOfSumBackward>([&] { return in[0] + in[1]; }, {in[0], in[1]});
+        },
+        {x, b}).report());
+    fmt::print("{}\n\n", check_op(
+        [](const std::vector<Tensor>& in) {
+          return record_broken<MeanInsteadOfSumBackward>([&] { return in[0] + in[1]; }, {in[0], in[1]});
+        },
+        {{3, 2}, {2}}).report());
+  }
+  Tensor x = tensor({{0.5, -1.5}, {2.0, 3.0}}, {.dtype = float64, .requires_grad = true});
+  fmt::print("{}\n\n", gradcheck([](const std::vector<Tensor>& in) { return bad_square(in[0]); }, {x}).report());
+  Tensor a = tensor({{0.1, 0.2}, {0.3, 0.4}, {0.5, 0.6}}, {.dtype = float64, .requires_grad = true});
+  Tensor b = tensor({1.0, -1.0}, {.dtype = float64, .requires_grad = true});
+  fmt::print("{}\n\n", gradcheck(
+      [](const std::vector<Tensor>& in) {
+        return record_broken<FirstRowOnlyBackward>([&] { return in[0] + in[1]; }, {in[0], in[1]});
+      },
+      {a, b}).report());
+  Tensor r = tensor({-1.0, 0.0, 2.0}, {.dtype = float64, .requires_grad = true});
+  fmt::print("{}\n\n", gradcheck(
+      [](const std::vector<Tensor>& in) {
+        return record_broken<BadSubgradientReluBackward>([&] { return relu(in[0]); }, {in[0]});
+      },
+      {r}).report());
+  fmt::print("{}\n\n", gradcheck([](const std::vector<Tensor>& in) { return relu(in[0]); }, {r}).report());
+  const Tensor m = tensor({{1.0, 2.0, 0.0}, {-1.0, 0.5, 3.0}, {4.0, 0.0, -2.0}}, {.dtype = float64});
+  Tensor v = tensor({{0.3}, {-0.7}, {1.1}}, {.dtype = float64, .requires_grad = true});
+  fmt::print("{}\n\n", gradcheck(
+      [&m](const std::vector<Tensor>& in) {
+        return record_broken<TransposedMatvecBackward>([&] { return matmul(m, in[0]); }, {in[0]}, m);
+      },
+      {v}).report());
 }
