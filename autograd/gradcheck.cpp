@@ -7,6 +7,7 @@
 #include <autograd/engine.hpp>
 #include <autograd/error.hpp>
 #include <autograd/grad_mode.hpp>
+#include <autograd/node.hpp>
 #include <autograd/ops/elementwise.hpp>
 #include <autograd/ops/shape.hpp>
 
@@ -14,6 +15,8 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <random>
+#include <set>
+#include <algorithm>
 
 namespace xg {
 
@@ -798,6 +801,79 @@ CheckOpResult check_op(const TensorFunction& fn, const std::vector<Shape>& shape
     result.cases.push_back(gradcheck_case(name, [&] { return gradcheck(fn, broadcast_inputs, jacobian_only); }));
   }
   for (const CheckOpCase& c : result.cases) result.passed = result.passed && (c.passed || c.skipped);
+  return result;
+}
+
+std::string BlameResult::report() const {
+  std::string s;
+  if (found) {
+    std::string args;
+    for (const auto& in : inputs) args += (args.empty() ? "" : ", ") + in;
+    s = fmt::format("blame: the first op whose backward disagrees with central differences is '{}' ({}, op {} of {} "
+                    "in recording order), on inputs ({})\n{}",
+                    op, node_type, position, graph_ops, args, check.report());
+  } else {
+    s = fmt::format("blame: all {} checked nodes agree with central differences", nodes_checked);
+  }
+  if (!not_rerunnable.empty()) {
+    std::string names;
+    for (const auto& n : not_rerunnable) names += (names.empty() ? "" : ", ") + n;
+    s += fmt::format("\n  not checked (no forward() to re-run, or freed by backward): {}", names);
+  }
+  return s;
+}
+
+BlameResult blame(const Tensor& output, GradcheckOptions options) {
+  if (!output.defined()) throw ValueError("blame: the output is undefined");
+  // every node below the output, iteratively (graphs may be deep)
+  std::vector<std::shared_ptr<Node>> nodes;
+  std::set<const Node*> seen;
+  std::vector<std::shared_ptr<Node>> stack;
+  if (output.grad_fn()) stack.push_back(output.grad_fn());
+  while (!stack.empty()) {
+    std::shared_ptr<Node> node = stack.back();
+    stack.pop_back();
+    if (!seen.insert(node.get()).second) continue;
+    nodes.push_back(node);
+    for (const Node::Edge& edge : node->edges()) {
+      if (edge.grad_fn) stack.push_back(edge.grad_fn);
+    }
+  }
+  std::sort(nodes.begin(), nodes.end(), [](const auto& a, const auto& b) { return a->sequence_nr() < b->sequence_nr(); });
+
+  BlameResult result;
+  result.graph_ops = nodes.size();
+  options.allow_float32 = true;  // the node's saved inputs are checked as float64 copies
+  for (size_t position = 1; position <= nodes.size(); ++position) {
+    const std::shared_ptr<Node>& node = nodes[position - 1];
+    const std::vector<Tensor> inputs = node->saved_inputs();
+    const Node* raw = node.get();
+    bool rerunnable = !inputs.empty();
+    if (rerunnable) {
+      NoGradGuard no_grad;
+      rerunnable = node->forward(inputs).defined();
+    }
+    if (!rerunnable) {
+      result.not_rerunnable.push_back(node->name());
+      continue;
+    }
+    bool any = false;
+    for (const Tensor& in : inputs) any = any || (in.requires_grad() && is_floating(in.dtype()));
+    if (!any) continue;
+    ++result.nodes_checked;
+    GradcheckResult check = gradcheck([raw](const std::vector<Tensor>& in) { return raw->forward(in); }, inputs, options);
+    if (!check.passed) {
+      result.found = true;
+      result.op = node->name();
+      result.node_type = node->type_name();
+      result.position = position;
+      for (const Tensor& in : inputs) {
+        result.inputs.push_back(in.name().empty() ? format_shape(in.shape()) : in.name());
+      }
+      result.check = std::move(check);
+      return result;
+    }
+  }
   return result;
 }
 

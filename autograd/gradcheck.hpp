@@ -132,4 +132,24 @@ struct CheckOpResult {
 /// leading broadcast axis of size 2 (skipped when fn rejects that shape).
 CheckOpResult check_op(const TensorFunction& fn, const std::vector<Shape>& shapes, GradcheckOptions options = {});
 
+/// Per-node blame: which recorded op has the wrong backward?
+struct BlameResult {
+  bool found = false;         // a node whose local backward disagrees with central differences
+  std::string op;             // its name ("matmul")
+  std::string node_type;      // "MatmulBackward"
+  std::vector<std::string> inputs;  // its inputs' names (or shapes when unnamed)
+  size_t position = 0;        // 1-based, among the graph's ops in the order they were recorded
+  size_t graph_ops = 0;       // how many ops the graph has
+  GradcheckResult check;      // the gradcheck of that node alone
+  int nodes_checked = 0;
+  std::vector<std::string> not_rerunnable;  // ops without forward() (custom nodes) or freed by backward
+  std::string report() const;
+};
+
+/// Re-checks every node of the graph that produced `output`, in the order the ops were recorded,
+/// each on its own saved inputs (as float64 copies), and names the first whose backward disagrees
+/// with central differences. Call it before backward (or after one with retain_graph): a backward
+/// without retain_graph frees the saved inputs. Nodes without Node::forward are listed, not checked.
+BlameResult blame(const Tensor& output, GradcheckOptions options = {});
+
 }  // namespace xg

@@ -39,6 +39,10 @@ class Node {
   virtual const char* name() const = 0;
   /// One gradient per input (see the contract above).
   virtual Grads backward(const Tensor& grad_output) = 0;
+  /// Re-runs the op on `inputs` (as many as it has, in order), recording a fresh node: what
+  /// blame() needs to check this node's backward on its own. Undefined when an op cannot be
+  /// re-run from its inputs alone (the default, e.g. for users' custom nodes).
+  virtual Tensor forward(const std::vector<Tensor>& /*inputs*/) const { return {}; }
   /// The local derivative in words, for trace ("d tanh(x)/dx = 1 - tanh(x)^2").
   virtual std::string derivative() const { return {}; }
 

@@ -58,6 +58,7 @@ Tensor clamped_log(const Tensor& x) { return clamp(log(x), -100.0, std::nullopt)
 
 struct BinaryCrossEntropyBackward final : Node {
   const char* name() const override { return "binary_cross_entropy"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return binary_cross_entropy(in[0], in[1], Reduction::none); }
   std::string derivative() const override { return "d BCE/dx = (x - y) / (x (1 - x)), d BCE/dy = log(1 - x) - log(x)"; }
   Grads backward(const Tensor& g) override {
     const Tensor& x = input(0);
@@ -73,6 +74,7 @@ struct BinaryCrossEntropyBackward final : Node {
 // d/dz = sigmoid(z) - y; d/dy = -z
 struct BinaryCrossEntropyWithLogitsBackward final : Node {
   const char* name() const override { return "binary_cross_entropy_with_logits"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return binary_cross_entropy_with_logits(in[0], in[1], Reduction::none); }
   std::string derivative() const override { return "d BCE(sigmoid(z), y)/dz = sigmoid(z) - y, /dy = -z"; }
   Grads backward(const Tensor& g) override {
     const Tensor& z = input(0);

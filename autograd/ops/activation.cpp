@@ -15,6 +15,7 @@ using detail::unary;
 // d tanh(x)/dx = 1 - tanh(x)^2 (recomputed from the input: see "saved outputs" in DESIGN.md)
 struct TanhBackward final : Node {
   const char* name() const override { return "tanh"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return tanh(in[0]); }
   std::string derivative() const override { return "d tanh(x)/dx = 1 - tanh(x)^2"; }
   Grads backward(const Tensor& g) override {
     Tensor y = tanh(input(0));
@@ -31,6 +32,7 @@ Tensor tanh(const Tensor& x) {
 // 0 by e^-x = inf for x < -88 (float32) and gives NaN where the true gradient is 0.
 struct SigmoidBackward final : Node {
   const char* name() const override { return "sigmoid"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return sigmoid(in[0]); }
   std::string derivative() const override { return "d sigmoid(x)/dx = sigmoid(x) * (1 - sigmoid(x))"; }
   Grads backward(const Tensor& g) override {
     Tensor s = sigmoid(input(0));
@@ -49,6 +51,7 @@ Tensor sigmoid(const Tensor& x) {
 // d relu(x)/dx = 1 where x > 0, else 0 (0 at x = 0, as torch)
 struct ReluBackward final : Node {
   const char* name() const override { return "relu"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return relu(in[0]); }
   std::string derivative() const override { return "d relu(x)/dx = 1 if x > 0 else 0"; }
   Grads backward(const Tensor& g) override {
     return {g * detail::mask(input(0), "relu", [](auto v) { return v > 0; })};
@@ -68,6 +71,7 @@ struct LeakyReluBackward final : Node {
   explicit LeakyReluBackward(double s) : negative_slope(s) {}
   double negative_slope;
   const char* name() const override { return "leaky_relu"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return leaky_relu(in[0], negative_slope); }
   std::string extra_args() const override { return fmt::format("negative_slope={}", negative_slope); }
   std::string derivative() const override { return "d leaky_relu(x)/dx = 1 if x > 0 else negative_slope"; }
   Grads backward(const Tensor& g) override {
@@ -105,6 +109,7 @@ struct SoftplusBackward final : Node {
   SoftplusBackward(double b, double t) : beta(b), threshold(t) {}
   double beta, threshold;
   const char* name() const override { return "softplus"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return softplus(in[0], beta, threshold); }
   std::string derivative() const override { return "d softplus(x)/dx = sigmoid(beta * x)"; }
   Grads backward(const Tensor& g) override {
     const Tensor& x = input(0);

@@ -20,6 +20,7 @@ using detail::unary;
 // d(a + b)/da = 1, d(a + b)/db = 1; each summed back over the axes it was broadcast along
 struct AddBackward final : Node {
   const char* name() const override { return "add"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return add(in[0], in[1]); }
   std::string derivative() const override { return "d(a + b)/da = 1, d(a + b)/db = 1"; }
   Grads backward(const Tensor& g) override {
     return {needs_input_grad(0) ? sum_to(g, input_shape(0)) : Tensor(),
@@ -35,6 +36,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
 // d(a - b)/da = 1, d(a - b)/db = -1
 struct SubBackward final : Node {
   const char* name() const override { return "sub"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return sub(in[0], in[1]); }
   std::string derivative() const override { return "d(a - b)/da = 1, d(a - b)/db = -1"; }
   Grads backward(const Tensor& g) override {
     return {needs_input_grad(0) ? sum_to(g, input_shape(0)) : Tensor(),
@@ -50,6 +52,7 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 // d(a * b)/da = b, d(a * b)/db = a
 struct MulBackward final : Node {
   const char* name() const override { return "mul"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return mul(in[0], in[1]); }
   std::string derivative() const override { return "d(a * b)/da = b, d(a * b)/db = a"; }
   Grads backward(const Tensor& g) override {
     return {needs_input_grad(0) ? sum_to(g * input(1), input_shape(0)) : Tensor(),
@@ -65,6 +68,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 // d(a / b)/da = 1 / b, d(a / b)/db = -a / b^2
 struct DivBackward final : Node {
   const char* name() const override { return "div"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return div(in[0], in[1]); }
   std::string derivative() const override { return "d(a / b)/da = 1 / b, d(a / b)/db = -a / b^2"; }
   Grads backward(const Tensor& g) override {
     const Tensor& a = input(0);
@@ -83,6 +87,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
 // d(-x)/dx = -1
 struct NegBackward final : Node {
   const char* name() const override { return "neg"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return neg(in[0]); }
   std::string derivative() const override { return "d(-x)/dx = -1"; }
   Grads backward(const Tensor& g) override { return {-g}; }
 };
@@ -101,6 +106,7 @@ struct PowScalarBackward final : Node {
   explicit PowScalarBackward(double p) : exponent(p) {}
   double exponent;
   const char* name() const override { return "pow"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return pow(in[0], exponent); }
   std::string derivative() const override { return "d x^p/dx = p * x^(p - 1)"; }
   std::string extra_args() const override { return fmt::format("{}", exponent); }
   Grads backward(const Tensor& g) override {
@@ -126,6 +132,7 @@ Tensor pow(const Tensor& x, double exponent) {
 // d a^b/db = a^b * ln(a) (taken as 0 where a = 0 and b >= 0, as torch)
 struct PowBackward final : Node {
   const char* name() const override { return "pow"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return pow(in[0], in[1]); }
   std::string derivative() const override { return "d a^b/da = b * a^(b - 1), d a^b/db = a^b * ln(a)"; }
   Grads backward(const Tensor& g) override {
     const Tensor& a = input(0);
@@ -157,6 +164,7 @@ Tensor pow(double base, const Tensor& exponent) { return pow(detail::scalar_like
 // d e^x/dx = e^x (recomputed from the input: the output is never saved, see DESIGN.md)
 struct ExpBackward final : Node {
   const char* name() const override { return "exp"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return exp(in[0]); }
   std::string derivative() const override { return "d exp(x)/dx = exp(x)"; }
   Grads backward(const Tensor& g) override { return {g * exp(input(0))}; }
 };
@@ -168,6 +176,7 @@ Tensor exp(const Tensor& x) {
 // d ln(x)/dx = 1 / x
 struct LogBackward final : Node {
   const char* name() const override { return "log"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return log(in[0]); }
   std::string derivative() const override { return "d log(x)/dx = 1 / x"; }
   Grads backward(const Tensor& g) override { return {g / input(0)}; }
 };
@@ -179,6 +188,7 @@ Tensor log(const Tensor& x) {
 // d sqrt(x)/dx = 1 / (2 sqrt(x))
 struct SqrtBackward final : Node {
   const char* name() const override { return "sqrt"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return sqrt(in[0]); }
   std::string derivative() const override { return "d sqrt(x)/dx = 1 / (2 * sqrt(x))"; }
   Grads backward(const Tensor& g) override { return {g / (2.0 * sqrt(input(0)))}; }
 };
@@ -190,6 +200,7 @@ Tensor sqrt(const Tensor& x) {
 // d sign(x)/dx = 0 (piecewise constant)
 struct SignBackward final : Node {
   const char* name() const override { return "sign"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return sign(in[0]); }
   std::string derivative() const override { return "d sign(x)/dx = 0"; }
   Grads backward(const Tensor& g) override { return {zeros_like(g)}; }
 };
@@ -204,6 +215,7 @@ Tensor sign(const Tensor& x) { return Tensor::record<SignBackward>(sign_values(x
 // d |x|/dx = sign(x) (0 at x = 0, as torch)
 struct AbsBackward final : Node {
   const char* name() const override { return "abs"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return abs(in[0]); }
   std::string derivative() const override { return "d |x|/dx = sign(x)"; }
   Grads backward(const Tensor& g) override { return {g * sign_values(input(0))}; }
 };
@@ -215,6 +227,7 @@ Tensor abs(const Tensor& x) {
 // d sin(x)/dx = cos(x); d cos(x)/dx = -sin(x)
 struct SinBackward final : Node {
   const char* name() const override { return "sin"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return sin(in[0]); }
   std::string derivative() const override { return "d sin(x)/dx = cos(x)"; }
   Grads backward(const Tensor& g) override { return {g * cos(input(0))}; }
 };
@@ -223,6 +236,7 @@ Tensor sin(const Tensor& x) {
 }
 struct CosBackward final : Node {
   const char* name() const override { return "cos"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return cos(in[0]); }
   std::string derivative() const override { return "d cos(x)/dx = -sin(x)"; }
   Grads backward(const Tensor& g) override { return {-g * sin(input(0))}; }
 };
@@ -236,6 +250,7 @@ struct ClampBackward final : Node {
   ClampBackward(std::optional<double> lo, std::optional<double> hi) : min(lo), max(hi) {}
   std::optional<double> min, max;
   const char* name() const override { return "clamp"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return clamp(in[0], min, max); }
   std::string derivative() const override { return "d clamp(x)/dx = 1 if min <= x <= max else 0"; }
   Grads backward(const Tensor& g) override {
     const double lo = min.value_or(-INFINITY), hi = max.value_or(INFINITY);
@@ -260,6 +275,7 @@ Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> m
 // d where(c, a, b)/da = c, d where(c, a, b)/db = 1 - c (c is a constant mask)
 struct WhereBackward final : Node {
   const char* name() const override { return "where"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return where(in[0], in[1], in[2]); }
   std::string derivative() const override { return "d where(c, a, b)/da = c, /db = not c"; }
   Grads backward(const Tensor& g) override {
     const Tensor& c = input(0);
@@ -312,6 +328,7 @@ Tensor Tensor::to(Dtype dtype) const {
 // d clone(x)/dx = 1
 struct CloneBackward final : Node {
   const char* name() const override { return "clone"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return in[0].clone(); }
   std::string derivative() const override { return "d clone(x)/dx = 1"; }
   Grads backward(const Tensor& g) override { return {g}; }
 };

@@ -85,6 +85,7 @@ struct MatmulBackward final : Node {
   MatmulBackward(bool a, bool b) : transpose_a(a), transpose_b(b) {}
   bool transpose_a, transpose_b;
   const char* name() const override { return "matmul"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return gemm(in[0], in[1], transpose_a, transpose_b); }
   std::string derivative() const override { return "d(A @ B)/dA = G @ B^T, d(A @ B)/dB = A^T @ G"; }
   Grads backward(const Tensor& g) override {
     const bool ta = transpose_a, tb = transpose_b;

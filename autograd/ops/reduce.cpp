@@ -73,6 +73,7 @@ struct SumBackward final : Node {
   std::optional<int64_t> axis;
   bool keepdim;
   const char* name() const override { return "sum"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return axis ? sum(in[0], *axis, keepdim) : sum(in[0]); }
   std::string derivative() const override { return "d sum(x)/dx_i = 1"; }
   Grads backward(const Tensor& g) override {
     // g [] or [.. 1 ..] -> grad_x [input shape]
@@ -104,6 +105,7 @@ struct MeanBackward final : Node {
   bool keepdim;
   double count;
   const char* name() const override { return "mean"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return axis ? mean(in[0], *axis, keepdim) : mean(in[0]); }
   std::string derivative() const override { return "d mean(x)/dx_i = 1 / n"; }
   Grads backward(const Tensor& g) override {
     const Shape in = input_shape(0);
@@ -140,6 +142,7 @@ struct ExtremumAllBackward final : Node {
   explicit ExtremumAllBackward(bool is_max) : max(is_max) {}
   bool max;
   const char* name() const override { return max ? "max" : "min"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return max ? xg::max(in[0]) : xg::min(in[0]); }
   std::string derivative() const override {
     return max ? "d max(x)/dx_i = 1/k at the k maximal elements, else 0"
                : "d min(x)/dx_i = 1/k at the k minimal elements, else 0";
@@ -197,6 +200,7 @@ struct ExtremumAxisBackward final : Node {
   int64_t axis;
   bool keepdim;
   const char* name() const override { return max ? "max" : "min"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return max ? xg::max(in[0], axis, keepdim) : xg::min(in[0], axis, keepdim); }
   std::string derivative() const override {
     return max ? "d max(x, axis)/dx = 1 at the first maximum, else 0" : "d min(x, axis)/dx = 1 at the first minimum, else 0";
   }

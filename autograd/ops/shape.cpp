@@ -37,7 +37,10 @@ void copy_entry(const T* src, const detail::AxisSplit& s, size_t from, T* dst, c
 // ---- reshape ----
 // d reshape(x)/dx: the gradient reshaped back to x's shape
 struct ReshapeBackward final : Node {
+  explicit ReshapeBackward(Shape t) : target(std::move(t)) {}
+  Shape target;
   const char* name() const override { return "reshape"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return reshape(in[0], target); }
   std::string derivative() const override { return "d reshape(x)/dx = 1, reshaped back"; }
   Grads backward(const Tensor& g) override { return {reshape(g, input_shape(0))}; }
 };
@@ -74,7 +77,7 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
     a.reshape(detail::to_xshape<T>(target));
     return detail::make_tensor<T>(std::move(a));
   });
-  return Tensor::record<ReshapeBackward>(std::move(out), {x});
+  return Tensor::record<ReshapeBackward>(std::move(out), {x}, target);
 }
 Tensor view(const Tensor& x, const Shape& shape) { return reshape(x, shape); }
 Tensor flatten(const Tensor& x) { return reshape(x, {-1}); }
@@ -102,6 +105,7 @@ struct TransposeBackward final : Node {
   TransposeBackward(int64_t a, int64_t b) : axis0(a), axis1(b) {}
   int64_t axis0, axis1;
   const char* name() const override { return "transpose"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return transpose(in[0], axis0, axis1); }
   std::string derivative() const override { return "d transpose(x)/dx = 1, transposed back"; }
   Grads backward(const Tensor& g) override { return {transpose(g, axis0, axis1)}; }
 };
@@ -136,6 +140,7 @@ struct SliceBackward final : Node {
   SliceBackward(int64_t a, int64_t s, int64_t e, int64_t st) : axis(a), start(s), end(e), step(st) {}
   int64_t axis, start, end, step;
   const char* name() const override { return "slice"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return slice(in[0], axis, start, end, step); }
   std::string derivative() const override { return "d slice(x)/dx = 1 at the sliced elements, else 0"; }
   Grads backward(const Tensor& g) override { return {slice_backward(g, input_shape(0), axis, start, end, step)}; }
 };
@@ -189,6 +194,7 @@ struct ConcatBackward final : Node {
   explicit ConcatBackward(int64_t a) : axis(a) {}
   int64_t axis;
   const char* name() const override { return "concat"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return concat(in, axis); }
   std::string derivative() const override { return "d concat(x_1, ..)/dx_k = 1 on x_k's part"; }
   Grads backward(const Tensor& g) override {
     Grads grads(num_inputs());
@@ -260,6 +266,7 @@ struct IndexSelectBackward final : Node {
   int64_t axis;
   Tensor index;  // int64, never requires grad: holding it creates no cycle
   const char* name() const override { return "index_select"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return index_select(in[0], axis, index); }
   std::string derivative() const override { return "d index_select(x)/dx = 1 at each selected index (summed)"; }
   Grads backward(const Tensor& g) override { return {index_select_backward(g, input_shape(0), axis, index)}; }
 };

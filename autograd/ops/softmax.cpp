@@ -34,6 +34,7 @@ struct SoftmaxBackward final : Node {
   explicit SoftmaxBackward(int64_t a) : axis(a) {}
   int64_t axis;
   const char* name() const override { return "softmax"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return softmax(in[0], axis); }
   std::string extra_args() const override { return fmt::format("axis={}", axis); }
   std::string derivative() const override { return "d softmax(x)_i/dx_j = y_i * (delta_ij - y_j)"; }
   Grads backward(const Tensor& g) override {
@@ -59,6 +60,7 @@ struct LogSoftmaxBackward final : Node {
   explicit LogSoftmaxBackward(int64_t a) : axis(a) {}
   int64_t axis;
   const char* name() const override { return "log_softmax"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return log_softmax(in[0], axis); }
   std::string extra_args() const override { return fmt::format("axis={}", axis); }
   std::string derivative() const override { return "d log_softmax(x)_i/dx_j = delta_ij - softmax(x)_j"; }
   Grads backward(const Tensor& g) override { return {g - softmax(input(0), axis) * sum(g, axis, true)}; }

@@ -696,3 +696,49 @@ TEST_CASE("print the reports of broken ops", "[.print]") {
       },
       {v}).report());
 }
+
+namespace {
+// A custom op that can be re-run (forward) but whose backward forgets the factor 2 of d(x^2)/dx.
+struct RerunnableBadSquare final : xg::Node {
+  const char* name() const override { return "bad_square"; }
+  xg::Tensor forward(const std::vector<xg::Tensor>& in) const override {
+    xg::Tensor out;
+    {
+      xg::NoGradGuard no_grad;
+      out = in[0] * in[0];
+    }
+    return xg::Tensor::record<RerunnableBadSquare>(out, {in[0]});
+  }
+  xg::Grads backward(const xg::Tensor& g) override { return {g * input(0)}; }
+};
+}  // namespace
+
+TEST_CASE("blame names the first recorded op whose backward disagrees, with its inputs") {
+  xg::manual_seed(21);
+  Tensor w = xg::randn({3, 3}, xg::float64).requires_grad_().name("W");
+  Tensor x = xg::randn({3}, xg::float64).name("x");
+  Tensor h = xg::tanh(xg::matmul(w, x)).name("h");
+  Tensor bad = RerunnableBadSquare().forward({h}).name("h2");
+  Tensor loss = xg::sum(bad * 3.0);
+  const xg::BlameResult r = xg::blame(loss);
+  REQUIRE(r.found);
+  CHECK(r.op == "bad_square");
+  CHECK(r.node_type == "BadSquareBackward");
+  CHECK(r.inputs == std::vector<std::string>{"h"});
+  CHECK(r.nodes_checked >= 3);  // matmul, tanh and bad_square at least (the ops before it passed)
+  CHECK(r.position == 4);  // matmul (gemm, then the reshape dropping the 1-D axis), tanh, bad_square
+  CHECK(r.graph_ops == 6);  // ... then mul and sum
+  CHECK_THAT(r.report(), Contains("'bad_square' (BadSquareBackward, op 4 of 6 in recording order), on inputs (h)") &&
+                             Contains("0.5 x numerical"));
+  CHECK(r.check.diagnosis.find("0.5 x numerical") != std::string::npos);
+}
+
+TEST_CASE("blame passes a correct graph and lists what it could not re-run") {
+  Tensor w = tensor({{0.5, -1.0}, {2.0, 0.25}}, {.dtype = float64, .requires_grad = true});
+  Tensor x = tensor({1.0, 2.0}, {.dtype = float64});
+  Tensor custom = bad_square(xg::sigmoid(xg::matmul(w, x)));  // a custom node without forward()
+  const xg::BlameResult r = xg::blame(xg::sum(custom));
+  CHECK_FALSE(r.found);
+  CHECK(r.not_rerunnable == std::vector<std::string>{"bad_square"});
+  CHECK_THAT(r.report(), Contains("agree with central differences") && Contains("not checked") && Contains("bad_square"));
+}
