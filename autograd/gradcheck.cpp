@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <fmt/format.h>
 #include <random>
 #include <set>
@@ -47,7 +48,9 @@ std::vector<Tensor> prepare_inputs(const std::vector<Tensor>& inputs, const Grad
     const Tensor& x = inputs[i];
     if (!x.defined()) throw ValueError(fmt::format("{}: input {} is undefined", op, i));
     Tensor copy = x.detach();
-    if (x.dtype() == Dtype::float32) {
+    if (x.dtype() == Dtype::float32 && options.keep_float32) {
+      // checked as it is: steps by Stan's rule, see element_step
+    } else if (x.dtype() == Dtype::float32) {
       if (!options.allow_float32) {
         throw DtypeError(fmt::format(
             "{}: input {} is float32; central differences in float32 are too inexact to check gradients "
@@ -65,6 +68,26 @@ std::vector<Tensor> prepare_inputs(const std::vector<Tensor>& inputs, const Grad
   }
   if (!any) throw ValueError(fmt::format("{}: no input requires grad, so there is nothing to check", op));
   return out;
+}
+
+// Writes `value` into element j of a float64 or float32 copy; returns the value actually stored
+// (for float32, rounded: the realised point).
+double set_element(Tensor& x, int64_t j, double value) {
+  if (x.dtype() == Dtype::float32) {
+    float* p = x.data_ptr<float>();
+    p[j] = static_cast<float>(value);
+    return p[j];
+  }
+  double* p = x.data_ptr<double>();
+  p[j] = value;
+  return p[j];
+}
+
+// The step for element value x: eps in float64; Stan's rule cbrt(eps_float32) * max(1, |x|) in
+// float32, which balances truncation (~h^2) against float32 rounding (~eps / h).
+double element_step(const Tensor& x, double value, const GradcheckOptions& options) {
+  if (x.dtype() != Dtype::float32) return options.eps;
+  return std::cbrt(static_cast<double>(std::numeric_limits<float>::epsilon())) * std::max(1.0, std::abs(value));
 }
 
 struct Jacobians {
@@ -245,6 +268,7 @@ std::string GradcheckResult::report() const {
   for (const PairReport& p : pairs) {
     if (p.dtype != Dtype::float64) dtypes = " (float32 inputs checked as float64 copies)";
   }
+  if (!step_note.empty()) dtypes = "; " + step_note;
   // kinks that passed, one line each (the first few)
   std::string kinks;
   int64_t kink_lines = 0, kink_total = 0;
@@ -429,6 +453,7 @@ GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& i
   // (f(x + eps) - f(x)) / eps and (f(x) - f(x - eps)) / eps are kept to recognise kinks
   Jacobians numerical, left, right;
   std::vector<double> base;
+  double smallest_step = INFINITY, largest_step = 0.0;  // realised float32 steps (keep_float32)
   {
     NoGradGuard no_grad;
     base = y.to(Dtype::float64).to_vector();
@@ -436,27 +461,38 @@ GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& i
       const int64_t n_in = xs[c].numel();
       std::vector<double> jac(static_cast<size_t>(n_out * n_in));
       std::vector<double> jac_left(jac.size()), jac_right(jac.size());
+      const std::vector<double> originals = xs[c].to_vector();
       for (int64_t j = 0; j < n_in; ++j) {
         std::vector<Tensor> perturbed = xs;
         Tensor x = xs[c].detach();
         x.requires_grad_(true);  // fn may differentiate internally (gradgradcheck does)
         perturbed[c] = x;
-        double* p = x.data_ptr<double>();
-        const double original = p[j];
-        p[j] = original + options.eps;
+        const double original = originals[static_cast<size_t>(j)];
+        const double h = element_step(x, original, options);
+        const double up = set_element(x, j, original + h);  // the realised points
         const std::vector<double> plus = fn(perturbed).to(Dtype::float64).to_vector();
-        p[j] = original - options.eps;
+        const double down = set_element(x, j, original - h);
         const std::vector<double> minus = fn(perturbed).to(Dtype::float64).to_vector();
+        if (x.dtype() == Dtype::float32) {
+          smallest_step = std::min(smallest_step, up - down);
+          largest_step = std::max(largest_step, up - down);
+        }
         for (int64_t i = 0; i < n_out; ++i) {
-          jac[i * n_in + j] = (plus[i] - minus[i]) / (2.0 * options.eps);
-          jac_left[i * n_in + j] = (base[i] - minus[i]) / options.eps;
-          jac_right[i * n_in + j] = (plus[i] - base[i]) / options.eps;
+          jac[i * n_in + j] = (plus[i] - minus[i]) / (up - down);
+          jac_left[i * n_in + j] = (base[i] - minus[i]) / (original - down);
+          jac_right[i * n_in + j] = (plus[i] - base[i]) / (up - original);
         }
       }
       numerical.of_input.push_back(std::move(jac));
       left.of_input.push_back(std::move(jac_left));
       right.of_input.push_back(std::move(jac_right));
     }
+  }
+
+  if (largest_step > 0.0) {
+    result.step_note = fmt::format(
+        "float32 kept: Stan's step cbrt(eps_float32) * max(1, |x|), realised steps {:.4g} to {:.4g}", smallest_step,
+        largest_step);
   }
 
   // analytic Jacobian: one VJP per output element
@@ -493,15 +529,17 @@ GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& i
       Tensor x = xs[checked[k]].detach();  // a copy
       x.requires_grad_(true);
       perturbed[checked[k]] = x;
-      double* p = x.data_ptr<double>();
-      const double original = p[j];
-      p[j] = original + options.eps / 2;
+      const double original = xs[checked[k]].to_vector()[static_cast<size_t>(j)];
+      const double h = element_step(x, original, options) / 2;
+      const double up = set_element(x, j, original + h);
       plus = fn(perturbed).to(Dtype::float64).to_vector();
-      p[j] = original - options.eps / 2;
+      const double down = set_element(x, j, original - h);
       minus = fn(perturbed).to(Dtype::float64).to_vector();
+      plus.push_back(up - original);  // the realised half steps ride along at the end
+      minus.push_back(original - down);
     }
     const size_t row = static_cast<size_t>(i);
-    const double half_jump = (plus[row] - base[row]) / (options.eps / 2) - (base[row] - minus[row]) / (options.eps / 2);
+    const double half_jump = (plus[row] - base[row]) / plus.back() - (base[row] - minus[row]) / minus.back();
     return std::abs(half_jump) > 0.75 * std::abs(jump);
   };
 

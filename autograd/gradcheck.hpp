@@ -18,6 +18,11 @@ struct GradcheckOptions {
   /// "will likely fail"). With this set they are checked as float64 copies: `fn` must then work
   /// for float64 inputs.
   bool allow_float32 = false;
+  /// Check float32 inputs as float32 (the model's own rounding included) instead of float64
+  /// copies. Steps then follow Stan's rule, h = cbrt(float32 machine eps) * max(1, |x|) (~4.9e-3
+  /// for |x| <= 1), and each difference divides by the realised step, (x + h) - (x - h) as stored
+  /// in float32, not by 2h. Implies allow_float32; eps applies to float64 inputs only.
+  bool keep_float32 = false;
   /// Also check that the backward is reentrant (two runs give identical Jacobians) and that a
   /// zero grad_output gives zero input gradients.
   bool check_contract = true;
@@ -57,6 +62,8 @@ struct PairReport {
   double abs_error = 0.0;  // |analytic - numerical|
   double rel_error = 0.0;  // abs_error / |numerical| (inf when numerical is 0 and they differ)
   double tolerance = 0.0;  // atol + rtol * |numerical|
+  /// With keep_float32: the step rule used and the range of realised steps.
+  std::string step_note;
   int64_t entries_checked = 0;
   int64_t entries_failed = 0;
   bool passed = true;
@@ -94,6 +101,8 @@ struct GradcheckResult {
   /// the directional check found.
   bool fast_fallback = false;
   std::string fast_note;
+  /// With keep_float32: the step rule used and the range of realised steps.
+  std::string step_note;
 
   /// A readable account: what failed, where, the two values, the tolerance that applied, a table
   /// of the pairs, the diagnosis, kinks, and small Jacobians whole.

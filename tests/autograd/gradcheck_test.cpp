@@ -12,6 +12,8 @@
 #include <nn/linear.hpp>
 
 #include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -741,4 +743,23 @@ TEST_CASE("blame passes a correct graph and lists what it could not re-run") {
   CHECK_FALSE(r.found);
   CHECK(r.not_rerunnable == std::vector<std::string>{"bad_square"});
   CHECK_THAT(r.report(), Contains("agree with central differences") && Contains("not checked") && Contains("bad_square"));
+}
+
+TEST_CASE("keep_float32 checks a float32 function in float32 with Stan's step and the realised step") {
+  // torch's example f(x) = x tanh x at 0.7: float32 with eps 1e-6 is off by 9.3e-3
+  Tensor x = xg::tensor({0.7, -1.3, 2.5}, {.requires_grad = true});  // float32
+  auto fn = [](const std::vector<Tensor>& in) { return in[0] * xg::tanh(in[0]); };
+  const GradcheckResult r = xg::gradcheck(fn, {x}, {.keep_float32 = true});
+  CHECK(r.passed);
+  CHECK(r.max_difference < 1e-3);
+  CHECK_THAT(r.step_note, Contains("Stan's step") && Contains("realised steps"));
+  CHECK_THAT(r.report(), Contains("float32 kept"));
+  // the realised step differs from 2h in float32: h = cbrt(eps32) * max(1, |x|) is ~4.9e-3 at 0.7
+  const double h = std::cbrt(static_cast<double>(std::numeric_limits<float>::epsilon()));
+  CHECK(h == Approx(4.9e-3).epsilon(0.01));
+  // a broken float32 op still fails in this mode
+  const GradcheckResult bad = xg::gradcheck([](const std::vector<Tensor>& in) { return bad_square(in[0]); },
+                                            {x}, {.keep_float32 = true});
+  CHECK_FALSE(bad.passed);
+  CHECK(bad.diagnosis.find("0.5 x numerical") != std::string::npos);
 }
