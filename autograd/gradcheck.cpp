@@ -99,20 +99,29 @@ struct Jacobians {
 // destruction (also during stack unwinding), bit for bit.
 class Float64Parameters {
  public:
-  explicit Float64Parameters(const std::vector<Tensor>& parameters) {
+  // With keep_float32 nothing is converted: the model is checked in its own precision.
+  Float64Parameters(const std::vector<Tensor>& parameters, bool keep_float32) {
+    if (keep_float32) return;
     NoGradGuard no_grad;
-    for (const Tensor& p : parameters) {
-      if (!p.defined() || p.dtype() != Dtype::float32) continue;
-      Tensor param = p;
-      saved_.push_back({param, param.detach()});  // detach copies the data
-      param.set_data(param.detach().to(Dtype::float64));
+    try {
+      for (const Tensor& p : parameters) {
+        if (!p.defined() || p.dtype() != Dtype::float32) continue;
+        Tensor param = p;
+        saved_.push_back({param, param.detach()});  // detach copies the data
+        param.set_data(param.detach().to(Dtype::float64));
+      }
+    } catch (...) {
+      restore();  // a half-built guard has no destructor run: undo what was converted
+      throw;
     }
   }
-  ~Float64Parameters() {
+  ~Float64Parameters() { restore(); }
+  Float64Parameters(const Float64Parameters&) = delete;
+  void restore() {
     NoGradGuard no_grad;
     for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) it->first.set_data(it->second);
+    saved_.clear();
   }
-  Float64Parameters(const Float64Parameters&) = delete;
   Float64Parameters& operator=(const Float64Parameters&) = delete;
 
  private:
@@ -268,7 +277,8 @@ std::string GradcheckResult::report() const {
   for (const PairReport& p : pairs) {
     if (p.dtype != Dtype::float64) dtypes = " (float32 inputs checked as float64 copies)";
   }
-  if (!step_note.empty()) dtypes = "; " + step_note;
+  // how the differences were taken: eps in float64, or (keep_float32) Stan's step in float32
+  const std::string steps = step_note.empty() ? fmt::format("eps {:g}, float64{}", options.eps, dtypes) : step_note;
   // kinks that passed, one line each (the first few)
   std::string kinks;
   int64_t kink_lines = 0, kink_total = 0;
@@ -291,13 +301,13 @@ std::string GradcheckResult::report() const {
 
   const std::string fast_line = fast_note.empty() ? "" : "  " + fast_note + "\n";
   if (passed && options.fast && !fast_fallback) {
-    return fmt::format("gradcheck passed (fast mode): {} random directions within {} (largest difference {:.3g}; eps {:g}, float64{})",
-                       entries_checked, tol_rule, max_difference, options.eps, dtypes);
+    return fmt::format("gradcheck passed (fast mode): {} random directions within {} (largest difference {:.3g}; {})",
+                       entries_checked, tol_rule, max_difference, steps);
   }
   if (passed) {
     std::string s = fast_line + fmt::format(
-        "gradcheck passed: {} Jacobian entries within {} (largest difference {:.3g}; eps {:g}, float64{})",
-        entries_checked, tol_rule, max_difference, options.eps, dtypes);
+        "gradcheck passed: {} Jacobian entries within {} (largest difference {:.3g}; {})",
+        entries_checked, tol_rule, max_difference, steps);
     if (!kinks.empty()) s += "\n" + kinks.substr(0, kinks.size() - 1);
     return s;
   }
@@ -312,8 +322,7 @@ std::string GradcheckResult::report() const {
     s += "\n";
   }
   if (entries_checked > 0) {
-    s += fmt::format("  {} of {} Jacobian entries out of tolerance; eps {:g}, float64{}\n", entries_failed,
-                     entries_checked, options.eps, dtypes);
+    s += fmt::format("  {} of {} Jacobian entries out of tolerance; {}\n", entries_failed, entries_checked, steps);
   }
   if (!diagnosis.empty()) s += fmt::format("  diagnosis: {}\n", diagnosis);
   if (!pairs.empty()) {
@@ -427,7 +436,7 @@ GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& i
     throw ValueError(fmt::format("gradcheck: eps must be > 0 and atol, rtol >= 0 (got eps {}, atol {}, rtol {})",
                                  options.eps, options.atol, options.rtol));
   }
-  Float64Parameters float64_parameters(options.parameters);
+  Float64Parameters float64_parameters(options.parameters, options.keep_float32);
   if (options.fast) return fast_gradcheck(fn, inputs, options);
   std::vector<Tensor> xs = prepare_inputs(inputs, options, "gradcheck");
   GradcheckResult result;
@@ -676,7 +685,7 @@ GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& i
 }
 
 GradcheckResult gradgradcheck(const TensorFunction& fn, const std::vector<Tensor>& inputs, GradcheckOptions options) {
-  Float64Parameters float64_parameters(options.parameters);
+  Float64Parameters float64_parameters(options.parameters, options.keep_float32);
   std::vector<Tensor> xs = prepare_inputs(inputs, options, "gradgradcheck");
   const Tensor y = fn(xs);
   if (!y.defined() || !is_floating(y.dtype())) throw ValueError("gradgradcheck: fn must return a defined float tensor");
@@ -733,7 +742,7 @@ CheckOpCase gradcheck_case(std::string name, Check&& check) {
   try {
     const GradcheckResult r = check();
     return {std::move(name), r.passed, false, r.report()};
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {
     return {std::move(name), false, false, fmt::format("threw: {}", e.what())};
   }
 }
@@ -771,7 +780,7 @@ CheckOpResult check_op(const TensorFunction& fn, const std::vector<Shape>& shape
   CheckOpCase zero{"zero grad_output", true, false, "a zero grad_output gave zero gradients"};
   CheckOpCase reentrant{"reentrancy", true, false, "two backward passes gave identical gradients"};
   try {
-    Float64Parameters float64_parameters(options.parameters);
+    Float64Parameters float64_parameters(options.parameters, options.keep_float32);
     const Tensor y = fn(inputs);
     const std::vector<Tensor> targets(inputs.begin(), inputs.end());
     if (y.requires_grad()) {
@@ -814,7 +823,7 @@ CheckOpResult check_op(const TensorFunction& fn, const std::vector<Shape>& shape
         }
       }
     }
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {
     zero = {"zero grad_output", false, false, fmt::format("threw: {}", e.what())};
     reentrant = {"reentrancy", false, false, zero.report};
   }
@@ -829,10 +838,10 @@ CheckOpResult check_op(const TensorFunction& fn, const std::vector<Shape>& shape
     const std::vector<Tensor> broadcast_inputs = random_inputs(broadcast_shapes, engine);
     const std::string name = fmt::format("broadcast input {}", k);
     try {
-      Float64Parameters float64_parameters(options.parameters);
+      Float64Parameters float64_parameters(options.parameters, options.keep_float32);
       NoGradGuard no_grad;
       (void)fn(broadcast_inputs);
-    } catch (const Error&) {
+    } catch (const std::exception&) {
       result.cases.push_back({name, true, true, "fn does not accept this shape"});
       continue;
     }
@@ -889,7 +898,11 @@ BlameResult blame(const Tensor& output, GradcheckOptions options) {
     bool rerunnable = !inputs.empty();
     if (rerunnable) {
       NoGradGuard no_grad;
-      rerunnable = node->forward(inputs).defined();
+      try {
+        rerunnable = node->forward(inputs).defined();
+      } catch (const std::exception&) {
+        rerunnable = false;  // listed as not checked rather than ending blame
+      }
     }
     if (!rerunnable) {
       result.not_rerunnable.push_back(node->name());

@@ -32,7 +32,8 @@ struct GradcheckOptions {
   bool fast = false;
   /// Leaves that `fn` captures (a model's parameters). float32 ones are converted to float64 in
   /// place (Tensor::set_data) for the check and restored exactly afterwards, also when the check
-  /// throws, so a float32 model is checked without float32 rounding in the differences.
+  /// throws, so a float32 model is checked without float32 rounding in the differences. With
+  /// keep_float32 they stay float32.
   std::vector<Tensor> parameters;
 };
 

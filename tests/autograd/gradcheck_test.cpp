@@ -763,3 +763,17 @@ TEST_CASE("keep_float32 checks a float32 function in float32 with Stan's step an
   CHECK_FALSE(bad.passed);
   CHECK(bad.diagnosis.find("0.5 x numerical") != std::string::npos);
 }
+
+TEST_CASE("a keep_float32 report says how the differences were taken, not eps in float64") {
+  Tensor x = xg::tensor({0.7, -1.3}, {.requires_grad = true});
+  const GradcheckResult r = xg::gradcheck([](const std::vector<Tensor>& in) { return xg::tanh(in[0]); }, {x},
+                                          {.keep_float32 = true});
+  CHECK(r.passed);
+  CHECK_THAT(r.report(), Contains("float32 kept") && !Contains("eps 1e-06, float64"));
+}
+
+TEST_CASE("check_op reports a std::exception from the op as a failed case instead of ending the sweep") {
+  const auto r = xg::check_op([](const std::vector<Tensor>&) -> Tensor { throw std::runtime_error("boom"); }, {{2}});
+  CHECK_FALSE(r.passed);
+  CHECK_THAT(r.report(), Contains("boom"));
+}
