@@ -90,6 +90,19 @@ double element_step(const Tensor& x, double value, const GradcheckOptions& optio
   return std::cbrt(static_cast<double>(std::numeric_limits<float>::epsilon())) * std::max(1.0, std::abs(value));
 }
 
+// The inputs that require grad: their positions, and the tensors (the targets of xg::grad).
+std::pair<std::vector<size_t>, std::vector<Tensor>> inputs_to_check(const std::vector<Tensor>& xs) {
+  std::vector<size_t> checked;
+  std::vector<Tensor> targets;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (xs[i].requires_grad()) {
+      checked.push_back(i);
+      targets.push_back(xs[i]);
+    }
+  }
+  return {checked, targets};
+}
+
 struct Jacobians {
   // per checked input: [output numel][input numel], row-major
   std::vector<std::vector<double>> of_input;
@@ -357,14 +370,7 @@ GradcheckResult fast_gradcheck(const TensorFunction& fn, const std::vector<Tenso
   std::vector<Tensor> xs = prepare_inputs(inputs, options, "gradcheck");
   GradcheckResult result;
   result.options = options;
-  std::vector<size_t> checked;
-  std::vector<Tensor> targets;
-  for (size_t i = 0; i < xs.size(); ++i) {
-    if (xs[i].requires_grad()) {
-      checked.push_back(i);
-      targets.push_back(xs[i]);
-    }
-  }
+  const auto [checked, targets] = inputs_to_check(xs);
   const Tensor y = fn(xs);
   if (!y.defined() || !is_floating(y.dtype())) throw ValueError("gradcheck: fn must return a defined float tensor");
 
@@ -442,14 +448,7 @@ GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& i
   GradcheckResult result;
   result.options = options;
 
-  std::vector<size_t> checked;
-  std::vector<Tensor> targets;
-  for (size_t i = 0; i < xs.size(); ++i) {
-    if (xs[i].requires_grad()) {
-      checked.push_back(i);
-      targets.push_back(xs[i]);
-    }
-  }
+  const auto [checked, targets] = inputs_to_check(xs);
 
   const Tensor y = fn(xs);
   if (!y.defined() || !is_floating(y.dtype())) {
