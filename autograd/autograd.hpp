@@ -3,6 +3,7 @@
 // faster where that matters.)
 #pragma once
 
+#include <autograd/anomaly.hpp>
 #include <autograd/broadcast.hpp>
 #include <autograd/dot.hpp>
 #include <autograd/dtype.hpp>

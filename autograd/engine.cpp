@@ -15,6 +15,7 @@
 // task id, instead of in hash maps: the hot path touches no map.
 #include <autograd/engine.hpp>
 
+#include <autograd/anomaly.hpp>
 #include <autograd/detail/tensor_impl.hpp>
 #include <autograd/error.hpp>
 #include <autograd/grad_mode.hpp>
@@ -276,6 +277,7 @@ std::vector<Tensor> Engine::run(const std::vector<Tensor>& roots, const std::vec
       throw GraphError(fmt::format("{}: backward returned an incorrect number of gradients (expected {}, got {})",
                                    node->type_name(), node->inputs_.size(), input_grads.size()));
     }
+    if (is_anomaly_enabled()) detail::check_backward_finite(*node, grad_output, input_grads);
     if (observer != nullptr) observer->on_node(*node, grad_output, input_grads);
     for (size_t i = 0; i < input_grads.size(); ++i) {
       Tensor& g = input_grads[i];

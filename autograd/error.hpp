@@ -38,6 +38,13 @@ class ValueError : public Error {
   using Error::Error;
 };
 
+/// A NaN or Inf found by anomaly mode (xg::DetectAnomalyGuard) in an op's result or in a gradient
+/// its backward returned; the message names the op, its inputs and where it was created.
+class AnomalyError : public Error {
+ public:
+  using Error::Error;
+};
+
 /// A file that cannot be opened, read or written, or whose contents are corrupt.
 class IOError : public Error {
  public:

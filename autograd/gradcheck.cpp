@@ -4,6 +4,7 @@
 // backward.
 #include <autograd/gradcheck.hpp>
 
+#include <autograd/anomaly.hpp>
 #include <autograd/engine.hpp>
 #include <autograd/error.hpp>
 #include <autograd/grad_mode.hpp>
@@ -211,10 +212,11 @@ std::string diagnose(const PairReport& pair, const std::vector<double>& a, const
     int64_t count = 1;
     for (int64_t d : axes) count *= pair.output_shape[static_cast<size_t>(d)];
     if (constant_ratio && std::abs(c * static_cast<double>(count) - 1.0) < 1e-3) {
+      // 1/count everywhere is also what a missing constant factor gives; both are named
       return fmt::format(
           "gradient not summed over {}: analytic is 1/{} of numerical, as if averaged instead of summed over the "
-          "broadcast {}",
-          format_axes(axes), count, axes.size() == 1 ? "axis" : "axes");
+          "broadcast {} (or a factor {} missing everywhere)",
+          format_axes(axes), count, axes.size() == 1 ? "axis" : "axes", count);
     }
     std::vector<int64_t> culprit;
     bool only_off_first_slice = true;
@@ -267,10 +269,12 @@ std::string diagnose(const PairReport& pair, const std::vector<double>& a, const
                      failed.size(), ok.size(), format_index(pair.element), format_index(pair.output_element));
 }
 
-std::string format_jacobian(const PairReport& p) {
+std::string format_jacobian(const PairReport& p, bool several_outputs) {
   const int64_t n_in = numel(p.input_shape);
   const int64_t n_out = n_in == 0 ? 0 : static_cast<int64_t>(p.analytic_jacobian.size()) / n_in;
-  std::string s = fmt::format("  Jacobian d output / d input {} (rows: output elements; analytic | numerical):\n", p.input);
+  const std::string output = several_outputs ? fmt::format(" {}", p.output) : "";
+  std::string s = fmt::format("  Jacobian d output{} / d input {} (rows: output elements; analytic | numerical):\n",
+                              output, p.input);
   for (int64_t i = 0; i < n_out; ++i) {
     s += fmt::format("    {:<8}", format_index(unravel(i, p.output_shape)));
     // + 0.0 prints -0 as 0
@@ -285,6 +289,8 @@ std::string format_jacobian(const PairReport& p) {
 }  // namespace
 
 std::string GradcheckResult::report() const {
+  const bool several_outputs =
+      std::any_of(pairs.begin(), pairs.end(), [](const PairReport& p) { return p.output > 0; });
   const std::string tol_rule = fmt::format("atol {:g} + rtol {:g} * |numerical|", options.atol, options.rtol);
   std::string dtypes;
   for (const PairReport& p : pairs) {
@@ -327,7 +333,8 @@ std::string GradcheckResult::report() const {
   std::string s = fmt::format("gradcheck failed: {}", failure);
   if (!fast_note.empty()) s = fast_note + "\n" + s;
   if (input >= 0) {
-    s += fmt::format(" for input {} (shape {})\n", input, format_shape(input_shape));
+    s += fmt::format(" for input {} (shape {}){}\n", input, format_shape(input_shape),
+                     several_outputs && output >= 0 ? fmt::format(", output {}", output) : "");
     s += fmt::format("  element input{} against output{}\n", format_index(element), format_index(output_element));
     s += fmt::format("    analytic   = {:.10g}\n    numerical  = {:.10g}\n", analytic, numerical);
     s += fmt::format("    difference = {:.3g}, tolerance {:.3g} ({})\n", difference, tolerance, tol_rule);
@@ -339,24 +346,31 @@ std::string GradcheckResult::report() const {
   }
   if (!diagnosis.empty()) s += fmt::format("  diagnosis: {}\n", diagnosis);
   if (!pairs.empty()) {
-    s += fmt::format("  {:<5} {:<9} {:<7} {:<14} {:<14} {:>11} {:>11} {:>9} {:>9} {:>9} {:>7}\n", "input", "shape",
-                     "dtype", "worst element", "output elem", "analytic", "numerical", "abs err", "rel err", "tol",
-                     "failed");
+    // an output column only for functions with several outputs
+    const bool outputs = several_outputs;
+    s += fmt::format("  {:<5} {}{:<9} {:<7} {:<14} {:<14} {:>11} {:>11} {:>9} {:>9} {:>9} {:>17} {:>7}\n", "input",
+                     outputs ? "output " : "", "shape", "dtype", "worst element", "output elem", "analytic",
+                     "numerical", "abs err", "rel err", "tol", "step", "failed");
     for (const PairReport& p : pairs) {
-      s += fmt::format("  {:<5} {:<9} {:<7} {:<14} {:<14} {:>11.6g} {:>11.6g} {:>9.3g} {:>9.3g} {:>9.3g} {:>7}\n",
-                       p.input, format_shape(p.input_shape), dtype_name(p.dtype), format_index(p.element),
-                       format_index(p.output_element), p.analytic, p.numerical, p.abs_error, p.rel_error,
-                       p.tolerance, fmt::format("{}/{}", p.entries_failed, p.entries_checked));
+      const std::string step = p.step_min == p.step_max ? fmt::format("{:.3g}", p.step_min)
+                                                        : fmt::format("{:.2g}..{:.2g}", p.step_min, p.step_max);
+      s += fmt::format("  {:<5} {}{:<9} {:<7} {:<14} {:<14} {:>11.6g} {:>11.6g} {:>9.3g} {:>9.3g} {:>9.3g} {:>17} {:>7}\n",
+                       p.input, outputs ? fmt::format("{:<6} ", p.output) : "", format_shape(p.input_shape),
+                       dtype_name(p.dtype), format_index(p.element), format_index(p.output_element), p.analytic,
+                       p.numerical, p.abs_error, p.rel_error, p.tolerance, step,
+                       fmt::format("{}/{}", p.entries_failed, p.entries_checked));
     }
     for (const PairReport& p : pairs) {
       if (!p.passed && !p.diagnosis.empty() && p.diagnosis != diagnosis) {
-        s += fmt::format("  input {}: {}\n", p.input, p.diagnosis);
+        s += several_outputs
+                 ? fmt::format("  input {}, output {}: {}\n", p.input, p.output, p.diagnosis)
+                 : fmt::format("  input {}: {}\n", p.input, p.diagnosis);
       }
     }
   }
   s += kinks;
   for (const PairReport& p : pairs) {
-    if (!p.passed && !p.analytic_jacobian.empty()) s += format_jacobian(p);
+    if (!p.passed && !p.analytic_jacobian.empty()) s += format_jacobian(p, several_outputs);
   }
   if (!s.empty() && s.back() == '\n') s.pop_back();
   return s;
@@ -364,21 +378,76 @@ std::string GradcheckResult::report() const {
 
 namespace {
 
+// fn's outputs, each a defined float tensor.
+std::vector<Tensor> outputs_of(const TensorsFunction& fn, const std::vector<Tensor>& xs, const char* op) {
+  std::vector<Tensor> ys = fn(xs);
+  if (ys.empty()) throw ValueError(fmt::format("{}: fn returned no outputs", op));
+  for (size_t o = 0; o < ys.size(); ++o) {
+    if (ys[o].defined() && is_floating(ys[o].dtype())) continue;
+    if (ys.size() == 1) throw ValueError(fmt::format("{}: fn must return a defined float tensor", op));
+    throw ValueError(fmt::format("{}: output {} of fn is not a defined float tensor", op, o));
+  }
+  return ys;
+}
+
+// All outputs' values in float64, output after output: the rows of the Jacobians.
+std::vector<double> flat_values(const std::vector<Tensor>& ys, size_t expected, const char* op) {
+  std::vector<double> values;
+  values.reserve(expected);
+  for (const Tensor& y : ys) {
+    const std::vector<double> part = y.to(Dtype::float64).to_vector();
+    values.insert(values.end(), part.begin(), part.end());
+  }
+  if (values.size() != expected) {
+    throw ValueError(fmt::format("{}: fn returned {} output elements for perturbed inputs, {} for the originals", op,
+                                 values.size(), expected));
+  }
+  return values;
+}
+
+// The outputs that depend on a checked input, with their grad_outputs cut from `flat`.
+struct Roots {
+  std::vector<Tensor> outputs, grad_outputs;
+};
+Roots roots_with(const std::vector<Tensor>& ys, const std::vector<double>& flat) {
+  Roots r;
+  size_t offset = 0;
+  for (const Tensor& y : ys) {
+    const size_t n = static_cast<size_t>(y.numel());
+    if (y.requires_grad()) {
+      r.outputs.push_back(y);
+      r.grad_outputs.push_back(from_vector(std::vector<double>(flat.begin() + static_cast<std::ptrdiff_t>(offset),
+                                                               flat.begin() + static_cast<std::ptrdiff_t>(offset + n)),
+                                           y.shape(), {.dtype = y.dtype()}));
+    }
+    offset += n;
+  }
+  return r;
+}
+
+size_t total_numel(const std::vector<Tensor>& ys) {
+  size_t n = 0;
+  for (const Tensor& y : ys) n += static_cast<size_t>(y.numel());
+  return n;
+}
+
 // fast mode: per input, v^T (J u) by one central difference against (v^T J) u from one backward
-// pass (shared by all inputs); a mismatch falls back to the full check.
-GradcheckResult fast_gradcheck(const TensorFunction& fn, const std::vector<Tensor>& inputs, GradcheckOptions options) {
+// pass (shared by all inputs); a mismatch falls back to the full check. The difference divides
+// by the realised displacement, so float32 inputs (keep_float32) are perturbed as float32 with
+// Stan's step.
+GradcheckResult fast_gradcheck(const TensorsFunction& fn, const std::vector<Tensor>& inputs, GradcheckOptions options) {
   std::vector<Tensor> xs = prepare_inputs(inputs, options, "gradcheck");
   GradcheckResult result;
   result.options = options;
   const auto [checked, targets] = inputs_to_check(xs);
-  const Tensor y = fn(xs);
-  if (!y.defined() || !is_floating(y.dtype())) throw ValueError("gradcheck: fn must return a defined float tensor");
+  const std::vector<Tensor> ys = outputs_of(fn, xs, "gradcheck");
+  const size_t n_out = total_numel(ys);
 
   // fixed seed, so that a failure reproduces; the global generator is not touched
   std::mt19937_64 engine(0xfa57);
   std::normal_distribution<double> normal;
-  const auto unit = [&](int64_t n) {
-    std::vector<double> d(static_cast<size_t>(n));
+  const auto unit = [&](size_t n) {
+    std::vector<double> d(n);
     double norm = 0.0;
     for (double& e : d) {
       e = normal(engine);
@@ -388,32 +457,48 @@ GradcheckResult fast_gradcheck(const TensorFunction& fn, const std::vector<Tenso
     for (double& e : d) e = norm > 0 ? e / norm : 0.0;
     return d;
   };
-  const std::vector<double> v = unit(y.numel());
+  const std::vector<double> v = unit(n_out);
   std::vector<Tensor> grads(checked.size());
-  if (y.requires_grad()) {
-    grads = grad({y}, targets, {from_vector(v, y.shape(), {.dtype = y.dtype()})}, {.allow_unused = true});
-  }
+  const Roots roots = roots_with(ys, v);
+  if (!roots.outputs.empty()) grads = grad(roots.outputs, targets, roots.grad_outputs, {.allow_unused = true});
   std::string mismatch;
+  double smallest_step = INFINITY, largest_step = 0.0;
   for (size_t k = 0; k < checked.size(); ++k) {
     const size_t c = checked[k];
-    const std::vector<double> u = unit(xs[c].numel());
-    double analytic = 0.0;
+    const std::vector<double> u = unit(static_cast<size_t>(xs[c].numel()));
+    const std::vector<double> values = xs[c].to_vector();
+    double largest = 0.0;
+    for (double x : values) largest = std::max(largest, std::abs(x));
+    const double h = element_step(xs[c], largest, options);
+    // x +/- h u, stored in the input's dtype; what was stored is the realised point
+    const auto shifted = [&](double sign) {
+      std::vector<double> moved = values;
+      for (size_t e = 0; e < moved.size(); ++e) moved[e] += sign * h * u[e];
+      return from_vector(moved, xs[c].shape(), {.dtype = xs[c].dtype(), .requires_grad = true});
+    };
+    const Tensor up = shifted(1.0), down = shifted(-1.0);
+    const std::vector<double> up_values = up.to_vector(), down_values = down.to_vector();
+    double analytic = 0.0;  // (v^T J) (x_up - x_down) / 2h
     if (grads[k].defined()) {
       const std::vector<double> g = grads[k].to_vector();
-      for (size_t e = 0; e < u.size(); ++e) analytic += g[e] * u[e];
+      for (size_t e = 0; e < u.size(); ++e) analytic += g[e] * (up_values[e] - down_values[e]);
     }
-    double numerical = 0.0;
+    analytic /= 2.0 * h;
+    double numerical = 0.0;  // v^T (f(x_up) - f(x_down)) / 2h
     {
       NoGradGuard no_grad;
-      const auto shifted = [&](double sign) {
+      const auto at = [&](const Tensor& x) {
         std::vector<Tensor> perturbed = xs;
-        std::vector<double> values = xs[c].to_vector();
-        for (size_t e = 0; e < values.size(); ++e) values[e] += sign * options.eps * u[e];
-        perturbed[c] = from_vector(values, xs[c].shape(), {.dtype = Dtype::float64, .requires_grad = true});
-        return fn(perturbed).to(Dtype::float64).to_vector();
+        perturbed[c] = x;
+        return flat_values(fn(perturbed), n_out, "gradcheck");
       };
-      const std::vector<double> plus = shifted(1.0), minus = shifted(-1.0);
-      for (size_t i = 0; i < v.size(); ++i) numerical += v[i] * (plus[i] - minus[i]) / (2.0 * options.eps);
+      const std::vector<double> plus = at(up), minus = at(down);
+      for (size_t i = 0; i < n_out; ++i) numerical += v[i] * (plus[i] - minus[i]);
+      numerical /= 2.0 * h;
+    }
+    if (xs[c].dtype() == Dtype::float32) {
+      smallest_step = std::min(smallest_step, 2.0 * h);
+      largest_step = std::max(largest_step, 2.0 * h);
     }
     const double diff = std::abs(analytic - numerical);
     const double tol = options.atol + options.rtol * std::abs(numerical);
@@ -426,6 +511,10 @@ GradcheckResult fast_gradcheck(const TensorFunction& fn, const std::vector<Tenso
           c, analytic, numerical, diff, tol);
     }
   }
+  if (largest_step > 0.0) {
+    result.step_note = fmt::format("float32 kept: Stan's step cbrt(eps_float32) * max(1, max |x|), 2h {:.4g} to {:.4g}",
+                                   smallest_step, largest_step);
+  }
   if (mismatch.empty()) return result;
   options.fast = false;
   GradcheckResult full = gradcheck(fn, inputs, options);
@@ -435,9 +524,17 @@ GradcheckResult fast_gradcheck(const TensorFunction& fn, const std::vector<Tenso
   return full;
 }
 
+TensorsFunction as_list(const TensorFunction& fn) {
+  return [fn](const std::vector<Tensor>& xs) { return std::vector<Tensor>{fn(xs)}; };
+}
+
 }  // namespace
 
 GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& inputs, GradcheckOptions options) {
+  return gradcheck(as_list(fn), inputs, std::move(options));
+}
+
+GradcheckResult gradcheck(const TensorsFunction& fn, const std::vector<Tensor>& inputs, GradcheckOptions options) {
   if (!(options.eps > 0) || !(options.atol >= 0) || !(options.rtol >= 0)) {
     throw ValueError(fmt::format("gradcheck: eps must be > 0 and atol, rtol >= 0 (got eps {}, atol {}, rtol {})",
                                  options.eps, options.atol, options.rtol));
@@ -450,22 +547,30 @@ GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& i
 
   const auto [checked, targets] = inputs_to_check(xs);
 
-  const Tensor y = fn(xs);
-  if (!y.defined() || !is_floating(y.dtype())) {
-    throw ValueError("gradcheck: fn must return a defined float tensor");
+  const std::vector<Tensor> ys = outputs_of(fn, xs, "gradcheck");
+  // the Jacobians' rows are all outputs' elements, output after output; output o starts at row
+  // offsets[o]
+  std::vector<int64_t> offsets;
+  int64_t n_out = 0;
+  for (const Tensor& y : ys) {
+    offsets.push_back(n_out);
+    n_out += y.numel();
   }
-  const Shape out_shape = y.shape();
-  const int64_t n_out = y.numel();
+  const auto evaluate = [&](const std::vector<Tensor>& args) {
+    return flat_values(fn(args), static_cast<size_t>(n_out), "gradcheck");
+  };
 
   // numerical Jacobian, evaluated in float64 without recording; the one-sided differences
   // (f(x + eps) - f(x)) / eps and (f(x) - f(x - eps)) / eps are kept to recognise kinks
   Jacobians numerical, left, right;
   std::vector<double> base;
-  double smallest_step = INFINITY, largest_step = 0.0;  // realised float32 steps (keep_float32)
+  // per checked input: the smallest and largest realised step up - down
+  std::vector<std::pair<double, double>> steps(checked.size(), {INFINITY, 0.0});
   {
     NoGradGuard no_grad;
-    base = y.to(Dtype::float64).to_vector();
-    for (size_t c : checked) {
+    base = flat_values(ys, static_cast<size_t>(n_out), "gradcheck");
+    for (size_t k = 0; k < checked.size(); ++k) {
+      const size_t c = checked[k];
       const int64_t n_in = xs[c].numel();
       std::vector<double> jac(static_cast<size_t>(n_out * n_in));
       std::vector<double> jac_left(jac.size()), jac_right(jac.size());
@@ -478,13 +583,11 @@ GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& i
         const double original = originals[static_cast<size_t>(j)];
         const double h = element_step(x, original, options);
         const double up = set_element(x, j, original + h);  // the realised points
-        const std::vector<double> plus = fn(perturbed).to(Dtype::float64).to_vector();
+        const std::vector<double> plus = evaluate(perturbed);
         const double down = set_element(x, j, original - h);
-        const std::vector<double> minus = fn(perturbed).to(Dtype::float64).to_vector();
-        if (x.dtype() == Dtype::float32) {
-          smallest_step = std::min(smallest_step, up - down);
-          largest_step = std::max(largest_step, up - down);
-        }
+        const std::vector<double> minus = evaluate(perturbed);
+        steps[k].first = std::min(steps[k].first, up - down);
+        steps[k].second = std::max(steps[k].second, up - down);
         for (int64_t i = 0; i < n_out; ++i) {
           jac[i * n_in + j] = (plus[i] - minus[i]) / (up - down);
           jac_left[i * n_in + j] = (base[i] - minus[i]) / (original - down);
@@ -497,26 +600,41 @@ GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& i
     }
   }
 
-  if (largest_step > 0.0) {
-    result.step_note = fmt::format(
-        "float32 kept: Stan's step cbrt(eps_float32) * max(1, |x|), realised steps {:.4g} to {:.4g}", smallest_step,
-        largest_step);
+  const auto step_text = [&](size_t k) {
+    if (xs[checked[k]].dtype() != Dtype::float32) return fmt::format("eps {:g}", options.eps);
+    return fmt::format("Stan's step, realised 2h {:.3g} to {:.3g}", steps[k].first, steps[k].second);
+  };
+  {
+    double smallest_step = INFINITY, largest_step = 0.0;
+    for (size_t k = 0; k < checked.size(); ++k) {
+      if (xs[checked[k]].dtype() != Dtype::float32 || xs[checked[k]].numel() == 0) continue;
+      smallest_step = std::min(smallest_step, steps[k].first);
+      largest_step = std::max(largest_step, steps[k].second);
+    }
+    if (largest_step > 0.0) {
+      result.step_note = fmt::format(
+          "float32 kept: Stan's step cbrt(eps_float32) * max(1, |x|), realised steps {:.4g} to {:.4g}", smallest_step,
+          largest_step);
+    }
   }
 
   // analytic Jacobian: one VJP per output element
   auto analytic_jacobians = [&]() {
     Jacobians a;
     for (size_t c : checked) a.of_input.emplace_back(static_cast<size_t>(n_out * xs[c].numel()), 0.0);
-    if (!y.requires_grad()) return a;  // y does not depend on any checked input: zero Jacobian
-    for (int64_t i = 0; i < n_out; ++i) {
-      std::vector<double> onehot(static_cast<size_t>(n_out), 0.0);
-      onehot[i] = 1.0;
-      const Tensor v = from_vector(onehot, out_shape, {.dtype = y.dtype()});
-      const std::vector<Tensor> grads = grad({y}, targets, {v}, {.retain_graph = true, .allow_unused = true});
-      for (size_t k = 0; k < checked.size(); ++k) {
-        if (!grads[k].defined()) continue;
-        const std::vector<double> row = grads[k].to_vector();
-        std::copy(row.begin(), row.end(), a.of_input[k].begin() + i * static_cast<int64_t>(row.size()));
+    for (size_t o = 0; o < ys.size(); ++o) {
+      if (!ys[o].requires_grad()) continue;  // independent of every checked input: zero rows
+      for (int64_t i = 0; i < ys[o].numel(); ++i) {
+        std::vector<double> onehot(static_cast<size_t>(ys[o].numel()), 0.0);
+        onehot[static_cast<size_t>(i)] = 1.0;
+        const Tensor v = from_vector(onehot, ys[o].shape(), {.dtype = ys[o].dtype()});
+        const std::vector<Tensor> grads = grad({ys[o]}, targets, {v}, {.retain_graph = true, .allow_unused = true});
+        for (size_t k = 0; k < checked.size(); ++k) {
+          if (!grads[k].defined()) continue;
+          const std::vector<double> row = grads[k].to_vector();
+          std::copy(row.begin(), row.end(),
+                    a.of_input[k].begin() + (offsets[o] + i) * static_cast<int64_t>(row.size()));
+        }
       }
     }
     return a;
@@ -527,7 +645,7 @@ GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& i
   // at a kink the jump stays. Checked at eps / 2 only for candidate kinks (two more evaluations
   // per input element, cached), so a large f'' is not mistaken for a kink.
   std::vector<std::vector<std::pair<std::vector<double>, std::vector<double>>>> half_steps(checked.size());
-  const auto jump_persists = [&](size_t k, int64_t i, int64_t j, double jump) {
+  const auto jump_persists = [&](size_t k, int64_t row, int64_t j, double jump) {
     auto& cache = half_steps[k];
     if (cache.empty()) cache.resize(static_cast<size_t>(xs[checked[k]].numel()));
     auto& [plus, minus] = cache[static_cast<size_t>(j)];
@@ -540,97 +658,113 @@ GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& i
       const double original = xs[checked[k]].to_vector()[static_cast<size_t>(j)];
       const double h = element_step(x, original, options) / 2;
       const double up = set_element(x, j, original + h);
-      plus = fn(perturbed).to(Dtype::float64).to_vector();
+      plus = evaluate(perturbed);
       const double down = set_element(x, j, original - h);
-      minus = fn(perturbed).to(Dtype::float64).to_vector();
+      minus = evaluate(perturbed);
       plus.push_back(up - original);  // the realised half steps ride along at the end
       minus.push_back(original - down);
     }
-    const size_t row = static_cast<size_t>(i);
-    const double half_jump = (plus[row] - base[row]) / plus.back() - (base[row] - minus[row]) / minus.back();
+    const size_t r = static_cast<size_t>(row);
+    const double half_jump = (plus[r] - base[r]) / plus.back() - (base[r] - minus[r]) / minus.back();
     return std::abs(half_jump) > 0.75 * std::abs(jump);
   };
 
-  // compare, remembering the worst entry relative to its tolerance, overall and per pair
+  // compare, pair by pair (input k, output o), remembering the worst entry relative to its
+  // tolerance, overall and per pair
   double worst_ratio = -1.0;
   for (size_t k = 0; k < checked.size(); ++k) {
     const int64_t n_in = xs[checked[k]].numel();
-    const std::vector<double>& a_jac = analytic.of_input[k];
-    const std::vector<double>& n_jac = numerical.of_input[k];
     const std::vector<double> x_values = xs[checked[k]].to_vector();
-    PairReport pair;
-    pair.input = static_cast<int64_t>(checked[k]);
-    pair.input_shape = xs[checked[k]].shape();
-    pair.output_shape = out_shape;
-    pair.dtype = inputs[checked[k]].dtype();
-    std::vector<char> ok_entries(a_jac.size(), 1);
-    double pair_worst = -1.0;
-    for (int64_t i = 0; i < n_out; ++i) {
-      for (int64_t j = 0; j < n_in; ++j) {
-        const size_t e = static_cast<size_t>(i * n_in + j);
-        const double a = a_jac[e];
-        const double n = n_jac[e];
-        const double diff = std::abs(a - n);
-        const double tol = options.atol + options.rtol * std::abs(n);
-        bool ok = diff <= tol;  // NaN on either side fails
-        bool kink_passed = false;
-        if (!ok && std::isfinite(a)) {
-          // central differences straddling a kink give the average slope; where the one-sided
-          // slopes disagree the point is not differentiable and any value between them is a
-          // valid subgradient
-          const double l = left.of_input[k][e], r = right.of_input[k][e];
-          const double kink_tol = options.atol + options.rtol * std::max(std::abs(l), std::abs(r));
-          if (std::abs(r - l) > kink_tol && jump_persists(k, i, j, r - l)) {
-            KinkReport kink{unravel(j, pair.input_shape), unravel(i, out_shape), x_values[static_cast<size_t>(j)], l, r,
-                            a, false};
-            kink.between = a >= std::min(l, r) - kink_tol && a <= std::max(l, r) + kink_tol;
-            ok = kink_passed = kink.between;
-            pair.kinks.push_back(std::move(kink));
+    for (size_t o = 0; o < ys.size(); ++o) {
+      const Shape out_shape = ys[o].shape();
+      const int64_t rows = ys[o].numel();
+      const auto block_begin = static_cast<std::ptrdiff_t>(offsets[o] * n_in);
+      const auto block_end = block_begin + static_cast<std::ptrdiff_t>(rows * n_in);
+      // this pair's block of the Jacobians: [rows of output o][n_in]
+      const std::vector<double> a_jac(analytic.of_input[k].begin() + block_begin,
+                                      analytic.of_input[k].begin() + block_end);
+      const std::vector<double> n_jac(numerical.of_input[k].begin() + block_begin,
+                                      numerical.of_input[k].begin() + block_end);
+      PairReport pair;
+      pair.input = static_cast<int64_t>(checked[k]);
+      pair.output = static_cast<int64_t>(o);
+      pair.input_shape = xs[checked[k]].shape();
+      pair.output_shape = out_shape;
+      pair.dtype = inputs[checked[k]].dtype();
+      pair.step_min = steps[k].first / 2;
+      pair.step_max = steps[k].second / 2;
+      pair.step_note = step_text(k);
+      std::vector<char> ok_entries(a_jac.size(), 1);
+      double pair_worst = -1.0;
+      for (int64_t i = 0; i < rows; ++i) {
+        for (int64_t j = 0; j < n_in; ++j) {
+          const size_t e = static_cast<size_t>(i * n_in + j);
+          const size_t global = static_cast<size_t>(block_begin) + e;
+          const double a = a_jac[e];
+          const double n = n_jac[e];
+          const double diff = std::abs(a - n);
+          const double tol = options.atol + options.rtol * std::abs(n);
+          bool ok = diff <= tol;  // NaN on either side fails
+          bool kink_passed = false;
+          if (!ok && std::isfinite(a)) {
+            // central differences straddling a kink give the average slope; where the one-sided
+            // slopes disagree the point is not differentiable and any value between them is a
+            // valid subgradient
+            const double l = left.of_input[k][global], r = right.of_input[k][global];
+            const double kink_tol = options.atol + options.rtol * std::max(std::abs(l), std::abs(r));
+            if (std::abs(r - l) > kink_tol && jump_persists(k, offsets[o] + i, j, r - l)) {
+              KinkReport kink{unravel(j, pair.input_shape), unravel(i, out_shape), x_values[static_cast<size_t>(j)],
+                              l, r, a, false};
+              kink.between = a >= std::min(l, r) - kink_tol && a <= std::max(l, r) + kink_tol;
+              ok = kink_passed = kink.between;
+              pair.kinks.push_back(std::move(kink));
+            }
+          }
+          ok_entries[e] = ok;
+          ++result.entries_checked;
+          ++pair.entries_checked;
+          if (!ok) {
+            ++result.entries_failed;
+            ++pair.entries_failed;
+          }
+          if (kink_passed) continue;  // not a difference: a subgradient
+          if (std::isfinite(diff)) result.max_difference = std::max(result.max_difference, diff);
+          const double ratio = ok ? diff / (tol > 0 ? tol : 1.0) : (std::isnan(diff) ? INFINITY : diff / tol);
+          if (ratio > pair_worst) {
+            pair_worst = ratio;
+            pair.element = unravel(j, pair.input_shape);
+            pair.output_element = unravel(i, out_shape);
+            pair.analytic = a;
+            pair.numerical = n;
+            pair.abs_error = diff;
+            pair.rel_error = diff == 0.0 ? 0.0 : (n == 0.0 ? INFINITY : diff / std::abs(n));
+            pair.tolerance = tol;
+          }
+          if (ratio > worst_ratio) {
+            worst_ratio = ratio;
+            result.input = static_cast<int64_t>(checked[k]);
+            result.output = static_cast<int64_t>(o);
+            result.input_shape = xs[checked[k]].shape();
+            result.element = unravel(j, result.input_shape);
+            result.output_element = unravel(i, out_shape);
+            result.analytic = a;
+            result.numerical = n;
+            result.difference = diff;
+            result.tolerance = tol;
           }
         }
-        ok_entries[e] = ok;
-        ++result.entries_checked;
-        ++pair.entries_checked;
-        if (!ok) {
-          ++result.entries_failed;
-          ++pair.entries_failed;
-        }
-        if (kink_passed) continue;  // not a difference: a subgradient
-        if (std::isfinite(diff)) result.max_difference = std::max(result.max_difference, diff);
-        const double ratio = ok ? diff / (tol > 0 ? tol : 1.0) : (std::isnan(diff) ? INFINITY : diff / tol);
-        if (ratio > pair_worst) {
-          pair_worst = ratio;
-          pair.element = unravel(j, pair.input_shape);
-          pair.output_element = unravel(i, out_shape);
-          pair.analytic = a;
-          pair.numerical = n;
-          pair.abs_error = diff;
-          pair.rel_error = diff == 0.0 ? 0.0 : (n == 0.0 ? INFINITY : diff / std::abs(n));
-          pair.tolerance = tol;
-        }
-        if (ratio > worst_ratio) {
-          worst_ratio = ratio;
-          result.input = static_cast<int64_t>(checked[k]);
-          result.input_shape = xs[checked[k]].shape();
-          result.element = unravel(j, result.input_shape);
-          result.output_element = unravel(i, out_shape);
-          result.analytic = a;
-          result.numerical = n;
-          result.difference = diff;
-          result.tolerance = tol;
-        }
       }
+      pair.passed = pair.entries_failed == 0;
+      if (!pair.passed) {
+        pair.diagnosis = diagnose(pair, a_jac, n_jac, ok_entries, rows, n_in, options);
+        if (result.diagnosis.empty()) result.diagnosis = pair.diagnosis;
+      }
+      if (a_jac.size() <= kWholeJacobianEntries) {
+        pair.analytic_jacobian = a_jac;
+        pair.numerical_jacobian = n_jac;
+      }
+      result.pairs.push_back(std::move(pair));
     }
-    pair.passed = pair.entries_failed == 0;
-    if (!pair.passed) {
-      pair.diagnosis = diagnose(pair, a_jac, n_jac, ok_entries, n_out, n_in, options);
-      if (result.diagnosis.empty()) result.diagnosis = pair.diagnosis;
-    }
-    if (a_jac.size() <= kWholeJacobianEntries) {
-      pair.analytic_jacobian = a_jac;
-      pair.numerical_jacobian = n_jac;
-    }
-    result.pairs.push_back(std::move(pair));
   }
   if (result.entries_failed > 0) {
     result.passed = false;
@@ -638,18 +772,27 @@ GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& i
     return result;
   }
 
-  if (options.check_contract && y.requires_grad()) {
+  // which output a Jacobian row belongs to, and the row within it
+  const auto locate_row = [&](int64_t row) {
+    size_t o = 0;
+    while (o + 1 < offsets.size() && offsets[o + 1] <= row) ++o;
+    return std::pair<size_t, int64_t>{o, row - offsets[o]};
+  };
+  const Roots roots = roots_with(ys, std::vector<double>(static_cast<size_t>(n_out), 0.0));
+  if (options.check_contract && !roots.outputs.empty()) {
     const Jacobians again = analytic_jacobians();
     for (size_t k = 0; k < checked.size(); ++k) {
       const int64_t n_in = xs[checked[k]].numel();
       for (size_t e = 0; e < again.of_input[k].size(); ++e) {
         if (again.of_input[k][e] != analytic.of_input[k][e]) {
+          const auto [o, row] = locate_row(static_cast<int64_t>(e) / n_in);
           result.passed = false;
           result.failure = "backward is not reentrant (two runs with the same grad_output gave different gradients)";
           result.input = static_cast<int64_t>(checked[k]);
+          result.output = static_cast<int64_t>(o);
           result.input_shape = xs[checked[k]].shape();
           result.element = unravel(static_cast<int64_t>(e) % n_in, result.input_shape);
-          result.output_element = unravel(static_cast<int64_t>(e) / n_in, out_shape);
+          result.output_element = unravel(row, ys[o].shape());
           result.analytic = analytic.of_input[k][e];
           result.numerical = again.of_input[k][e];
           result.difference = std::abs(result.analytic - result.numerical);
@@ -658,8 +801,9 @@ GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& i
         }
       }
     }
+    // a zero grad_output for every output at once
     const std::vector<Tensor> zero_grads =
-        grad({y}, targets, {zeros_like(y)}, {.retain_graph = true, .allow_unused = true});
+        grad(roots.outputs, targets, roots.grad_outputs, {.retain_graph = true, .allow_unused = true});
     for (size_t k = 0; k < checked.size(); ++k) {
       if (!zero_grads[k].defined()) continue;
       const std::vector<double> values = zero_grads[k].to_vector();
@@ -668,6 +812,7 @@ GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& i
           result.passed = false;
           result.failure = "non-zero gradient for a zero grad_output";
           result.input = static_cast<int64_t>(checked[k]);
+          result.output = -1;
           result.input_shape = xs[checked[k]].shape();
           result.element = unravel(static_cast<int64_t>(e), result.input_shape);
           result.output_element = {};
@@ -684,40 +829,51 @@ GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& i
 }
 
 GradcheckResult gradgradcheck(const TensorFunction& fn, const std::vector<Tensor>& inputs, GradcheckOptions options) {
+  return gradgradcheck(as_list(fn), inputs, std::move(options));
+}
+
+GradcheckResult gradgradcheck(const TensorsFunction& fn, const std::vector<Tensor>& inputs, GradcheckOptions options) {
   Float64Parameters float64_parameters(options.parameters, options.keep_float32);
   std::vector<Tensor> xs = prepare_inputs(inputs, options, "gradgradcheck");
-  const Tensor y = fn(xs);
-  if (!y.defined() || !is_floating(y.dtype())) throw ValueError("gradgradcheck: fn must return a defined float tensor");
+  const std::vector<Tensor> ys = outputs_of(fn, xs, "gradgradcheck");
 
-  // a fixed-seed v so that a failure reproduces; it does not touch the global generator
+  // a fixed-seed v per output so that a failure reproduces; it does not touch the global generator
   std::mt19937_64 engine(0x5eed);
   std::normal_distribution<double> normal;
-  std::vector<double> v_values(static_cast<size_t>(y.numel()));
-  for (double& v : v_values) v = normal(engine);
-  const Tensor v = from_vector(v_values, y.shape(), {.dtype = Dtype::float64, .requires_grad = true});
+  std::vector<Tensor> args = xs;
+  for (const Tensor& y : ys) {
+    std::vector<double> v_values(static_cast<size_t>(y.numel()));
+    for (double& v : v_values) v = normal(engine);
+    args.push_back(from_vector(v_values, y.shape(), {.dtype = y.dtype(), .requires_grad = true}));
+  }
 
   const size_t n = xs.size();
-  TensorFunction first_derivative = [&fn, n](const std::vector<Tensor>& args) {
-    const std::vector<Tensor> x(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(n));
+  TensorFunction first_derivative = [&fn, n](const std::vector<Tensor>& all) {
+    const std::vector<Tensor> x(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n));
     std::vector<Tensor> targets;
     for (const auto& t : x) {
       if (t.requires_grad()) targets.push_back(t);
     }
     AutoGradMode grad_mode(true);  // the numerical side calls this under NoGradGuard
-    const Tensor out = fn(x);
+    const std::vector<Tensor> outs = fn(x);
+    std::vector<Tensor> roots, vs;
+    for (size_t o = 0; o < outs.size() && n + o < all.size(); ++o) {
+      if (!outs[o].requires_grad()) continue;
+      roots.push_back(outs[o]);
+      vs.push_back(all[n + o]);
+    }
     std::vector<Tensor> parts;
-    if (out.requires_grad()) {
-      for (const Tensor& g : grad({out}, targets, {args[n]}, {.create_graph = true, .allow_unused = true})) {
+    if (!roots.empty()) {
+      for (const Tensor& g : grad(roots, targets, vs, {.create_graph = true, .allow_unused = true})) {
         if (g.defined()) parts.push_back(reshape(g, {-1}));
       }
     }
     if (parts.empty()) return zeros({0}, Dtype::float64);
     return concat(parts, 0);
   };
-  std::vector<Tensor> args = xs;
-  args.push_back(v);
   GradcheckOptions second = options;
   second.allow_float32 = false;  // already converted
+  second.parameters.clear();      // already float64 (or kept float32) for the whole check
   return gradcheck(first_derivative, args, second);
 }
 
@@ -858,6 +1014,10 @@ std::string BlameResult::report() const {
     s = fmt::format("blame: the first op whose backward disagrees with central differences is '{}' ({}, op {} of {} "
                     "in recording order), on inputs ({})\n{}",
                     op, node_type, position, graph_ops, args, check.report());
+    s += creation_site.empty()
+             ? "\n  created at: not recorded (build the graph under xg::DetectAnomalyGuard to record where each op is "
+               "created)"
+             : "\n  created at:\n" + creation_site;
   } else {
     s = fmt::format("blame: all {} checked nodes agree with central differences", nodes_checked);
   }
@@ -917,6 +1077,7 @@ BlameResult blame(const Tensor& output, GradcheckOptions options) {
       result.op = node->name();
       result.node_type = node->type_name();
       result.position = position;
+      if (const CreationSite* site = node->creation_site()) result.creation_site = site->describe("    ");
       for (const Tensor& in : inputs) {
         result.inputs.push_back(in.name().empty() ? format_shape(in.shape()) : in.name());
       }

@@ -53,6 +53,7 @@ struct KinkReport {
 /// pattern of the mismatch in one sentence.
 struct PairReport {
   int64_t input = -1;
+  int64_t output = 0;  // which of fn's outputs (0 for a function with one)
   Shape input_shape;
   Shape output_shape;
   Dtype dtype = Dtype::float64;  // the input's dtype as given (the check itself runs in float64)
@@ -63,7 +64,9 @@ struct PairReport {
   double abs_error = 0.0;  // |analytic - numerical|
   double rel_error = 0.0;  // abs_error / |numerical| (inf when numerical is 0 and they differ)
   double tolerance = 0.0;  // atol + rtol * |numerical|
-  /// With keep_float32: the step rule used and the range of realised steps.
+  /// The steps h used for this input's central differences: eps for float64; with keep_float32
+  /// the range of Stan's realised steps ((x + h) - (x - h)) / 2. step_note says it in words.
+  double step_min = 0.0, step_max = 0.0;
   std::string step_note;
   int64_t entries_checked = 0;
   int64_t entries_failed = 0;
@@ -82,6 +85,7 @@ struct GradcheckResult {
   // The worst Jacobian entry (largest |difference| / tolerance), or the first offending one
   // for the contract checks:
   int64_t input = -1;      // which input (index into the inputs vector)
+  int64_t output = 0;      // which output of fn (-1 for the zero grad_output check, which covers all)
   Shape input_shape;
   Shape element;           // multi-index of the input element
   Shape output_element;    // multi-index of the output element
@@ -93,7 +97,7 @@ struct GradcheckResult {
   int64_t entries_failed = 0;
   double max_difference = 0.0;  // over all entries (kinks that passed excepted)
   GradcheckOptions options;
-  /// One entry per checked input (the function has one output).
+  /// One entry per (checked input, output) pair, input by input.
   std::vector<PairReport> pairs;
   /// The mismatch pattern of the first failing pair, in one sentence ("analytic is 0.5 x
   /// numerical everywhere: a missing factor or a path counted twice"); empty when passed.
@@ -111,14 +115,22 @@ struct GradcheckResult {
 };
 
 using TensorFunction = std::function<Tensor(const std::vector<Tensor>&)>;
+/// A function with several outputs (torch's gradcheck of a function returning a tuple).
+using TensorsFunction = std::function<std::vector<Tensor>(const std::vector<Tensor>&)>;
 
 /// Checks d fn(inputs) / d input for every input that requires grad. Inputs must be float64
 /// (see allow_float32); they are not modified. Throws ValueError when no input requires grad.
 GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& inputs, GradcheckOptions options = {});
+/// The same for a function with several outputs: every (output, input) pair is checked and
+/// reported on its own.
+///   xg::gradcheck([](const auto& in) { return std::vector<Tensor>{xg::sin(in[0]), in[0] * in[1]}; }, {x, y});
+GradcheckResult gradcheck(const TensorsFunction& fn, const std::vector<Tensor>& inputs, GradcheckOptions options = {});
 
 /// Checks second derivatives: gradcheck of (inputs, v) -> grad(fn(inputs), inputs, v,
-/// create_graph = true) for a random v, as torch.autograd.gradgradcheck.
+/// create_graph = true) for a random v (one per output), as torch.autograd.gradgradcheck.
 GradcheckResult gradgradcheck(const TensorFunction& fn, const std::vector<Tensor>& inputs,
+                              GradcheckOptions options = {});
+GradcheckResult gradgradcheck(const TensorsFunction& fn, const std::vector<Tensor>& inputs,
                               GradcheckOptions options = {});
 
 /// The self-test sweep of check_op: one case per check, each passed or failed with its report.
@@ -150,6 +162,9 @@ struct BlameResult {
   std::vector<std::string> inputs;  // its inputs' names (or shapes when unnamed)
   size_t position = 0;        // 1-based, among the graph's ops in the order they were recorded
   size_t graph_ops = 0;       // how many ops the graph has
+  /// Where the op was created in the program ("model.cpp:42 in Net::forward", then its callers,
+  /// one per line), when the graph was recorded under DetectAnomalyGuard; empty otherwise.
+  std::string creation_site;
   GradcheckResult check;      // the gradcheck of that node alone
   int nodes_checked = 0;
   std::vector<std::string> not_rerunnable;  // ops without forward() (custom nodes) or freed by backward
@@ -158,7 +173,8 @@ struct BlameResult {
 
 /// Re-checks every node of the graph that produced `output`, in the order the ops were recorded,
 /// each on its own saved inputs (as float64 copies), and names the first whose backward disagrees
-/// with central differences. Call it before backward (or after one with retain_graph): a backward
+/// with central differences, and where that op was created (recorded under DetectAnomalyGuard).
+/// Call it before backward (or after one with retain_graph): a backward
 /// without retain_graph frees the saved inputs. Nodes without Node::forward are listed, not checked.
 BlameResult blame(const Tensor& output, GradcheckOptions options = {});
 

@@ -26,6 +26,7 @@
 
 namespace xg {
 
+class CreationSite;
 using Grads = std::vector<Tensor>;
 
 class Node {
@@ -78,6 +79,9 @@ class Node {
   /// Creation order; later nodes have larger numbers.
   uint64_t sequence_nr() const { return sequence_nr_; }
 
+  /// Where the op was recorded, when anomaly mode (DetectAnomalyGuard) was on then; else null.
+  const CreationSite* creation_site() const { return creation_site_.get(); }
+
   /// Nodes currently alive in this process (a debug statistic for leak tests).
   static int64_t live_count();
 
@@ -115,6 +119,7 @@ class Node {
   std::vector<ReleasedEdge> released_edges_;
   uint64_t sequence_nr_;
   bool released_ = false;
+  std::shared_ptr<const CreationSite> creation_site_;
 
   // The output, held weakly, only once someone registers a hook or retain_grad on it.
   std::weak_ptr<TensorImpl> output_;

@@ -1,6 +1,7 @@
 // Tensor handle methods, the autograd state of a tensor, in-place updates and the factories.
 #include <autograd/tensor.hpp>
 
+#include <autograd/anomaly.hpp>
 #include <autograd/detail/kernels.hpp>
 #include <autograd/detail/tensor_impl.hpp>
 #include <autograd/grad_mode.hpp>
@@ -149,6 +150,10 @@ void Tensor::attach(std::shared_ptr<Node> node, const Tensor* inputs, size_t cou
   node->inputs_.assign(inputs, count);
   impl_->grad_fn = std::move(node);
   impl_->requires_grad = true;
+  if (is_anomaly_enabled()) {
+    impl_->grad_fn->creation_site_ = CreationSite::capture();
+    detail::check_forward_finite(*impl_->grad_fn, *this);
+  }
   if (GraphObserver* observer = graph_observer()) observer->on_record(*impl_->grad_fn, *this);
 }
 

@@ -1,4 +1,5 @@
 // gradcheck / gradgradcheck: passing checks, reports that name the element, and the contract checks.
+#include <autograd/anomaly.hpp>
 #include <autograd/error.hpp>
 #include <autograd/grad_mode.hpp>
 #include <autograd/gradcheck.hpp>
@@ -352,7 +353,7 @@ TEST_CASE("diagnosis: gradient of a broadcast input averaged, not summed") {
   CHECK(r.pairs[1].input == 1);
   CHECK(r.diagnosis ==
         "gradient not summed over axis 0: analytic is 1/3 of numerical, as if averaged instead of summed over the "
-        "broadcast axis");
+        "broadcast axis (or a factor 3 missing everywhere)");
 }
 
 TEST_CASE("diagnosis: only one slice of a broadcast input's gradient") {
@@ -733,6 +734,28 @@ TEST_CASE("blame names the first recorded op whose backward disagrees, with its 
   CHECK_THAT(r.report(), Contains("'bad_square' (BadSquareBackward, op 4 of 6 in recording order), on inputs (h)") &&
                              Contains("0.5 x numerical"));
   CHECK(r.check.diagnosis.find("0.5 x numerical") != std::string::npos);
+}
+
+TEST_CASE("blame names where the failing op was created when the graph was built in anomaly mode") {
+  Tensor w = tensor({{0.5, -1.0}, {2.0, 0.25}}, {.dtype = float64, .requires_grad = true}).name("W");
+  Tensor x = tensor({1.0, 2.0}, {.dtype = float64}).name("x");
+  Tensor loss;
+  int line = 0;
+  {
+    xg::DetectAnomalyGuard anomaly;
+    Tensor h = xg::tanh(xg::matmul(w, x)).name("h");
+    line = __LINE__; Tensor bad = RerunnableBadSquare().forward({h});
+    loss = xg::sum(bad);
+  }
+  const xg::BlameResult r = xg::blame(loss);
+  REQUIRE(r.found);
+  CHECK(r.op == "bad_square");
+  const std::string site = "tests/autograd/gradcheck_test.cpp:" + std::to_string(line);
+  CHECK_THAT(r.creation_site, Contains(site));
+  CHECK_THAT(r.report(), Contains("created at:") && Contains(site));
+  // built outside anomaly mode, the report says how to get the site
+  Tensor plain = xg::sum(RerunnableBadSquare().forward({xg::tanh(xg::matmul(w, x))}));
+  CHECK_THAT(xg::blame(plain).report(), Contains("not recorded (build the graph under xg::DetectAnomalyGuard"));
 }
 
 TEST_CASE("blame passes a correct graph and lists what it could not re-run") {

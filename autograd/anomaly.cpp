@@ -1,0 +1,291 @@
+// Anomaly mode's flag and creation sites. Stacks are captured as bare return addresses (cheap)
+// and resolved only when printed, with GCC's libbacktrace, which reads the DWARF line tables
+// (file:line, inlined frames included) or, without debug information, the symbol table.
+//
+// Why a stack and not std::source_location: operators (a * b + c) cannot take the defaulted
+// source_location argument that would capture the caller, and the user's line is usually a few
+// frames up anyway (inside nn::Linear::forward, called from the user's model).
+#include <autograd/anomaly.hpp>
+
+#include <autograd/format.hpp>
+#include <autograd/node.hpp>
+#include <autograd/tensor.hpp>
+
+#include <fmt/format.h>
+
+#include <cxxabi.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#if XGRAD_HAVE_LIBBACKTRACE
+#include <backtrace.h>
+#else
+#include <dlfcn.h>
+#include <execinfo.h>
+#endif
+
+namespace xg {
+
+namespace {
+thread_local bool t_anomaly_enabled = false;
+
+// XGRAD_SOURCE_DIR ends with '/': frames in the tree are shown relative to it.
+constexpr const char* kSourceDir = XGRAD_SOURCE_DIR;
+constexpr size_t kMaxFrames = 64;
+
+std::string demangle(const char* name) {
+  if (name == nullptr) return "?";
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(name, nullptr, nullptr, &status), std::free);
+  return status == 0 && out ? std::string(out.get()) : std::string(name);
+}
+
+std::string relative(const char* file) {
+  const size_t n = std::strlen(kSourceDir);
+  if (std::strncmp(file, kSourceDir, n) == 0) return file + n;
+  return file;
+}
+
+struct Frame {
+  std::string file;  // relative to the source tree when inside it; empty without debug info
+  int line = 0;
+  std::string function;
+  std::string text() const {
+    if (file.empty()) return function;
+    return fmt::format("{}:{} in {}", file, line, function);
+  }
+};
+
+// A frame of xgrad's engine (autograd/): tensors' and ops' own code, or the standard library's
+// plumbing between them (std::function, shared_ptr).
+bool is_engine_frame(const Frame& f) {
+  if (!f.file.empty()) return f.file.rfind("autograd/", 0) == 0 || f.file.rfind("/usr/include/", 0) == 0;
+  const std::string& fn = f.function;
+  if (fn.rfind("std::", 0) == 0 || fn.rfind("void std::", 0) == 0) return true;
+  return fn.rfind("xg::", 0) == 0 && fn.rfind("xg::nn::", 0) != 0 && fn.rfind("xg::optim::", 0) != 0;
+}
+
+#if XGRAD_HAVE_LIBBACKTRACE
+
+void ignore_error(void*, const char*, int) {}
+
+backtrace_state* state() {
+  // one state per process, safe to share between threads (threaded = 1)
+  static backtrace_state* s = backtrace_create_state(nullptr, 1, ignore_error, nullptr);
+  return s;
+}
+
+std::vector<uintptr_t> capture_pcs() {
+  std::vector<uintptr_t> pcs;
+  pcs.reserve(kMaxFrames);
+  backtrace_simple(
+      state(), 2,  // skip capture_pcs and CreationSite::capture
+      [](void* data, uintptr_t pc) {
+        auto* out = static_cast<std::vector<uintptr_t>*>(data);
+        if (pc == static_cast<uintptr_t>(-1)) return 1;
+        out->push_back(pc);
+        return out->size() >= kMaxFrames ? 1 : 0;
+      },
+      ignore_error, &pcs);
+  return pcs;
+}
+
+void resolve(uintptr_t pc, std::vector<Frame>& frames) {
+  const size_t before = frames.size();
+  backtrace_pcinfo(
+      state(), pc,
+      [](void* data, uintptr_t, const char* file, int line, const char* function) {
+        if (file == nullptr) return 0;
+        static_cast<std::vector<Frame>*>(data)->push_back({relative(file), line, demangle(function)});
+        return 0;
+      },
+      ignore_error, &frames);
+  if (frames.size() > before) return;
+  // no line information: the symbol and the offset into it
+  struct Symbol {
+    uintptr_t pc;
+    std::string text;
+  } symbol{pc, {}};
+  backtrace_syminfo(
+      state(), pc,
+      [](void* data, uintptr_t pc, const char* name, uintptr_t value, uintptr_t) {
+        auto* s = static_cast<Symbol*>(data);
+        if (name != nullptr) s->text = fmt::format("{}+{:#x}", demangle(name), pc - value);
+      },
+      ignore_error, &symbol);
+  if (symbol.text.empty()) symbol.text = fmt::format("{:#x}", pc);
+  frames.push_back({{}, 0, std::move(symbol.text)});
+}
+
+#else  // glibc's backtrace(): function names of exported symbols only
+
+std::vector<uintptr_t> capture_pcs() {
+  void* buffer[kMaxFrames];
+  const int n = ::backtrace(buffer, static_cast<int>(kMaxFrames));
+  std::vector<uintptr_t> pcs;
+  for (int i = 2; i < n; ++i) pcs.push_back(reinterpret_cast<uintptr_t>(buffer[i]) - 1);
+  return pcs;
+}
+
+void resolve(uintptr_t pc, std::vector<Frame>& frames) {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(pc), &info) != 0 && info.dli_sname != nullptr) {
+    frames.push_back({{}, 0, fmt::format("{}+{:#x}", demangle(info.dli_sname),
+                                         pc - reinterpret_cast<uintptr_t>(info.dli_saddr))});
+  } else {
+    frames.push_back({{}, 0, fmt::format("{:#x}", pc)});
+  }
+}
+
+#endif
+
+std::vector<Frame> resolve_all(const std::vector<uintptr_t>& pcs) {
+  std::vector<Frame> frames;
+  for (uintptr_t pc : pcs) resolve(pc, frames);
+  return frames;
+}
+
+}  // namespace
+
+bool is_anomaly_enabled() { return t_anomaly_enabled; }
+void set_anomaly_enabled(bool enabled) { t_anomaly_enabled = enabled; }
+
+std::shared_ptr<const CreationSite> CreationSite::capture() {
+  auto site = std::make_shared<CreationSite>();
+  site->pcs_ = capture_pcs();
+  return site;
+}
+
+std::vector<std::string> CreationSite::frames() const {
+  std::vector<std::string> out;
+  for (const Frame& f : resolve_all(pcs_)) out.push_back(f.text());
+  return out;
+}
+
+std::string CreationSite::where() const {
+  for (const Frame& f : resolve_all(pcs_)) {
+    if (!is_engine_frame(f)) return f.text();
+  }
+  return "unknown (no frame outside xgrad's engine)";
+}
+
+std::string CreationSite::describe(const std::string& indent, size_t max_frames) const {
+  const std::vector<Frame> frames = resolve_all(pcs_);
+  std::string s;
+  size_t shown = 0;
+  bool debug_info = false;
+  for (const Frame& f : frames) {
+    if (shown == 0 && is_engine_frame(f)) continue;
+    if (shown == max_frames) break;
+    if (f.function == "main" || f.function.rfind("__libc_start", 0) == 0) {
+      if (f.function == "main") s += fmt::format("{}{}\n", indent, f.text());
+      ++shown;
+      break;
+    }
+    debug_info = debug_info || !f.file.empty();
+    s += fmt::format("{}{}\n", indent, f.text());
+    ++shown;
+  }
+  if (s.empty()) return indent + "unknown (no frame outside xgrad's engine)";
+  if (!debug_info) s += indent + "(no debug information: compile with -g for file:line)\n";
+  s.pop_back();
+  return s;
+}
+
+}  // namespace xg
+
+// ---- the checks ----
+
+namespace xg {
+
+namespace {
+
+// How many elements are NaN or Inf, and the first of them.
+struct NonFinite {
+  int64_t count = 0;
+  int64_t first = -1;
+  double value = 0.0;
+  // "nan" whatever its sign bit (log(-1) is -nan on x86), "inf" or "-inf"
+  std::string value_text() const { return std::isnan(value) ? "nan" : fmt::format("{}", value); }
+};
+
+NonFinite non_finite(const Tensor& t) {
+  NonFinite r;
+  if (!t.defined() || !is_floating(t.dtype())) return r;
+  const std::vector<double> values = t.to_vector();
+  for (size_t e = 0; e < values.size(); ++e) {
+    if (std::isfinite(values[e])) continue;
+    if (r.count++ == 0) {
+      r.first = static_cast<int64_t>(e);
+      r.value = values[e];
+    }
+  }
+  return r;
+}
+
+std::string describe_tensor(const Tensor& t) {
+  if (!t.defined()) return "undefined";
+  const std::string shape = format_shape(t.shape());
+  return t.name().empty() ? shape : fmt::format("{} {}", t.name(), shape);
+}
+
+std::string inputs_of(const Node& node) {
+  std::string s;
+  for (const Tensor& in : node.saved_inputs()) s += (s.empty() ? "" : ", ") + describe_tensor(in);
+  return s;
+}
+
+std::string site_of(const Node& node) {
+  if (node.creation_site() == nullptr) return "  (creation site not recorded: the op was created outside anomaly mode)";
+  return node.creation_site()->describe("  ");
+}
+
+std::string element_of(const Tensor& t, int64_t flat) {
+  Shape idx(t.shape().size());
+  const Shape shape = t.shape();
+  for (size_t k = shape.size(); k-- > 0;) {
+    idx[k] = flat % shape[k];
+    flat /= shape[k];
+  }
+  std::string s = "[";
+  for (size_t k = 0; k < idx.size(); ++k) s += (k ? ", " : "") + std::to_string(idx[k]);
+  return s + "]";
+}
+
+}  // namespace
+
+namespace detail {
+
+void check_forward_finite(const Node& node, const Tensor& output) {
+  const NonFinite bad = non_finite(output);
+  if (bad.count == 0) return;
+  bool inputs_finite = true;
+  for (const Tensor& in : node.saved_inputs()) inputs_finite = inputs_finite && non_finite(in).count == 0;
+  throw AnomalyError(fmt::format(
+      "anomaly: '{}' ({}) produced {} NaN/Inf value{} in its output {} (first at {}: {}) from {} inputs ({}); "
+      "the op was created at\n{}",
+      node.name(), node.type_name(), bad.count, bad.count == 1 ? "" : "s", format_shape(output.shape()),
+      element_of(output, bad.first), bad.value_text(), inputs_finite ? "finite" : "non-finite", inputs_of(node),
+      site_of(node)));
+}
+
+void check_backward_finite(const Node& node, const Tensor& grad_output, const std::vector<Tensor>& input_grads) {
+  for (size_t i = 0; i < input_grads.size(); ++i) {
+    const NonFinite bad = non_finite(input_grads[i]);
+    if (bad.count == 0) continue;
+    const std::vector<Tensor> inputs = node.saved_inputs();
+    throw AnomalyError(fmt::format(
+        "anomaly: the backward of '{}' ({}) returned {} NaN/Inf value{} in the gradient for input {} ({}) (first at "
+        "{}: {}), from a {} grad_output; inputs ({}); the op was created at\n{}",
+        node.name(), node.type_name(), bad.count, bad.count == 1 ? "" : "s", i,
+        i < inputs.size() ? describe_tensor(inputs[i]) : format_shape(input_grads[i].shape()),
+        element_of(input_grads[i], bad.first), bad.value_text(), non_finite(grad_output).count == 0 ? "finite" : "non-finite",
+        inputs_of(node), site_of(node)));
+  }
+}
+
+}  // namespace detail
+}  // namespace xg

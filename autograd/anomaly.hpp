@@ -1,0 +1,63 @@
+// Anomaly mode (torch.autograd.detect_anomaly): while it is on, every recorded op remembers where
+// in the program it was created, and every forward result and backward gradient is checked for
+// NaN and Inf. Thread-local, like grad mode: it covers the graphs the enabling thread builds and
+// differentiates, and costs nothing on other threads.
+#pragma once
+
+#include <autograd/error.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace xg {
+
+class Node;
+class Tensor;
+
+bool is_anomaly_enabled();
+void set_anomaly_enabled(bool enabled);
+
+/// Anomaly mode for its scope:
+///   { xg::DetectAnomalyGuard anomaly; loss = model(x); loss.backward(); }  // throws AnomalyError at the first NaN
+/// Recording an op then costs a stack capture (~1-2 us): a debugging tool, not for training runs.
+class DetectAnomalyGuard {
+ public:
+  DetectAnomalyGuard() : previous_(is_anomaly_enabled()) { set_anomaly_enabled(true); }
+  ~DetectAnomalyGuard() { set_anomaly_enabled(previous_); }
+  DetectAnomalyGuard(const DetectAnomalyGuard&) = delete;
+  DetectAnomalyGuard& operator=(const DetectAnomalyGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+/// Where an op was recorded: the call stack at that moment, resolved to file:line (with debug
+/// information, -g) or to function names (without) only when printed.
+class CreationSite {
+ public:
+  /// The current call stack, without the frames of xgrad's own engine.
+  static std::shared_ptr<const CreationSite> capture();
+
+  /// The frames from the innermost outwards, one "file:line in function" each (file relative to
+  /// xgrad's source tree when it lies there; "function+0x1f in binary" without debug information).
+  std::vector<std::string> frames() const;
+  /// The innermost frame outside xgrad's autograd/ folder: the user's call that recorded the op
+  /// (or the nn/ layer that did, with the user's call among frames()).
+  std::string where() const;
+  /// where() and the next few callers, one per line, each indented by `indent`.
+  std::string describe(const std::string& indent = "  ", size_t max_frames = 4) const;
+
+ private:
+  std::vector<uintptr_t> pcs_;
+};
+
+namespace detail {
+/// Anomaly mode's checks, called by the engine when it is on: AnomalyError when `output` (just
+/// recorded by `node`) or a gradient backward returned holds NaN or Inf.
+void check_forward_finite(const Node& node, const Tensor& output);
+void check_backward_finite(const Node& node, const Tensor& grad_output, const std::vector<Tensor>& input_grads);
+}  // namespace detail
+
+}  // namespace xg
