@@ -43,6 +43,24 @@ std::string demangle(const char* name) {
   return status == 0 && out ? std::string(out.get()) : std::string(name);
 }
 
+// "ns::Net::forward(xg::Tensor const&) const" -> "ns::Net::forward": the argument lists make
+// frames unreadable, and file:line already says which overload.
+std::string without_arguments(std::string name) {
+  if (name.find("operator") != std::string::npos) return name;
+  int depth = 0;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    if (c == '<') ++depth;
+    if (c == '>') --depth;
+    if (c == '(' && depth == 0) {
+      if (name.compare(i, 20, "(anonymous namespace") == 0) continue;
+      name.resize(i);
+      break;
+    }
+  }
+  return name;
+}
+
 std::string relative(const char* file) {
   const size_t n = std::strlen(kSourceDir);
   if (std::strncmp(file, kSourceDir, n) == 0) return file + n;
@@ -99,25 +117,30 @@ void resolve(uintptr_t pc, std::vector<Frame>& frames) {
       state(), pc,
       [](void* data, uintptr_t, const char* file, int line, const char* function) {
         if (file == nullptr) return 0;
-        static_cast<std::vector<Frame>*>(data)->push_back({relative(file), line, demangle(function)});
+        static_cast<std::vector<Frame>*>(data)->push_back({relative(file), line, without_arguments(demangle(function))});
         return 0;
       },
       ignore_error, &frames);
-  if (frames.size() > before) return;
-  // no line information: the symbol and the offset into it
+  // the symbol table names the function qualified ("Net::forward", where DWARF says "forward")
   struct Symbol {
-    uintptr_t pc;
-    std::string text;
-  } symbol{pc, {}};
+    std::string name;
+    uintptr_t offset = 0;
+  } symbol;
   backtrace_syminfo(
       state(), pc,
       [](void* data, uintptr_t pc, const char* name, uintptr_t value, uintptr_t) {
         auto* s = static_cast<Symbol*>(data);
-        if (name != nullptr) s->text = fmt::format("{}+{:#x}", demangle(name), pc - value);
+        if (name != nullptr) *s = {without_arguments(demangle(name)), pc - value};
       },
       ignore_error, &symbol);
-  if (symbol.text.empty()) symbol.text = fmt::format("{:#x}", pc);
-  frames.push_back({{}, 0, std::move(symbol.text)});
+  if (frames.size() > before) {
+    // the last frame of this pc is the function itself (the ones before it were inlined into it)
+    if (!symbol.name.empty()) frames.back().function = symbol.name;
+    return;
+  }
+  // no line information: the symbol and the offset into it
+  frames.push_back({{}, 0, symbol.name.empty() ? fmt::format("{:#x}", pc)
+                                               : fmt::format("{}+{:#x}", symbol.name, symbol.offset)});
 }
 
 #else  // glibc's backtrace(): function names of exported symbols only
@@ -133,7 +156,7 @@ std::vector<uintptr_t> capture_pcs() {
 void resolve(uintptr_t pc, std::vector<Frame>& frames) {
   Dl_info info{};
   if (dladdr(reinterpret_cast<void*>(pc), &info) != 0 && info.dli_sname != nullptr) {
-    frames.push_back({{}, 0, fmt::format("{}+{:#x}", demangle(info.dli_sname),
+    frames.push_back({{}, 0, fmt::format("{}+{:#x}", without_arguments(demangle(info.dli_sname)),
                                          pc - reinterpret_cast<uintptr_t>(info.dli_saddr))});
   } else {
     frames.push_back({{}, 0, fmt::format("{:#x}", pc)});

@@ -212,11 +212,12 @@ std::string diagnose(const PairReport& pair, const std::vector<double>& a, const
     int64_t count = 1;
     for (int64_t d : axes) count *= pair.output_shape[static_cast<size_t>(d)];
     if (constant_ratio && std::abs(c * static_cast<double>(count) - 1.0) < 1e-3) {
-      // 1/count everywhere is also what a missing constant factor gives; both are named
+      // over an axis of size 2, averaging looks exactly like the common missing 1/2: name both
       return fmt::format(
           "gradient not summed over {}: analytic is 1/{} of numerical, as if averaged instead of summed over the "
-          "broadcast {} (or a factor {} missing everywhere)",
-          format_axes(axes), count, axes.size() == 1 ? "axis" : "axes", count);
+          "broadcast {}{}",
+          format_axes(axes), count, axes.size() == 1 ? "axis" : "axes",
+          count == 2 ? " (or a factor 2 missing everywhere: the two look the same here)" : "");
     }
     std::vector<int64_t> culprit;
     bool only_off_first_slice = true;
@@ -348,13 +349,13 @@ std::string GradcheckResult::report() const {
   if (!pairs.empty()) {
     // an output column only for functions with several outputs
     const bool outputs = several_outputs;
-    s += fmt::format("  {:<5} {}{:<9} {:<7} {:<14} {:<14} {:>11} {:>11} {:>9} {:>9} {:>9} {:>17} {:>7}\n", "input",
+    s += fmt::format("  {:<5} {}{:<9} {:<7} {:<14} {:<14} {:>11} {:>11} {:>9} {:>9} {:>9} {:>13} {:>7}\n", "input",
                      outputs ? "output " : "", "shape", "dtype", "worst element", "output elem", "analytic",
                      "numerical", "abs err", "rel err", "tol", "step", "failed");
     for (const PairReport& p : pairs) {
       const std::string step = p.step_min == p.step_max ? fmt::format("{:.3g}", p.step_min)
                                                         : fmt::format("{:.2g}..{:.2g}", p.step_min, p.step_max);
-      s += fmt::format("  {:<5} {}{:<9} {:<7} {:<14} {:<14} {:>11.6g} {:>11.6g} {:>9.3g} {:>9.3g} {:>9.3g} {:>17} {:>7}\n",
+      s += fmt::format("  {:<5} {}{:<9} {:<7} {:<14} {:<14} {:>11.6g} {:>11.6g} {:>9.3g} {:>9.3g} {:>9.3g} {:>13} {:>7}\n",
                        p.input, outputs ? fmt::format("{:<6} ", p.output) : "", format_shape(p.input_shape),
                        dtype_name(p.dtype), format_index(p.element), format_index(p.output_element), p.analytic,
                        p.numerical, p.abs_error, p.rel_error, p.tolerance, step,
@@ -691,8 +692,10 @@ GradcheckResult gradcheck(const TensorsFunction& fn, const std::vector<Tensor>& 
       pair.input_shape = xs[checked[k]].shape();
       pair.output_shape = out_shape;
       pair.dtype = inputs[checked[k]].dtype();
-      pair.step_min = steps[k].first / 2;
-      pair.step_max = steps[k].second / 2;
+      // float64: the nominal eps (the realised steps differ from it by rounding only)
+      const bool kept_float32 = xs[checked[k]].dtype() == Dtype::float32;
+      pair.step_min = kept_float32 ? steps[k].first / 2 : options.eps;
+      pair.step_max = kept_float32 ? steps[k].second / 2 : options.eps;
       pair.step_note = step_text(k);
       std::vector<char> ok_entries(a_jac.size(), 1);
       double pair_worst = -1.0;
