@@ -80,7 +80,12 @@ struct Frame {
 // A frame of xgrad's engine (autograd/): tensors' and ops' own code, or the standard library's
 // plumbing between them (std::function, shared_ptr).
 bool is_engine_frame(const Frame& f) {
-  if (!f.file.empty()) return f.file.rfind("autograd/", 0) == 0 || f.file.rfind("/usr/include/", 0) == 0;
+  if (!f.file.empty()) {
+    // autograd/ of this source tree, or its installed headers (Tensor::record is compiled into the
+    // user's file from <prefix>/include/xgrad/autograd/node.hpp), or the standard library's
+    return f.file.rfind("autograd/", 0) == 0 || f.file.find("/include/xgrad/autograd/") != std::string::npos ||
+           f.file.rfind("/usr/include/", 0) == 0;
+  }
   const std::string& fn = f.function;
   if (fn.rfind("std::", 0) == 0 || fn.rfind("void std::", 0) == 0) return true;
   return fn.rfind("xg::", 0) == 0 && fn.rfind("xg::nn::", 0) != 0 && fn.rfind("xg::optim::", 0) != 0;
@@ -213,7 +218,13 @@ std::string CreationSite::describe(const std::string& indent, size_t max_frames)
     ++shown;
   }
   if (s.empty()) return indent + "unknown (no frame outside xgrad's engine)";
+#if XGRAD_HAVE_LIBBACKTRACE
   if (!debug_info) s += indent + "(no debug information: compile with -g for file:line)\n";
+#else
+  if (!debug_info) {
+    s += indent + "(xgrad was built without GCC's libbacktrace: no file:line; link with -rdynamic for names)\n";
+  }
+#endif
   s.pop_back();
   return s;
 }
@@ -235,12 +246,14 @@ struct NonFinite {
   std::string value_text() const { return std::isnan(value) ? "nan" : fmt::format("{}", value); }
 };
 
-NonFinite non_finite(const Tensor& t) {
+// With nan_only, infinities pass: forward results may hold them legitimately (a -inf mask
+// before softmax, log(0)), while a NaN is always a bug; a gradient must be finite.
+NonFinite non_finite(const Tensor& t, bool nan_only = false) {
   NonFinite r;
   if (!t.defined() || !is_floating(t.dtype())) return r;
   const std::vector<double> values = t.to_vector();
   for (size_t e = 0; e < values.size(); ++e) {
-    if (std::isfinite(values[e])) continue;
+    if (nan_only ? !std::isnan(values[e]) : std::isfinite(values[e])) continue;
     if (r.count++ == 0) {
       r.first = static_cast<int64_t>(e);
       r.value = values[e];
@@ -266,33 +279,22 @@ std::string site_of(const Node& node) {
   return node.creation_site()->describe("  ");
 }
 
-std::string element_of(const Tensor& t, int64_t flat) {
-  Shape idx(t.shape().size());
-  const Shape shape = t.shape();
-  for (size_t k = shape.size(); k-- > 0;) {
-    idx[k] = flat % shape[k];
-    flat /= shape[k];
-  }
-  std::string s = "[";
-  for (size_t k = 0; k < idx.size(); ++k) s += (k ? ", " : "") + std::to_string(idx[k]);
-  return s + "]";
-}
+std::string element_of(const Tensor& t, int64_t flat) { return format_shape(unravel_index(flat, t.shape())); }
 
 }  // namespace
 
 namespace detail {
 
 void check_forward_finite(const Node& node, const Tensor& output) {
-  const NonFinite bad = non_finite(output);
+  const NonFinite bad = non_finite(output, true);
   if (bad.count == 0) return;
   bool inputs_finite = true;
   for (const Tensor& in : node.saved_inputs()) inputs_finite = inputs_finite && non_finite(in).count == 0;
   throw AnomalyError(fmt::format(
-      "anomaly: '{}' ({}) produced {} NaN/Inf value{} in its output {} (first at {}: {}) from {} inputs ({}); "
+      "anomaly: '{}' ({}) produced {} NaN value{} in its output {} (first at {}) from {} inputs ({}); "
       "the op was created at\n{}",
       node.name(), node.type_name(), bad.count, bad.count == 1 ? "" : "s", format_shape(output.shape()),
-      element_of(output, bad.first), bad.value_text(), inputs_finite ? "finite" : "non-finite", inputs_of(node),
-      site_of(node)));
+      element_of(output, bad.first), inputs_finite ? "finite" : "non-finite", inputs_of(node), site_of(node)));
 }
 
 void check_backward_finite(const Node& node, const Tensor& grad_output, const std::vector<Tensor>& input_grads) {

@@ -1,6 +1,7 @@
 // Anomaly mode (torch.autograd.detect_anomaly): while it is on, every recorded op remembers where
-// in the program it was created, and every forward result and backward gradient is checked for
-// NaN and Inf. Thread-local, like grad mode: it covers the graphs the enabling thread builds and
+// in the program it was created, every recorded op's result is checked for NaN, and every
+// gradient a backward returns for NaN and Inf (infinities are legitimate in forward: a -inf mask
+// before softmax; torch checks only backward, and only for NaN). Thread-local, like grad mode: it covers the graphs the enabling thread builds and
 // differentiates, and costs nothing on other threads.
 #pragma once
 
@@ -37,11 +38,11 @@ class DetectAnomalyGuard {
 /// information, -g) or to function names (without) only when printed.
 class CreationSite {
  public:
-  /// The current call stack, without the frames of xgrad's own engine.
+  /// The current call stack (its innermost frames are xgrad's own: Tensor::attach, the op).
   static std::shared_ptr<const CreationSite> capture();
 
-  /// The frames from the innermost outwards, one "file:line in function" each (file relative to
-  /// xgrad's source tree when it lies there; "function+0x1f in binary" without debug information).
+  /// All frames from the innermost outwards, one "file:line in function" each (file relative to
+  /// xgrad's source tree when it lies there; "function+0x1f" without debug information).
   std::vector<std::string> frames() const;
   /// The innermost frame outside xgrad's autograd/ folder: the user's call that recorded the op
   /// (or the nn/ layer that did, with the user's call among frames()).

@@ -18,26 +18,24 @@
 #include <fmt/format.h>
 #include <random>
 #include <set>
-#include <algorithm>
 
 namespace xg {
 
 namespace {
 
-Shape unravel(int64_t flat, const Shape& shape) {
-  Shape idx(shape.size());
-  for (size_t k = shape.size(); k-- > 0;) {
-    idx[k] = shape[k] == 0 ? 0 : flat % shape[k];
-    flat = shape[k] == 0 ? 0 : flat / shape[k];
-  }
-  return idx;
-}
+// The checks run with anomaly mode off: their one-hot VJPs and perturbed inputs may legitimately
+// meet an infinite gradient (sqrt at 0), which must end up in the report, not in an AnomalyError;
+// and the ops they re-record need no creation sites.
+class AnomalyModeOff {
+ public:
+  AnomalyModeOff() : previous_(is_anomaly_enabled()) { set_anomaly_enabled(false); }
+  ~AnomalyModeOff() { set_anomaly_enabled(previous_); }
+  AnomalyModeOff(const AnomalyModeOff&) = delete;
+  AnomalyModeOff& operator=(const AnomalyModeOff&) = delete;
 
-std::string format_index(const Shape& idx) {
-  std::string s = "[";
-  for (size_t k = 0; k < idx.size(); ++k) s += (k ? ", " : "") + std::to_string(idx[k]);
-  return s + "]";
-}
+ private:
+  bool previous_;
+};
 
 // Inputs as float64 tensors with their own storage (so perturbing them touches nothing of
 // the caller's); float32 is converted only when allowed.
@@ -192,7 +190,7 @@ std::string diagnose(const PairReport& pair, const std::vector<double>& a, const
       return fmt::format(
           "the error is only at kinks of the function: input {} at {} = {:g} has left slope {:g}, right slope {:g}, "
           "but analytic {:g} lies outside them (a wrong subgradient)",
-          pair.input, format_index(first->element), first->value, first->left, first->right, first->analytic);
+          pair.input, format_shape(first->element), first->value, first->left, first->right, first->analytic);
     }
   }
 
@@ -222,7 +220,7 @@ std::string diagnose(const PairReport& pair, const std::vector<double>& a, const
     std::vector<int64_t> culprit;
     bool only_off_first_slice = true;
     for (size_t e = 0; e < ok.size(); ++e) {
-      const Shape out_idx = unravel(static_cast<int64_t>(e) / n_in, pair.output_shape);
+      const Shape out_idx = unravel_index(static_cast<int64_t>(e) / n_in, pair.output_shape);
       bool off = false;
       for (int64_t d : axes) {
         if (out_idx[static_cast<size_t>(d)] != 0) {
@@ -267,7 +265,7 @@ std::string diagnose(const PairReport& pair, const std::vector<double>& a, const
     }
   }
   return fmt::format("no simple pattern: {} of {} entries out of tolerance, worst at input {} against output {}",
-                     failed.size(), ok.size(), format_index(pair.element), format_index(pair.output_element));
+                     failed.size(), ok.size(), format_shape(pair.element), format_shape(pair.output_element));
 }
 
 std::string format_jacobian(const PairReport& p, bool several_outputs) {
@@ -277,7 +275,7 @@ std::string format_jacobian(const PairReport& p, bool several_outputs) {
   std::string s = fmt::format("  Jacobian d output{} / d input {} (rows: output elements; analytic | numerical):\n",
                               output, p.input);
   for (int64_t i = 0; i < n_out; ++i) {
-    s += fmt::format("    {:<8}", format_index(unravel(i, p.output_shape)));
+    s += fmt::format("    {:<8}", format_shape(unravel_index(i, p.output_shape)));
     // + 0.0 prints -0 as 0
     for (int64_t j = 0; j < n_in; ++j) s += fmt::format(" {:>9.4g}", p.analytic_jacobian[i * n_in + j] + 0.0);
     s += "  |";
@@ -308,9 +306,11 @@ std::string GradcheckResult::report() const {
       if (!k.between || kink_lines >= 5) continue;
       ++kink_lines;
       kinks += fmt::format(
-          "  input {} at {} = {:g} is a kink of the function: left slope {:g}, right slope {:g}, analytic {:g} lies "
+          "  input {} at {} = {:g} is a kink of the function{}: left slope {:g}, right slope {:g}, analytic {:g} lies "
           "between them\n",
-          p.input, format_index(k.element), k.value, k.left, k.right, k.analytic);
+          p.input, format_shape(k.element), k.value,
+          several_outputs ? fmt::format(" (output {} at {})", p.output, format_shape(k.output_element)) : "", k.left,
+          k.right, k.analytic);
     }
   }
   int64_t kinks_between = 0;
@@ -336,7 +336,7 @@ std::string GradcheckResult::report() const {
   if (input >= 0) {
     s += fmt::format(" for input {} (shape {}){}\n", input, format_shape(input_shape),
                      several_outputs && output >= 0 ? fmt::format(", output {}", output) : "");
-    s += fmt::format("  element input{} against output{}\n", format_index(element), format_index(output_element));
+    s += fmt::format("  element input{} against output{}\n", format_shape(element), format_shape(output_element));
     s += fmt::format("    analytic   = {:.10g}\n    numerical  = {:.10g}\n", analytic, numerical);
     s += fmt::format("    difference = {:.3g}, tolerance {:.3g} ({})\n", difference, tolerance, tol_rule);
   } else {
@@ -357,7 +357,7 @@ std::string GradcheckResult::report() const {
                                                         : fmt::format("{:.2g}..{:.2g}", p.step_min, p.step_max);
       s += fmt::format("  {:<5} {}{:<9} {:<7} {:<14} {:<14} {:>11.6g} {:>11.6g} {:>9.3g} {:>9.3g} {:>9.3g} {:>13} {:>7}\n",
                        p.input, outputs ? fmt::format("{:<6} ", p.output) : "", format_shape(p.input_shape),
-                       dtype_name(p.dtype), format_index(p.element), format_index(p.output_element), p.analytic,
+                       dtype_name(p.dtype), format_shape(p.element), format_shape(p.output_element), p.analytic,
                        p.numerical, p.abs_error, p.rel_error, p.tolerance, step,
                        fmt::format("{}/{}", p.entries_failed, p.entries_checked));
     }
@@ -498,7 +498,7 @@ GradcheckResult fast_gradcheck(const TensorsFunction& fn, const std::vector<Tens
       numerical /= 2.0 * h;
     }
     if (xs[c].dtype() == Dtype::float32) {
-      smallest_step = std::min(smallest_step, 2.0 * h);
+      smallest_step = std::min(smallest_step, 2.0 * h);  // as up - down in the full check; halved below
       largest_step = std::max(largest_step, 2.0 * h);
     }
     const double diff = std::abs(analytic - numerical);
@@ -513,8 +513,9 @@ GradcheckResult fast_gradcheck(const TensorsFunction& fn, const std::vector<Tens
     }
   }
   if (largest_step > 0.0) {
-    result.step_note = fmt::format("float32 kept: Stan's step cbrt(eps_float32) * max(1, max |x|), 2h {:.4g} to {:.4g}",
-                                   smallest_step, largest_step);
+    result.step_note = fmt::format(
+        "float32 kept: Stan's step h = cbrt(eps_float32) * max(1, max |x|), realised steps h {:.4g} to {:.4g}",
+        smallest_step / 2, largest_step / 2);
   }
   if (mismatch.empty()) return result;
   options.fast = false;
@@ -536,6 +537,7 @@ GradcheckResult gradcheck(const TensorFunction& fn, const std::vector<Tensor>& i
 }
 
 GradcheckResult gradcheck(const TensorsFunction& fn, const std::vector<Tensor>& inputs, GradcheckOptions options) {
+  AnomalyModeOff anomaly_off;
   if (!(options.eps > 0) || !(options.atol >= 0) || !(options.rtol >= 0)) {
     throw ValueError(fmt::format("gradcheck: eps must be > 0 and atol, rtol >= 0 (got eps {}, atol {}, rtol {})",
                                  options.eps, options.atol, options.rtol));
@@ -603,7 +605,7 @@ GradcheckResult gradcheck(const TensorsFunction& fn, const std::vector<Tensor>& 
 
   const auto step_text = [&](size_t k) {
     if (xs[checked[k]].dtype() != Dtype::float32) return fmt::format("eps {:g}", options.eps);
-    return fmt::format("Stan's step, realised 2h {:.3g} to {:.3g}", steps[k].first, steps[k].second);
+    return fmt::format("Stan's step, realised h {:.3g} to {:.3g}", steps[k].first / 2, steps[k].second / 2);
   };
   {
     double smallest_step = INFINITY, largest_step = 0.0;
@@ -614,8 +616,8 @@ GradcheckResult gradcheck(const TensorsFunction& fn, const std::vector<Tensor>& 
     }
     if (largest_step > 0.0) {
       result.step_note = fmt::format(
-          "float32 kept: Stan's step cbrt(eps_float32) * max(1, |x|), realised steps {:.4g} to {:.4g}", smallest_step,
-          largest_step);
+          "float32 kept: Stan's step h = cbrt(eps_float32) * max(1, |x|), realised steps h {:.4g} to {:.4g}",
+          smallest_step / 2, largest_step / 2);
     }
   }
 
@@ -716,7 +718,7 @@ GradcheckResult gradcheck(const TensorsFunction& fn, const std::vector<Tensor>& 
             const double l = left.of_input[k][global], r = right.of_input[k][global];
             const double kink_tol = options.atol + options.rtol * std::max(std::abs(l), std::abs(r));
             if (std::abs(r - l) > kink_tol && jump_persists(k, offsets[o] + i, j, r - l)) {
-              KinkReport kink{unravel(j, pair.input_shape), unravel(i, out_shape), x_values[static_cast<size_t>(j)],
+              KinkReport kink{unravel_index(j, pair.input_shape), unravel_index(i, out_shape), x_values[static_cast<size_t>(j)],
                               l, r, a, false};
               kink.between = a >= std::min(l, r) - kink_tol && a <= std::max(l, r) + kink_tol;
               ok = kink_passed = kink.between;
@@ -735,8 +737,8 @@ GradcheckResult gradcheck(const TensorsFunction& fn, const std::vector<Tensor>& 
           const double ratio = ok ? diff / (tol > 0 ? tol : 1.0) : (std::isnan(diff) ? INFINITY : diff / tol);
           if (ratio > pair_worst) {
             pair_worst = ratio;
-            pair.element = unravel(j, pair.input_shape);
-            pair.output_element = unravel(i, out_shape);
+            pair.element = unravel_index(j, pair.input_shape);
+            pair.output_element = unravel_index(i, out_shape);
             pair.analytic = a;
             pair.numerical = n;
             pair.abs_error = diff;
@@ -748,8 +750,8 @@ GradcheckResult gradcheck(const TensorsFunction& fn, const std::vector<Tensor>& 
             result.input = static_cast<int64_t>(checked[k]);
             result.output = static_cast<int64_t>(o);
             result.input_shape = xs[checked[k]].shape();
-            result.element = unravel(j, result.input_shape);
-            result.output_element = unravel(i, out_shape);
+            result.element = unravel_index(j, result.input_shape);
+            result.output_element = unravel_index(i, out_shape);
             result.analytic = a;
             result.numerical = n;
             result.difference = diff;
@@ -794,8 +796,8 @@ GradcheckResult gradcheck(const TensorsFunction& fn, const std::vector<Tensor>& 
           result.input = static_cast<int64_t>(checked[k]);
           result.output = static_cast<int64_t>(o);
           result.input_shape = xs[checked[k]].shape();
-          result.element = unravel(static_cast<int64_t>(e) % n_in, result.input_shape);
-          result.output_element = unravel(row, ys[o].shape());
+          result.element = unravel_index(static_cast<int64_t>(e) % n_in, result.input_shape);
+          result.output_element = unravel_index(row, ys[o].shape());
           result.analytic = analytic.of_input[k][e];
           result.numerical = again.of_input[k][e];
           result.difference = std::abs(result.analytic - result.numerical);
@@ -817,7 +819,7 @@ GradcheckResult gradcheck(const TensorsFunction& fn, const std::vector<Tensor>& 
           result.input = static_cast<int64_t>(checked[k]);
           result.output = -1;
           result.input_shape = xs[checked[k]].shape();
-          result.element = unravel(static_cast<int64_t>(e), result.input_shape);
+          result.element = unravel_index(static_cast<int64_t>(e), result.input_shape);
           result.output_element = {};
           result.analytic = values[e];
           result.numerical = 0.0;
@@ -836,6 +838,7 @@ GradcheckResult gradgradcheck(const TensorFunction& fn, const std::vector<Tensor
 }
 
 GradcheckResult gradgradcheck(const TensorsFunction& fn, const std::vector<Tensor>& inputs, GradcheckOptions options) {
+  AnomalyModeOff anomaly_off;
   Float64Parameters float64_parameters(options.parameters, options.keep_float32);
   std::vector<Tensor> xs = prepare_inputs(inputs, options, "gradgradcheck");
   const std::vector<Tensor> ys = outputs_of(fn, xs, "gradgradcheck");
@@ -847,7 +850,9 @@ GradcheckResult gradgradcheck(const TensorsFunction& fn, const std::vector<Tenso
   for (const Tensor& y : ys) {
     std::vector<double> v_values(static_cast<size_t>(y.numel()));
     for (double& v : v_values) v = normal(engine);
-    args.push_back(from_vector(v_values, y.shape(), {.dtype = y.dtype(), .requires_grad = true}));
+    // float64 like the inputs, unless float32 is kept (then v is checked in float32 too)
+    const Dtype v_dtype = options.keep_float32 ? y.dtype() : Dtype::float64;
+    args.push_back(from_vector(v_values, y.shape(), {.dtype = v_dtype, .requires_grad = true}));
   }
 
   const size_t n = xs.size();
@@ -927,6 +932,7 @@ std::string CheckOpResult::report() const {
 
 CheckOpResult check_op(const TensorFunction& fn, const std::vector<Shape>& shapes, GradcheckOptions options) {
   if (shapes.empty()) throw ValueError("check_op: give at least one input shape");
+  AnomalyModeOff anomaly_off;
   std::mt19937_64 engine(0xc4ec);
   const std::vector<Tensor> inputs = random_inputs(shapes, engine);
   CheckOpResult result;
@@ -953,7 +959,7 @@ CheckOpResult check_op(const TensorFunction& fn, const std::vector<Shape>& shape
           if (values[e] != 0.0) {
             zero.passed = false;
             zero.report = fmt::format("a zero grad_output gave gradient {:g} at input {} element {}", values[e], k,
-                                      format_index(unravel(static_cast<int64_t>(e), shapes[k])));
+                                      format_shape(unravel_index(static_cast<int64_t>(e), shapes[k])));
             break;
           }
         }
@@ -975,7 +981,7 @@ CheckOpResult check_op(const TensorFunction& fn, const std::vector<Shape>& shape
           if (a[e] != b[e]) {
             reentrant.passed = false;
             reentrant.report = fmt::format("input {} element {}: first backward {:.10g}, second {:.10g}", k,
-                                           format_index(unravel(static_cast<int64_t>(e), shapes[k])), a[e], b[e]);
+                                           format_shape(unravel_index(static_cast<int64_t>(e), shapes[k])), a[e], b[e]);
             break;
           }
         }
@@ -1034,6 +1040,7 @@ std::string BlameResult::report() const {
 
 BlameResult blame(const Tensor& output, GradcheckOptions options) {
   if (!output.defined()) throw ValueError("blame: the output is undefined");
+  AnomalyModeOff anomaly_off;
   // every node below the output, iteratively (graphs may be deep)
   std::vector<std::shared_ptr<Node>> nodes;
   std::set<const Node*> seen;

@@ -9,6 +9,15 @@ namespace xg {
 
 std::string format_shape(const Shape& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
 
+Shape unravel_index(int64_t flat, const Shape& shape) {
+  Shape idx(shape.size());
+  for (size_t k = shape.size(); k-- > 0;) {
+    idx[k] = shape[k] == 0 ? 0 : flat % shape[k];
+    flat = shape[k] == 0 ? 0 : flat / shape[k];
+  }
+  return idx;
+}
+
 int64_t numel(const Shape& shape) {
   int64_t n = 1;
   for (int64_t s : shape) n *= s;

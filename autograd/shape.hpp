@@ -14,6 +14,9 @@ using Shape = std::vector<int64_t>;
 /// "[3, 4]"; "[]" for a 0-d tensor.
 std::string format_shape(const Shape& shape);
 
+/// The multi-index of row-major element `flat` in `shape` ([1, 2] for element 5 of [2, 3]).
+Shape unravel_index(int64_t flat, const Shape& shape);
+
 /// Number of elements of a shape (1 for []).
 int64_t numel(const Shape& shape);
 

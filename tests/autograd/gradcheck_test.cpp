@@ -862,10 +862,13 @@ TEST_CASE("the report gives each pair's step: eps in float64, Stan's realised st
   CHECK(r.pairs[1].step_min == Approx(h).epsilon(1e-3));      // at 0.7: max(1, |x|) = 1
   CHECK(r.pairs[1].step_max == Approx(3 * h).epsilon(1e-3));  // at 3.0
   CHECK_THAT(r.pairs[1].step_note, Contains("Stan's step"));
-  // a failing report shows the column
-  const GradcheckResult bad = xg::gradcheck([](const std::vector<Tensor>& in) { return bad_square(in[0]); },
-                                            {tensor({1.0, 2.0}, {.dtype = float64, .requires_grad = true})});
-  CHECK_THAT(bad.report(), Contains("step") && Contains("1e-06"));
+  // a failing report shows the column: Stan's range for a float32 input
+  const GradcheckResult bad = xg::gradcheck([](const std::vector<Tensor>& in) { return bad_square(in[0]); }, {b},
+                                            {.keep_float32 = true});
+  REQUIRE_FALSE(bad.passed);
+  CHECK_THAT(bad.report(), Contains(fmt::format(" {:.2g}..{:.2g} ", bad.pairs[0].step_min, bad.pairs[0].step_max)));
+  CHECK(bad.pairs[0].step_min == Approx(h).epsilon(1e-3));
+  CHECK(bad.pairs[0].step_max == Approx(3 * h).epsilon(1e-3));
 }
 
 TEST_CASE("fast mode with keep_float32 perturbs float32 inputs as float32 with Stan's step") {
@@ -882,6 +885,11 @@ TEST_CASE("fast mode with keep_float32 perturbs float32 inputs as float32 with S
   CHECK_FALSE(bad.passed);
   CHECK(bad.fast_fallback);
   CHECK_THAT(bad.diagnosis, StartsWith("analytic is 0.5 x numerical everywhere"));
+  // the fallback's full check stayed in float32 too
+  REQUIRE(bad.pairs.size() == 1);
+  CHECK(bad.pairs[0].dtype == float32);
+  CHECK_THAT(bad.pairs[0].step_note, Contains("Stan's step"));
+  CHECK_THAT(bad.step_note, Contains("float32 kept"));
 }
 
 TEST_CASE("diagnosis: a ratio that fits both a missing factor and an unsummed broadcast axis names both") {
@@ -904,4 +912,62 @@ TEST_CASE("the README's blame of a model built in anomaly mode", "[.print]") {
   Tensor h = xg::tanh(xg::matmul(w, x)).name("h");
   Tensor loss = xg::sum(RerunnableBadSquare().forward({h}) * 3.0);
   std::cout << xg::blame(loss).report() << "\n";
+}
+
+TEST_CASE("with several outputs, kinks, reentrancy and zero grad_output are found at the second output") {
+  Tensor x = tensor({0.0, 1.5}, {.dtype = float64, .requires_grad = true});
+  // a wrong subgradient at the kink of output 1
+  const GradcheckResult kink = xg::gradcheck(
+      [](const std::vector<Tensor>& in) {
+        return std::vector<Tensor>{xg::tanh(in[0]), record_broken<BadSubgradientReluBackward>(
+                                                        [&] { return xg::relu(in[0]); }, {in[0]})};
+      },
+      {x});
+  REQUIRE_FALSE(kink.passed);
+  CHECK(kink.output == 1);
+  REQUIRE(kink.pairs.size() == 2);
+  REQUIRE(kink.pairs[1].kinks.size() == 1);
+  CHECK(kink.pairs[1].kinks[0].element == Shape{0});
+  CHECK(kink.pairs[1].kinks[0].output_element == Shape{0});
+  CHECK_THAT(kink.diagnosis, Contains("only at kinks"));
+  // a valid subgradient at the kink of output 1 passes, and the report names the output
+  const GradcheckResult valid = xg::gradcheck(
+      [](const std::vector<Tensor>& in) { return std::vector<Tensor>{xg::tanh(in[0]), xg::relu(in[0])}; }, {x});
+  CHECK(valid.passed);
+  CHECK_THAT(valid.report(), Contains("is a kink of the function (output 1 at [0])"));
+  // a backward that is not reentrant, in output 1 only
+  const GradcheckResult reentrant = xg::gradcheck(
+      [](const std::vector<Tensor>& in) {
+        return std::vector<Tensor>{xg::sin(in[0]),
+                                   record_broken<CountingBackward>([&] { return in[0] * 1.0; }, {in[0]})};
+      },
+      {x});
+  REQUIRE_FALSE(reentrant.passed);
+  CHECK_THAT(reentrant.failure, StartsWith("backward is not reentrant"));
+  CHECK(reentrant.output == 1);
+  // a backward that ignores grad_output, in output 1 only: under the sum its ones are the right
+  // Jacobian, so only the zero grad_output check can see it
+  const GradcheckResult zero = xg::gradcheck(
+      [](const std::vector<Tensor>& in) {
+        return std::vector<Tensor>{
+            xg::sin(in[0]), xg::sum(record_broken<ConstantBackward>([&] { return in[0] * 1.0; }, {in[0]}))};
+      },
+      {x});
+  REQUIRE_FALSE(zero.passed);
+  CHECK(zero.failure == "non-zero gradient for a zero grad_output");
+}
+
+TEST_CASE("gradcheck and blame inside anomaly mode report instead of throwing AnomalyError") {
+  xg::DetectAnomalyGuard anomaly;
+  // d sqrt(x)/dx is inf at 0: anomaly mode would throw on that gradient; gradcheck reports it
+  Tensor x = tensor({0.0, 4.0}, {.dtype = float64, .requires_grad = true});
+  GradcheckResult r;
+  REQUIRE_NOTHROW(r = xg::gradcheck([](const std::vector<Tensor>& in) { return xg::sqrt(in[0]); }, {x}));
+  CHECK_FALSE(r.passed);
+  CHECK(xg::is_anomaly_enabled());  // and the guard's mode is back afterwards
+  Tensor w = tensor({{0.5, -1.0}, {2.0, 0.25}}, {.dtype = float64, .requires_grad = true});
+  Tensor loss = xg::sum(RerunnableBadSquare().forward({xg::tanh(xg::matmul(w, tensor({1.0, 2.0}, {.dtype = float64})))}));
+  const xg::BlameResult b = xg::blame(loss);
+  CHECK(b.found);
+  CHECK_THAT(b.creation_site, Contains("gradcheck_test.cpp:"));
 }
