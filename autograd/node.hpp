@@ -17,6 +17,7 @@
 //   Tensor tanh(const Tensor& x) { return Tensor::record<TanhBackward>(<forward value>, {x}); }
 #pragma once
 
+#include <autograd/detail/allocator.hpp>
 #include <autograd/tensor.hpp>
 
 #include <cstdint>
@@ -133,18 +134,22 @@ class Node {
 };
 
 // ---- Tensor::record ----
+// Nodes (with their shared_ptr control block) come from the same per-thread block cache as tensor
+// storage: recording and freeing a graph of a thousand nodes then never reaches malloc.
 
 template <class NodeT, class... Args>
 Tensor Tensor::record(Tensor result, std::initializer_list<Tensor> inputs, Args&&... args) {
   if (!any_requires_grad(inputs.begin(), inputs.size())) return result;
-  result.attach(std::make_shared<NodeT>(std::forward<Args>(args)...), inputs.begin(), inputs.size());
+  result.attach(std::allocate_shared<NodeT>(detail::StorageAllocator<NodeT>(), std::forward<Args>(args)...),
+                inputs.begin(), inputs.size());
   return result;
 }
 
 template <class NodeT, class... Args>
 Tensor Tensor::record(Tensor result, const std::vector<Tensor>& inputs, Args&&... args) {
   if (!any_requires_grad(inputs.data(), inputs.size())) return result;
-  result.attach(std::make_shared<NodeT>(std::forward<Args>(args)...), inputs.data(), inputs.size());
+  result.attach(std::allocate_shared<NodeT>(detail::StorageAllocator<NodeT>(), std::forward<Args>(args)...),
+                inputs.data(), inputs.size());
   return result;
 }
 

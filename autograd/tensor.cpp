@@ -104,7 +104,7 @@ bool Tensor::is_leaf() const { return checked().grad_fn == nullptr; }
 Tensor Tensor::detach() const {
   // xgrad tensors never alias storage (see reshape), so detach copies the data
   TensorImpl& impl = checked();
-  auto out = std::make_shared<TensorImpl>();
+  auto out = std::allocate_shared<TensorImpl>(detail::StorageAllocator<TensorImpl>());
   out->data = impl.data;
   out->name = impl.name;
   return Tensor(std::move(out));

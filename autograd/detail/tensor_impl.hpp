@@ -1,6 +1,7 @@
 // The tensor implementation behind xg::Tensor (private to the library: includes xtensor).
 #pragma once
 
+#include <autograd/detail/allocator.hpp>
 #include <autograd/node.hpp>
 #include <autograd/tensor.hpp>
 
@@ -16,8 +17,10 @@
 
 namespace xg {
 
+// Tensor storage: row-major xarrays on the caching allocator (detail/allocator.hpp). The xtensor
+// bridge (autograd/xtensor.hpp) copies into and out of plain xt::xarray<T>.
 template <class T>
-using Array = xt::xarray<T>;
+using Array = xt::xarray<T, xt::layout_type::row_major, detail::StorageAllocator<T>>;
 
 using Storage = std::variant<Array<float>, Array<double>, Array<int64_t>>;
 
@@ -56,7 +59,7 @@ decltype(auto) with_array(Impl& impl, F&& f) {
 
 template <class T>
 Tensor make_tensor(Array<T>&& a) {
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = std::allocate_shared<TensorImpl>(StorageAllocator<TensorImpl>());
   impl->data = std::move(a);
   return Tensor(std::move(impl));
 }

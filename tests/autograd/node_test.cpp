@@ -1,4 +1,5 @@
 // Graph nodes: names, the input/edge rules, release, and the live-node statistic.
+#include <autograd/detail/allocator.hpp>
 #include <autograd/error.hpp>
 #include <autograd/grad_mode.hpp>
 #include <autograd/node.hpp>
@@ -24,19 +25,29 @@ void* operator new(std::size_t size) {
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
-TEST_CASE("recording a unary or binary op's node costs exactly one allocation") {
+TEST_CASE("recording a unary or binary op's node costs exactly one block and no operator new") {
   Tensor x = tensor({0.5, 1.5}, {.requires_grad = true});
   Tensor w = tensor({2.0, 3.0}, {.requires_grad = true});
+  // (operator new calls, blocks taken from the storage allocator) of one op
   auto allocations = [](auto&& op) {
     const int64_t before = g_allocations.load();
+    const detail::StorageStats stats = detail::storage_stats();
     Tensor out = op();
-    return g_allocations.load() - before;
+    const detail::StorageStats after = detail::storage_stats();
+    return std::pair<int64_t, int64_t>{g_allocations.load() - before,
+                                       (after.hits + after.misses) - (stats.hits + stats.misses)};
   };
-  const int64_t tanh_recorded = allocations([&] { return tanh(x); });
-  const int64_t mul_recorded = allocations([&] { return x * w; });
+  const auto tanh_recorded = allocations([&] { return tanh(x); });
+  const auto mul_recorded = allocations([&] { return x * w; });
   NoGradGuard no_grad;
-  CHECK(tanh_recorded - allocations([&] { return tanh(x); }) == 1);
-  CHECK(mul_recorded - allocations([&] { return x * w; }) == 1);
+  const auto tanh_plain = allocations([&] { return tanh(x); });
+  const auto mul_plain = allocations([&] { return x * w; });
+  // the node and its control block are one block of the per-thread cache (detail/allocator.hpp)
+  CHECK(tanh_recorded.second - tanh_plain.second == 1);
+  CHECK(mul_recorded.second - mul_plain.second == 1);
+  CHECK(tanh_recorded.first == tanh_plain.first);
+  CHECK(mul_recorded.first == mul_plain.first);
+  CHECK(tanh_plain.first == 0);  // the result tensor and its data come from the cache too
 }
 
 TEST_CASE("a node's type name is its op name in PascalCase + Backward") {
