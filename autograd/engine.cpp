@@ -42,9 +42,10 @@ class Engine {
       }
       return;
     }
-    for (const auto& edge : node.released_edges_) {
-      const auto leaf = edge.grad_fn ? nullptr : edge.tensor.lock();
-      f(edge.grad_fn, leaf.get());
+    for (size_t i = 0; i < node.inputs_.size(); ++i) {
+      const auto& edge = node.inputs_[i];
+      const auto leaf = edge.released_grad_fn ? nullptr : edge.released_tensor.lock();
+      f(edge.released_grad_fn, leaf.get());
     }
   }
 

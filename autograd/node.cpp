@@ -31,10 +31,12 @@ void Node::SavedInputs::assign(const Tensor* tensors, size_t count) {
   }
 }
 
-void Node::SavedInputs::take(std::vector<Tensor>& out) {
+void Node::SavedInputs::take(std::vector<Tensor>& tensors, std::vector<std::shared_ptr<Node>>& nodes) {
   for (size_t i = 0; i < size_; ++i) {
     auto& saved = (*this)[i];
-    if (saved.tensor.defined()) out.push_back(std::move(saved.tensor));
+    if (saved.tensor.defined()) tensors.push_back(std::move(saved.tensor));
+    if (saved.released_grad_fn) nodes.push_back(std::move(saved.released_grad_fn));
+    saved.released_tensor.reset();
   }
   heap_.clear();
   size_ = 0;
@@ -49,16 +51,12 @@ Node::Node() : sequence_nr_(t_next_sequence_nr++) { g_live_nodes.fetch_add(1, st
 // than one level.
 Node::~Node() {
   g_live_nodes.fetch_sub(1, std::memory_order_relaxed);
-  if (inputs_.size() == 0 && released_edges_.empty() && !grad_.defined()) return;
+  if (inputs_.size() == 0 && !grad_.defined()) return;
   std::vector<Tensor> tensors;
   std::vector<std::shared_ptr<Node>> nodes;
   auto take_edges = [&](Node& node) {
-    node.inputs_.take(tensors);
+    node.inputs_.take(tensors, nodes);
     if (node.grad_.defined()) tensors.push_back(std::move(node.grad_));
-    for (auto& edge : node.released_edges_) {
-      if (edge.grad_fn) nodes.push_back(std::move(edge.grad_fn));
-    }
-    node.released_edges_.clear();
   };
   take_edges(*this);
   while (!tensors.empty() || !nodes.empty()) {
@@ -120,9 +118,9 @@ std::vector<Node::Edge> Node::edges() const {
   if (!released_) {
     for (size_t i = 0; i < inputs_.size(); ++i) out.push_back({inputs_[i].tensor, inputs_[i].tensor.grad_fn()});
   } else {
-    for (const auto& e : released_edges_) {
-      auto impl = e.tensor.lock();
-      out.push_back({impl ? Tensor(std::move(impl)) : Tensor(), e.grad_fn});
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      auto impl = inputs_[i].released_tensor.lock();
+      out.push_back({impl ? Tensor(std::move(impl)) : Tensor(), inputs_[i].released_grad_fn});
     }
   }
   return out;
@@ -130,6 +128,7 @@ std::vector<Node::Edge> Node::edges() const {
 
 std::vector<Tensor> Node::saved_inputs() const {
   std::vector<Tensor> out;
+  if (released_) return out;
   for (size_t i = 0; i < inputs_.size(); ++i) out.push_back(inputs_[i].tensor);
   return out;
 }
@@ -140,16 +139,15 @@ bool Node::needs_input_grad(size_t i) const {
 
 void Node::release() {
   if (released_) return;
-  released_edges_.reserve(inputs_.size());
   for (size_t i = 0; i < inputs_.size(); ++i) {
-    const auto& impl = inputs_[i].tensor.impl();
-    released_edges_.push_back({impl->grad_fn, impl});
+    SavedInput& saved = inputs_[i];
+    saved.released_grad_fn = saved.tensor.impl()->grad_fn;
+    saved.released_tensor = saved.tensor.impl();
+    // the tensor may die here; its node is still held by the engine's order list (or by the edge
+    // just saved), so this frees no chain recursively
+    saved.tensor = Tensor();
   }
-  std::vector<Tensor> freed;
-  inputs_.take(freed);
   released_ = true;
-  // `freed` is destroyed here; its nodes are still held by the engine's order list, so this
-  // frees no chain recursively.
 }
 
 int64_t Node::live_count() { return g_live_nodes.load(std::memory_order_relaxed); }

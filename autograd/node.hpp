@@ -55,7 +55,7 @@ class Node {
   /// "TanhBackward": the node's type as printed in grad_fn=<...>.
   std::string type_name() const;
 
-  size_t num_inputs() const { return inputs_.size(); }
+  size_t num_inputs() const { return released_ ? 0 : inputs_.size(); }
   /// Input i as recorded; GraphError if the graph was freed by a backward without
   /// retain_graph, or if the input was modified in place since it was recorded.
   const Tensor& input(size_t i) const;
@@ -90,20 +90,25 @@ class Node {
   friend class Tensor;
   friend class Engine;
 
+  // One input's slot: the saved tensor until release; after it, the edge without the saved data
+  // (the child node strongly, the tensor weakly), so release allocates nothing.
   struct SavedInput {
     Tensor tensor;
     uint32_t version = 0;
+    std::shared_ptr<Node> released_grad_fn;
+    std::weak_ptr<TensorImpl> released_tensor;
   };
   // Up to two inputs live inside the node, so recording a unary or binary op costs one
-  // allocation (make_shared of the node); concat/stack with more inputs use the vector.
+  // allocation (the node); concat/stack with more inputs use the vector.
   class SavedInputs {
    public:
     void assign(const Tensor* tensors, size_t count);
     size_t size() const { return size_; }
     SavedInput& operator[](size_t i) { return size_ <= 2 ? inline_[i] : heap_[i]; }
     const SavedInput& operator[](size_t i) const { return size_ <= 2 ? inline_[i] : heap_[i]; }
-    /// Moves the tensors out (for release and iterative teardown) and empties the list.
-    void take(std::vector<Tensor>& out);
+    /// Moves the saved tensors and the released edges' child nodes out (for iterative teardown)
+    /// and empties the list.
+    void take(std::vector<Tensor>& tensors, std::vector<std::shared_ptr<Node>>& nodes);
 
    private:
     SavedInput inline_[2];
@@ -112,12 +117,6 @@ class Node {
   };
 
   SavedInputs inputs_;
-  // After release: the edges without the saved data (child nodes strongly, tensors weakly).
-  struct ReleasedEdge {
-    std::shared_ptr<Node> grad_fn;
-    std::weak_ptr<TensorImpl> tensor;
-  };
-  std::vector<ReleasedEdge> released_edges_;
   uint64_t sequence_nr_;
   bool released_ = false;
   std::shared_ptr<const CreationSite> creation_site_;

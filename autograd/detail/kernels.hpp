@@ -5,6 +5,7 @@
 #include <autograd/broadcast.hpp>
 #include <autograd/detail/tensor_impl.hpp>
 #include <autograd/dtype.hpp>
+#include <autograd/grad_mode.hpp>
 
 #include <fmt/format.h>
 
@@ -31,10 +32,29 @@ Tensor binary(const Tensor& a, const Tensor& b, const char* op, F&& f) {
   check_defined(a, op);
   check_defined(b, op);
   check_same_dtype(a, b, op);
-  broadcast_shapes(a.shape(), b.shape(), op);
   return dispatch<FloatingOnly>(a.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    return make_tensor<T>(Array<T>(f(array<T>(a), array<T>(b))));
+    const Array<T>& x = array<T>(a);
+    const Array<T>& y = array<T>(b);
+    // equal shapes (the common case) need no broadcast check, nor Shape vectors to make one
+    if (x.shape() != y.shape()) broadcast_shapes(a.shape(), b.shape(), op);
+    return make_tensor<T>(Array<T>(f(x, y)));
+  });
+}
+
+/// The fused backward of an elementwise op: f(grad_output, x) evaluated once into the input's
+/// gradient, where the Tensor formula would make a tensor per operation. Undefined (so the
+/// caller runs its Tensor formula) when grad mode is on, i.e. backward with create_graph, whose
+/// formula must be recorded, or when the two differ in shape or dtype.
+template <class F>
+Tensor fused_grad(const Tensor& g, const Tensor& x, F&& f) {
+  if (is_grad_enabled() || g.dtype() != x.dtype()) return {};
+  return dispatch(x.dtype(), "backward", [&](auto tag) {
+    using T = decltype(tag);
+    const Array<T>& ga = array<T>(g);
+    const Array<T>& xa = array<T>(x);
+    if (ga.shape() != xa.shape()) return Tensor();
+    return make_tensor<T>(Array<T>(f(ga, xa)));
   });
 }
 

@@ -166,7 +166,10 @@ struct ExpBackward final : Node {
   const char* name() const override { return "exp"; }
   Tensor forward(const std::vector<Tensor>& in) const override { return exp(in[0]); }
   std::string derivative() const override { return "d exp(x)/dx = exp(x)"; }
-  Grads backward(const Tensor& g) override { return {g * exp(input(0))}; }
+  Grads backward(const Tensor& g) override {
+    Tensor fused = detail::fused_grad(g, input(0), [](const auto& go, const auto& x) { return go * xt::exp(x); });
+    return {fused.defined() ? fused : g * exp(input(0))};
+  }
 };
 Tensor exp(const Tensor& x) {
   return Tensor::record<ExpBackward>(unary(x, "exp", [](const auto& a) { return xt::exp(a); }), {x});
@@ -178,7 +181,7 @@ struct LogBackward final : Node {
   const char* name() const override { return "log"; }
   Tensor forward(const std::vector<Tensor>& in) const override { return log(in[0]); }
   std::string derivative() const override { return "d log(x)/dx = 1 / x"; }
-  Grads backward(const Tensor& g) override { return {g / input(0)}; }
+  Grads backward(const Tensor& g) override { return {g / input(0)}; }  // one op already
 };
 Tensor log(const Tensor& x) {
   return Tensor::record<LogBackward>(unary(x, "log", [](const auto& a) { return xt::log(a); }), {x});
@@ -190,7 +193,13 @@ struct SqrtBackward final : Node {
   const char* name() const override { return "sqrt"; }
   Tensor forward(const std::vector<Tensor>& in) const override { return sqrt(in[0]); }
   std::string derivative() const override { return "d sqrt(x)/dx = 1 / (2 * sqrt(x))"; }
-  Grads backward(const Tensor& g) override { return {g / (2.0 * sqrt(input(0)))}; }
+  Grads backward(const Tensor& g) override {
+    Tensor fused = detail::fused_grad(g, input(0), [](const auto& go, const auto& x) {
+      using T = typename std::decay_t<decltype(x)>::value_type;
+      return go / (T(2) * xt::sqrt(x));
+    });
+    return {fused.defined() ? fused : g / (2.0 * sqrt(input(0)))};
+  }
 };
 Tensor sqrt(const Tensor& x) {
   return Tensor::record<SqrtBackward>(unary(x, "sqrt", [](const auto& a) { return xt::sqrt(a); }), {x});
