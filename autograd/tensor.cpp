@@ -43,6 +43,10 @@ int64_t Tensor::numel() const {
 }
 Dtype Tensor::dtype() const { return checked().dtype(); }
 uint32_t Tensor::version() const { return checked().version; }
+Tensor& Tensor::bump_version() {
+  ++checked().version;
+  return *this;
+}
 
 double Tensor::item() const {
   if (numel() != 1) {

@@ -114,6 +114,10 @@ class Tensor {
   /// Replaces this leaf's data by a copy of `data`'s, whose shape and dtype may differ (torch's
   /// `param.data = ...`, used by Module::to). Every handle sees the new data; grad() is reset.
   Tensor& set_data(const Tensor& data);
+  /// Counts one in-place write made through data_ptr (torch's bump_version), so that a node that
+  /// saved this tensor refuses to backward with the changed values. Optimizers call it after
+  /// writing a parameter; the *_ methods above do it themselves.
+  Tensor& bump_version();
 
   // ---- the ops as members, where torch has them ----
   Tensor reshape(const Shape& shape) const;

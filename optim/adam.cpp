@@ -84,8 +84,8 @@ double advance_state(ParamState& state, const Tensor& param, bool amsgrad) {
 // writes the first moment with lerp_, which differs only in rounding). Per-step scalars are
 // computed in double, as torch does in Python, and cast to the parameter's precision.
 template <class T>
-void adam_update(const AdamConfig& config, double step, const T* theta, const T* grad, T* exp_avg, T* exp_avg_sq,
-                 T* max_exp_avg_sq, T* new_theta, int64_t count) {
+void adam_update(const AdamConfig& config, double step, T* theta, const T* grad, T* exp_avg, T* exp_avg_sq,
+                 T* max_exp_avg_sq, int64_t count) {
   const double bias_correction1 = 1.0 - std::pow(config.beta1, step);
   const double bias_correction2 = 1.0 - std::pow(config.beta2, step);
   const T minus_step_size = static_cast<T>(-(config.lr / bias_correction1));
@@ -114,7 +114,7 @@ void adam_update(const AdamConfig& config, double step, const T* theta, const T*
       second_moment = max_exp_avg_sq[k];
     }
     const T denom = std::sqrt(second_moment) / bias_correction2_sqrt + eps;
-    new_theta[k] = p + minus_step_size * exp_avg[k] / denom;
+    theta[k] = p + minus_step_size * exp_avg[k] / denom;
   }
 }
 
@@ -133,8 +133,7 @@ void adam_step(Updates& updates, ConfigOf config_of_group) {
       T* max_exp_avg_sq = config.amsgrad ? update.state.at("max_exp_avg_sq").template data_ptr<T>() : nullptr;
       adam_update<T>(config, steps[u], update.param.template data_ptr<T>(), update.grad.template data_ptr<T>(),
                      update.state.at("exp_avg").template data_ptr<T>(),
-                     update.state.at("exp_avg_sq").template data_ptr<T>(), max_exp_avg_sq,
-                     update.new_param.template data_ptr<T>(), update.param.numel());
+                     update.state.at("exp_avg_sq").template data_ptr<T>(), max_exp_avg_sq, update.param.numel());
     });
   }
 }

@@ -201,23 +201,19 @@ std::vector<Optimizer::PendingUpdate> Optimizer::prepare_updates() {
       if (!param.grad().defined()) continue;
       // the slot is created now, so that commit() only move-assigns into it (no allocation)
       const ParamState& current = state_.try_emplace({group, index}).first->second;
-      updates.push_back(PendingUpdate{.group = group,
-                                      .index = index,
-                                      .param = param,
-                                      .grad = param.grad(),
-                                      .new_param = zeros(param.shape(), param.dtype()),
-                                      .state = current});
+      updates.push_back(
+          PendingUpdate{.group = group, .index = index, .param = param, .grad = param.grad(), .state = current});
     }
   }
   return updates;
 }
 
 void Optimizer::commit(std::vector<PendingUpdate>& updates) {
-  // copy_ with the same shape and dtype reuses the parameter's storage: it cannot fail here
-  NoGradGuard no_grad;
+  // the arithmetic has written the parameters in place (it cannot throw once everything is
+  // allocated); what is left cannot fail either: move-assignments into existing slots
   for (PendingUpdate& update : updates) {
     state_.find({update.group, update.index})->second = std::move(update.state);
-    update.param.copy_(update.new_param);
+    update.param.bump_version();
   }
 }
 

@@ -86,8 +86,6 @@ class Optimizer {
     size_t index = 0;
     Tensor param;
     Tensor grad;
-    /// Where the new parameter values are computed; copied into `param` by commit().
-    Tensor new_param;
     /// The parameter's state as it will be after the step: handles to the current buffers
     /// (updated in place by the step's arithmetic, which cannot throw) plus new ones.
     ParamState state;

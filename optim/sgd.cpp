@@ -13,22 +13,26 @@ namespace {
 // One parameter's update, in the order of torch's _single_tensor_sgd. Scalars are cast to the
 // parameter's precision, as torch's kernels do for a float32 tensor.
 template <class T>
-void sgd_update(const SGDOptions& options, bool first_step, const T* theta, const T* grad, T* momentum_buffer,
-                T* new_theta, int64_t count) {
+void sgd_update(const SGDOptions& options, bool first_step, T* theta, const T* grad, T* momentum_buffer,
+                int64_t count) {
   const T weight_decay = static_cast<T>(options.weight_decay);
   const T momentum = static_cast<T>(options.momentum);
   const T one_minus_dampening = static_cast<T>(1.0 - options.dampening);
   const T minus_lr = static_cast<T>(-options.lr);
+  // loop-invariant flags as locals: writes through theta may alias `options` for T = double, which
+  // would otherwise reload them every element and keep the loop from being unswitched
+  const bool maximize = options.maximize, decay = options.weight_decay != 0, nesterov = options.nesterov;
+  const bool use_momentum = options.momentum != 0;
   for (int64_t k = 0; k < count; ++k) {
     // maximize flips the sign before anything else, so weight decay still shrinks θ
-    T g = options.maximize ? -grad[k] : grad[k];
-    if (options.weight_decay != 0) g = g + weight_decay * theta[k];
-    if (options.momentum != 0) {
+    T g = maximize ? -grad[k] : grad[k];
+    if (decay) g = g + weight_decay * theta[k];
+    if (use_momentum) {
       // dampening is not applied on the first step: the buffer starts as a copy of g, as in torch
       momentum_buffer[k] = first_step ? g : momentum * momentum_buffer[k] + one_minus_dampening * g;
-      g = options.nesterov ? g + momentum * momentum_buffer[k] : momentum_buffer[k];
+      g = nesterov ? g + momentum * momentum_buffer[k] : momentum_buffer[k];
     }
-    new_theta[k] = theta[k] + minus_lr * g;
+    theta[k] = theta[k] + minus_lr * g;
   }
 }
 
@@ -86,7 +90,7 @@ void SGD::step() {
       using T = decltype(tag);
       T* momentum_buffer = options.momentum == 0 ? nullptr : update.state.at("momentum_buffer").data_ptr<T>();
       sgd_update<T>(options, first_step[u] != 0, update.param.data_ptr<T>(), update.grad.data_ptr<T>(), momentum_buffer,
-                    update.new_param.data_ptr<T>(), update.param.numel());
+                    update.param.numel());
     });
   }
   commit(updates);
