@@ -351,6 +351,102 @@ Tensor Tensor::clone() const {
   return record<CloneBackward>(std::move(out), {*this});
 }
 
+// ---- tensor op scalar ----
+// The scalar stays a double in the node instead of becoming a 0-d tensor input: one tensor and
+// one input fewer per op, and a backward of one multiplication (or none). Trace and DOT show the
+// scalar after the tensor, as they showed the constant before: "mul(x, 1.01)".
+// d(a + c)/da = 1, d(a - c)/da = 1, d(a * c)/da = c, d(a / c)/da = 1 / c
+namespace {
+
+Tensor add_scalar(const Tensor& a, double c);
+Tensor sub_scalar(const Tensor& a, double c);
+Tensor mul_scalar(const Tensor& a, double c);
+Tensor div_scalar(const Tensor& a, double c);
+Tensor scalar_operand(const Tensor& t, double value, const char* op);
+
+// a op c for a float tensor, evaluated once; int64 tensors keep the 0-d tensor path, whose
+// integer checks they need
+template <class F>
+Tensor scalar_kernel(const Tensor& a, double c, const char* op, F&& f) {
+  detail::check_defined(a, op);
+  return dispatch(a.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    // f takes the scalar by reference: xtensor keeps an lvalue scalar by reference, so it must be
+    // this local, alive until the expression is evaluated here
+    const T value = static_cast<T>(c);
+    return detail::make_tensor<T>(Array<T>(f(array<T>(a), value)));
+  });
+}
+
+// The local derivative of a op c is a constant, `slope`: grad_output * slope.
+Tensor scaled(const Tensor& g, double slope) {
+  if (slope == 1.0) return g;
+  if (!is_grad_enabled()) return scalar_kernel(g, slope, "backward", [](const auto& x, const auto& c) { return x * c; });
+  return mul_scalar(g, slope);  // recorded, for create_graph
+}
+
+struct ScalarOpBackward : Node {
+  explicit ScalarOpBackward(double c) : scalar(c) {}
+  double scalar;
+  std::string extra_args() const override { return fmt::format("{}", scalar); }
+};
+
+}  // namespace
+
+struct AddScalarBackward final : ScalarOpBackward {
+  using ScalarOpBackward::ScalarOpBackward;
+  const char* name() const override { return "add"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return add_scalar(in[0], scalar); }
+  std::string derivative() const override { return "d(a + c)/da = 1"; }
+  Grads backward(const Tensor& g) override { return {g}; }
+};
+struct SubScalarBackward final : ScalarOpBackward {
+  using ScalarOpBackward::ScalarOpBackward;
+  const char* name() const override { return "sub"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return sub_scalar(in[0], scalar); }
+  std::string derivative() const override { return "d(a - c)/da = 1"; }
+  Grads backward(const Tensor& g) override { return {g}; }
+};
+struct MulScalarBackward final : ScalarOpBackward {
+  using ScalarOpBackward::ScalarOpBackward;
+  const char* name() const override { return "mul"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return mul_scalar(in[0], scalar); }
+  std::string derivative() const override { return "d(a * c)/da = c"; }
+  Grads backward(const Tensor& g) override { return {scaled(g, scalar)}; }
+};
+struct DivScalarBackward final : ScalarOpBackward {
+  using ScalarOpBackward::ScalarOpBackward;
+  const char* name() const override { return "div"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return div_scalar(in[0], scalar); }
+  std::string derivative() const override { return "d(a / c)/da = 1 / c"; }
+  Grads backward(const Tensor& g) override { return {scaled(g, 1.0 / scalar)}; }
+};
+
+namespace {
+
+Tensor add_scalar(const Tensor& a, double c) {
+  if (a.defined() && a.dtype() == Dtype::int64) return add(a, scalar_operand(a, c, "add"));
+  return Tensor::record<AddScalarBackward>(scalar_kernel(a, c, "add", [](const auto& x, const auto& v) { return x + v; }),
+                                           {a}, c);
+}
+Tensor sub_scalar(const Tensor& a, double c) {
+  if (a.defined() && a.dtype() == Dtype::int64) return sub(a, scalar_operand(a, c, "sub"));
+  return Tensor::record<SubScalarBackward>(scalar_kernel(a, c, "sub", [](const auto& x, const auto& v) { return x - v; }),
+                                           {a}, c);
+}
+Tensor mul_scalar(const Tensor& a, double c) {
+  if (a.defined() && a.dtype() == Dtype::int64) return mul(a, scalar_operand(a, c, "mul"));
+  return Tensor::record<MulScalarBackward>(scalar_kernel(a, c, "mul", [](const auto& x, const auto& v) { return x * v; }),
+                                           {a}, c);
+}
+Tensor div_scalar(const Tensor& a, double c) {
+  if (a.defined() && a.dtype() == Dtype::int64) return div(a, scalar_operand(a, c, "div"));
+  return Tensor::record<DivScalarBackward>(scalar_kernel(a, c, "div", [](const auto& x, const auto& v) { return x / v; }),
+                                           {a}, c);
+}
+
+}  // namespace
+
 // ---- operators ----
 namespace {
 // A scalar operand as a 0-d tensor of the tensor's dtype. With an int64 tensor a fractional scalar
@@ -371,10 +467,10 @@ Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
 Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
 Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
 Tensor operator-(const Tensor& x) { return neg(x); }
-Tensor operator+(const Tensor& a, double b) { return add(a, scalar_operand(a, b, "add")); }
-Tensor operator-(const Tensor& a, double b) { return sub(a, scalar_operand(a, b, "sub")); }
-Tensor operator*(const Tensor& a, double b) { return mul(a, scalar_operand(a, b, "mul")); }
-Tensor operator/(const Tensor& a, double b) { return div(a, scalar_operand(a, b, "div")); }
+Tensor operator+(const Tensor& a, double b) { return add_scalar(a, b); }
+Tensor operator-(const Tensor& a, double b) { return sub_scalar(a, b); }
+Tensor operator*(const Tensor& a, double b) { return mul_scalar(a, b); }
+Tensor operator/(const Tensor& a, double b) { return div_scalar(a, b); }
 Tensor operator+(double a, const Tensor& b) { return add(scalar_operand(b, a, "add"), b); }
 Tensor operator-(double a, const Tensor& b) { return sub(scalar_operand(b, a, "sub"), b); }
 Tensor operator*(double a, const Tensor& b) { return mul(scalar_operand(b, a, "mul"), b); }

@@ -112,3 +112,15 @@ TEST_CASE("a node never owns its output: dropping the output frees the node") {
   }
   CHECK(Node::live_count() == before);
 }
+
+TEST_CASE("a tensor-op-scalar node keeps the scalar as an argument, not as a second input") {
+  Tensor x = tensor({1.0, 2.0}, {.requires_grad = true});
+  for (const auto& [y, op] : {std::pair{x * 2.5, "mul"}, {x + 2.5, "add"}, {x - 2.5, "sub"}, {x / 2.5, "div"}}) {
+    REQUIRE(y.grad_fn() != nullptr);
+    CHECK(y.grad_fn()->name() == std::string(op));
+    CHECK(y.grad_fn()->num_inputs() == 1);
+    CHECK(y.grad_fn()->extra_args() == "2.5");
+  }
+  // the scalar on the left keeps the two-input form (sub(2, x) is not sub(x, 2))
+  CHECK((2.5 - x).grad_fn()->num_inputs() == 2);
+}
