@@ -84,8 +84,8 @@ double advance_state(ParamState& state, const Tensor& param, bool amsgrad) {
 // writes the first moment with lerp_, which differs only in rounding). Per-step scalars are
 // computed in double, as torch does in Python, and cast to the parameter's precision.
 template <class T>
-void adam_update(const AdamConfig& config, double step, T* theta, const T* grad, T* exp_avg, T* exp_avg_sq,
-                 T* max_exp_avg_sq, int64_t count) {
+void adam_update(const AdamConfig& config, double step, T* __restrict theta, const T* __restrict grad,
+                 T* __restrict exp_avg, T* __restrict exp_avg_sq, T* __restrict max_exp_avg_sq, int64_t count) {
   const double bias_correction1 = 1.0 - std::pow(config.beta1, step);
   const double bias_correction2 = 1.0 - std::pow(config.beta2, step);
   const T minus_step_size = static_cast<T>(-(config.lr / bias_correction1));
