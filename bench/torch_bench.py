@@ -28,7 +28,7 @@ def mlp(batch, hidden=256, sigmoid=False):
     labels = torch.randint(0, 10, (batch,))
 
     def step():
-        sgd.zero_grad()  # set_to_none, as xgrad's default
+        sgd.zero_grad(set_to_none=True)  # as xgrad's default (torch 1.13's default zeroes in place)
         loss = F.cross_entropy(net(x), labels)
         loss.backward()
         sgd.step()
@@ -57,7 +57,7 @@ def linear1024():
     g = torch.ones(1024, 1024)
 
     def run():
-        layer.zero_grad()
+        layer.zero_grad(set_to_none=True)
         x.grad = None
         layer(x).backward(g)
 
@@ -75,7 +75,7 @@ def mnist_epoch():
 
     def run():
         for xb, yb in zip(xs, ys):
-            sgd.zero_grad()
+            sgd.zero_grad(set_to_none=True)
             F.cross_entropy(net(xb), yb).backward()
             sgd.step()
 
@@ -90,7 +90,7 @@ def xor_step():
     y = torch.tensor([[0.0], [1], [1], [0]])
 
     def run():
-        sgd.zero_grad()
+        sgd.zero_grad(set_to_none=True)
         loss = F.mse_loss(net(x), y)
         loss.backward()
         sgd.step()

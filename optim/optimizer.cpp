@@ -201,8 +201,13 @@ std::vector<Optimizer::PendingUpdate> Optimizer::prepare_updates() {
       if (!param.grad().defined()) continue;
       // the slot is created now, so that commit() only move-assigns into it (no allocation)
       const ParamState& current = state_.try_emplace({group, index}).first->second;
-      updates.push_back(
-          PendingUpdate{.group = group, .index = index, .param = param, .grad = param.grad(), .state = current});
+      // the step writes the parameter and its state in place while reading the gradient: a
+      // gradient that is one of those tensors (p.mutable_grad() = p) is read from a copy
+      Tensor grad = param.grad();
+      bool aliased = grad.is_same(param);
+      for (const auto& [name, value] : current) aliased = aliased || grad.is_same(value);
+      if (aliased) grad = grad.detach();  // detach copies: xgrad tensors never share storage
+      updates.push_back(PendingUpdate{.group = group, .index = index, .param = param, .grad = grad, .state = current});
     }
   }
   return updates;

@@ -1,7 +1,7 @@
 // Per-thread size-class free lists for tensor storage (see allocator.hpp for why).
 //
-// Size classes: four per power of two (1, 1.25, 1.5, 1.75 x 2^k, at least 64 bytes), so a block
-// wastes at most 25%. Each thread keeps at most kMaxCachedBytes; beyond that, and for blocks
+// Size classes: four per power of two (1, 1.25, 1.5, 1.75 x 2^k), rounded up to 64 bytes, so a
+// block over 256 bytes wastes at most 25% (smaller ones at most 63 bytes). Each thread keeps at most kMaxCachedBytes; beyond that, and for blocks
 // over kMaxBlockBytes, blocks go straight back to free(). A block freed on another thread than
 // the one that allocated it joins that other thread's cache, which is fine: every block is an
 // aligned_alloc block and ends in free().
@@ -69,6 +69,7 @@ Cache& cache() {
 }  // namespace
 
 void* storage_allocate(size_t bytes) {
+  if (bytes > SIZE_MAX / 2) throw std::bad_alloc();  // the size classes below would wrap around
   const SizeClass sc = size_class(bytes);
   if (sc.bytes <= kMaxBlockBytes && !t_cache_gone) {
     Cache& c = cache();

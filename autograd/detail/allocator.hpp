@@ -37,7 +37,10 @@ struct StorageAllocator {
   StorageAllocator() noexcept = default;
   template <class U>
   StorageAllocator(const StorageAllocator<U>&) noexcept {}
-  T* allocate(size_t n) { return static_cast<T*>(storage_allocate(n * sizeof(T))); }
+  T* allocate(size_t n) {
+    if (n > SIZE_MAX / sizeof(T) / 2) throw std::bad_array_new_length();
+    return static_cast<T*>(storage_allocate(n * sizeof(T)));
+  }
   void deallocate(T* p, size_t n) noexcept { storage_deallocate(p, n * sizeof(T)); }
   template <class U>
   bool operator==(const StorageAllocator<U>&) const noexcept {

@@ -179,3 +179,15 @@ TEST_CASE("SGD refuses invalid options with a message naming the value and what 
   // a valid lr of 0 and momentum of 0 are fine, as in torch
   CHECK_NOTHROW(SGD({theta}, {.lr = 0.0}));
 }
+
+TEST_CASE("SGD reads a gradient that is the parameter itself from a copy, as torch does") {
+  // p.grad = p: torch computes p - lr * p = 0.9 p; an in-place loop over aliased pointers must too
+  Tensor p = xg::tensor({1.0, -2.0, 4.0}, {.dtype = xg::float64, .requires_grad = true});
+  p.mutable_grad() = p;
+  xg::optim::SGD sgd({p}, {.lr = 0.1, .momentum = 0.5});
+  sgd.step();
+  const std::vector<double> after = p.to_vector();
+  CHECK(after[0] == Approx(0.9));
+  CHECK(after[1] == Approx(-1.8));
+  CHECK(after[2] == Approx(3.6));
+}
