@@ -20,18 +20,24 @@ class Tensor;
 bool is_anomaly_enabled();
 void set_anomaly_enabled(bool enabled);
 
-/// Anomaly mode for its scope:
-///   { xg::DetectAnomalyGuard anomaly; loss = model(x); loss.backward(); }  // throws AnomalyError at the first NaN
-/// Recording an op then costs a stack capture (~1-2 us): a debugging tool, not for training runs.
-class DetectAnomalyGuard {
+/// Sets anomaly mode to `enabled` for its scope (as AutoGradMode does for grad mode).
+class AnomalyModeGuard {
  public:
-  DetectAnomalyGuard() : previous_(is_anomaly_enabled()) { set_anomaly_enabled(true); }
-  ~DetectAnomalyGuard() { set_anomaly_enabled(previous_); }
-  DetectAnomalyGuard(const DetectAnomalyGuard&) = delete;
-  DetectAnomalyGuard& operator=(const DetectAnomalyGuard&) = delete;
+  explicit AnomalyModeGuard(bool enabled) : previous_(is_anomaly_enabled()) { set_anomaly_enabled(enabled); }
+  ~AnomalyModeGuard() { set_anomaly_enabled(previous_); }
+  AnomalyModeGuard(const AnomalyModeGuard&) = delete;
+  AnomalyModeGuard& operator=(const AnomalyModeGuard&) = delete;
 
  private:
   bool previous_;
+};
+
+/// Anomaly mode for its scope:
+///   { xg::DetectAnomalyGuard anomaly; loss = model(x); loss.backward(); }  // throws AnomalyError at the first NaN
+/// Recording an op then costs a stack capture (~1-2 us): a debugging tool, not for training runs.
+class DetectAnomalyGuard : public AnomalyModeGuard {
+ public:
+  DetectAnomalyGuard() : AnomalyModeGuard(true) {}
 };
 
 /// Where an op was recorded: the call stack at that moment, resolved to file:line (with debug

@@ -26,15 +26,9 @@ namespace {
 // The checks run with anomaly mode off: their one-hot VJPs and perturbed inputs may legitimately
 // meet an infinite gradient (sqrt at 0), which must end up in the report, not in an AnomalyError;
 // and the ops they re-record need no creation sites.
-class AnomalyModeOff {
+class AnomalyModeOff : public AnomalyModeGuard {
  public:
-  AnomalyModeOff() : previous_(is_anomaly_enabled()) { set_anomaly_enabled(false); }
-  ~AnomalyModeOff() { set_anomaly_enabled(previous_); }
-  AnomalyModeOff(const AnomalyModeOff&) = delete;
-  AnomalyModeOff& operator=(const AnomalyModeOff&) = delete;
-
- private:
-  bool previous_;
+  AnomalyModeOff() : AnomalyModeGuard(false) {}
 };
 
 // Inputs as float64 tensors with their own storage (so perturbing them touches nothing of
