@@ -424,25 +424,26 @@ struct DivScalarBackward final : ScalarOpBackward {
 
 namespace {
 
+// a op c recorded with NodeT; int64 tensors keep the 0-d tensor path (tensor_form), whose
+// integer checks they need
+template <class NodeT, class F>
+Tensor scalar_op(const Tensor& a, double c, const char* op, Tensor (*tensor_form)(const Tensor&, const Tensor&),
+                 F&& f) {
+  if (a.defined() && a.dtype() == Dtype::int64) return tensor_form(a, scalar_operand(a, c, op));
+  return Tensor::record<NodeT>(scalar_kernel(a, c, op, std::forward<F>(f)), {a}, c);
+}
+
 Tensor add_scalar(const Tensor& a, double c) {
-  if (a.defined() && a.dtype() == Dtype::int64) return add(a, scalar_operand(a, c, "add"));
-  return Tensor::record<AddScalarBackward>(scalar_kernel(a, c, "add", [](const auto& x, const auto& v) { return x + v; }),
-                                           {a}, c);
+  return scalar_op<AddScalarBackward>(a, c, "add", add, [](const auto& x, const auto& v) { return x + v; });
 }
 Tensor sub_scalar(const Tensor& a, double c) {
-  if (a.defined() && a.dtype() == Dtype::int64) return sub(a, scalar_operand(a, c, "sub"));
-  return Tensor::record<SubScalarBackward>(scalar_kernel(a, c, "sub", [](const auto& x, const auto& v) { return x - v; }),
-                                           {a}, c);
+  return scalar_op<SubScalarBackward>(a, c, "sub", sub, [](const auto& x, const auto& v) { return x - v; });
 }
 Tensor mul_scalar(const Tensor& a, double c) {
-  if (a.defined() && a.dtype() == Dtype::int64) return mul(a, scalar_operand(a, c, "mul"));
-  return Tensor::record<MulScalarBackward>(scalar_kernel(a, c, "mul", [](const auto& x, const auto& v) { return x * v; }),
-                                           {a}, c);
+  return scalar_op<MulScalarBackward>(a, c, "mul", mul, [](const auto& x, const auto& v) { return x * v; });
 }
 Tensor div_scalar(const Tensor& a, double c) {
-  if (a.defined() && a.dtype() == Dtype::int64) return div(a, scalar_operand(a, c, "div"));
-  return Tensor::record<DivScalarBackward>(scalar_kernel(a, c, "div", [](const auto& x, const auto& v) { return x / v; }),
-                                           {a}, c);
+  return scalar_op<DivScalarBackward>(a, c, "div", div, [](const auto& x, const auto& v) { return x / v; });
 }
 
 }  // namespace
