@@ -364,19 +364,25 @@ Tensor tensor(const TensorData& data, TensorOptions options) {
 
 Tensor scalar_tensor(double value, TensorOptions options) { return from_vector({value}, {}, options); }
 
-Tensor full(const Shape& shape, double value, TensorOptions options) {
-  check_sizes(shape, "full");
-  Tensor t = dispatch<false>(options.dtype.value_or(default_dtype()), "full", [&](auto tag) {
+namespace {
+// full under the name the caller used (full, zeros, ones), for its error messages.
+Tensor full_named(const Shape& shape, double value, TensorOptions options, const char* op) {
+  check_sizes(shape, op);
+  Tensor t = dispatch<false>(options.dtype.value_or(default_dtype()), op, [&](auto tag) {
     using T = decltype(tag);
     return filled<T>(shape, static_cast<T>(value));
   });
   return finish(std::move(t), options);
 }
+}  // namespace
+
+Tensor full(const Shape& shape, double value, TensorOptions options) { return full_named(shape, value, options, "full"); }
 Tensor full(const Shape& shape, double value, Dtype dtype) { return full(shape, value, TensorOptions{.dtype = dtype}); }
-Tensor zeros(const Shape& shape, TensorOptions options) { return full(shape, 0.0, options); }
-Tensor zeros(const Shape& shape, Dtype dtype) { return full(shape, 0.0, dtype); }
-Tensor ones(const Shape& shape, TensorOptions options) { return full(shape, 1.0, options); }
-Tensor ones(const Shape& shape, Dtype dtype) { return full(shape, 1.0, dtype); }
+Tensor zeros(const Shape& shape, TensorOptions options) { return full_named(shape, 0.0, options, "zeros"); }
+Tensor zeros(const Shape& shape, Dtype dtype) { return zeros(shape, TensorOptions{.dtype = dtype}); }
+Tensor ones(const Shape& shape, TensorOptions options) { return full_named(shape, 1.0, options, "ones"); }
+Tensor ones(const Shape& shape, Dtype dtype) { return ones(shape, TensorOptions{.dtype = dtype}); }
+
 Tensor full_like(const Tensor& other, double value) {
   detail::check_defined(other, "full_like");
   return full(other.shape(), value, other.dtype());

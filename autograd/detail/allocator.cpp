@@ -10,6 +10,7 @@
 #include <array>
 #include <bit>
 #include <cstdlib>
+#include <string_view>
 #include <vector>
 
 namespace xg::detail {
@@ -66,10 +67,43 @@ Cache& cache() {
   return c;
 }
 
+#ifndef XGRAD_STORAGE_CACHE
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define XGRAD_STORAGE_CACHE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define XGRAD_STORAGE_CACHE 0
+#endif
+#endif
+#endif
+#ifndef XGRAD_STORAGE_CACHE
+#define XGRAD_STORAGE_CACHE 1
+#endif
+
+bool cache_enabled_at_start() {
+  if (!XGRAD_STORAGE_CACHE) return false;
+  const char* env = std::getenv("XGRAD_STORAGE_CACHE");
+  return env == nullptr || std::string_view(env) != "0";
+}
+// Zero-initialised (false) until this TU's dynamic initialisation runs: a block taken before
+// then is simply not cached, and every block ends in free() either way.
+const bool g_cache_enabled = cache_enabled_at_start();
+
+// Without the cache: the exact size, so that a sanitizer's redzone starts at the last byte asked for.
+void* system_allocate(size_t bytes) {
+  void* p = nullptr;
+  if (posix_memalign(&p, kAlignment, bytes == 0 ? 1 : bytes) != 0) throw std::bad_alloc();
+  return p;
+}
+
 }  // namespace
 
 void* storage_allocate(size_t bytes) {
   if (bytes > SIZE_MAX / 2) throw std::bad_alloc();  // the size classes below would wrap around
+  if (!g_cache_enabled) {
+    if (!t_cache_gone) ++cache().misses;  // still counted: tests count the blocks an op takes
+    return system_allocate(bytes);
+  }
   const SizeClass sc = size_class(bytes);
   if (sc.bytes <= kMaxBlockBytes && !t_cache_gone) {
     Cache& c = cache();
@@ -95,6 +129,10 @@ void* storage_allocate(size_t bytes) {
 
 void storage_deallocate(void* p, size_t bytes) noexcept {
   if (p == nullptr) return;
+  if (!g_cache_enabled) {
+    std::free(p);
+    return;
+  }
   const SizeClass sc = size_class(bytes);
   if (sc.bytes <= kMaxBlockBytes && !t_cache_gone) {
     Cache& c = cache();
@@ -121,6 +159,8 @@ StorageStats storage_stats() {
   s.misses = c.misses;
   return s;
 }
+
+bool storage_cache_enabled() { return g_cache_enabled; }
 
 void storage_release_cached() {
   if (!t_cache_gone) cache().release();

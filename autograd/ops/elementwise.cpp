@@ -296,14 +296,23 @@ struct WhereBackward final : Node {
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   detail::check_defined(condition, "where");
   detail::check_same_dtype(a, b, "where");
-  broadcast_shapes(broadcast_shapes(condition.shape(), a.shape(), "where"), b.shape(), "where");
+  const Shape shape = broadcast_shapes(broadcast_shapes(condition.shape(), a.shape(), "where"), b.shape(), "where");
+  // The operands are broadcast to the result's shape first: xtensor 0.24's xt::where over
+  // operands of different ranks ([1, 3, 3] condition, [3, 3] a, [1, 3, 3] b) took the last
+  // element from the wrong side (found by tests/fuzz/graph_fuzz.cpp, seed 6379).
+  auto expanded = [&](const Tensor& t) {
+    if (t.shape() == shape) return t;
+    NoGradGuard no_grad;
+    return broadcast_to(t.detach(), shape);
+  };
+  const Tensor cond_full = expanded(condition), a_full = expanded(a), b_full = expanded(b);
   xt::xarray<bool> cond = dispatch<false>(condition.dtype(), "where", [&](auto tag) {
     using C = decltype(tag);
-    return xt::xarray<bool>(xt::not_equal(array<C>(condition), C(0)));
+    return xt::xarray<bool>(xt::not_equal(array<C>(cond_full), C(0)));
   });
   Tensor out = dispatch<false>(a.dtype(), "where", [&](auto tag) {
     using T = decltype(tag);
-    return detail::make_tensor<T>(Array<T>(xt::where(cond, array<T>(a), array<T>(b))));
+    return detail::make_tensor<T>(Array<T>(xt::where(cond, array<T>(a_full), array<T>(b_full))));
   });
   return Tensor::record<WhereBackward>(std::move(out), {condition, a, b});
 }

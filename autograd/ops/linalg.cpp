@@ -102,11 +102,11 @@ struct MatmulBackward final : Node {
   }
 };
 Tensor gemm(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
-  detail::check_defined(a, "matmul");
-  detail::check_defined(b, "matmul");
-  detail::check_same_dtype(a, b, "matmul");
-  const GemmDims d = gemm_dims(a.shape(), b.shape(), transpose_a, transpose_b, "matmul");
-  Tensor out = dispatch(a.dtype(), "matmul", [&](auto tag) {
+  detail::check_defined(a, "gemm");
+  detail::check_defined(b, "gemm");
+  detail::check_same_dtype(a, b, "gemm");
+  const GemmDims d = gemm_dims(a.shape(), b.shape(), transpose_a, transpose_b, "gemm");
+  Tensor out = dispatch(a.dtype(), "gemm", [&](auto tag) {
     using T = decltype(tag);
     return detail::make_tensor<T>(gemm_forward<T>(detail::array<T>(a), detail::array<T>(b), transpose_a, transpose_b, d));
   });
@@ -116,6 +116,7 @@ Tensor gemm(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b
 Tensor matmul(const Tensor& a, const Tensor& b) {
   detail::check_defined(a, "matmul");
   detail::check_defined(b, "matmul");
+  detail::check_same_dtype(a, b, "matmul");
   const int64_t da = a.dim(), db = b.dim();
   if (da == 0 || db == 0 || da > 3 || db > 3) {
     throw ShapeError(fmt::format("matmul: shapes {} and {} cannot be multiplied (matmul takes 1-D to 3-D operands)",

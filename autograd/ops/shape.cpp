@@ -44,16 +44,18 @@ struct ReshapeBackward final : Node {
   std::string derivative() const override { return "d reshape(x)/dx = 1, reshaped back"; }
   Grads backward(const Tensor& g) override { return {reshape(g, input_shape(0))}; }
 };
-Tensor reshape(const Tensor& x, const Shape& shape) {
-  detail::check_defined(x, "reshape");
+namespace {
+// reshape under the name the caller used (reshape, view, flatten), for its error messages.
+Tensor reshape_named(const Tensor& x, const Shape& shape, const char* op) {
+  detail::check_defined(x, op);
   Shape target = shape;
   int64_t infer = -1, known = 1;
   for (size_t i = 0; i < target.size(); ++i) {
     if (target[i] == -1) {
-      if (infer >= 0) throw ShapeError(fmt::format("reshape: only one size may be -1, got {}", format_shape(shape)));
+      if (infer >= 0) throw ShapeError(fmt::format("{}: only one size may be -1, got {}", op, format_shape(shape)));
       infer = static_cast<int64_t>(i);
     } else if (target[i] < 0) {
-      throw ValueError(fmt::format("reshape: invalid size {} in shape {} (sizes are >= 0, or -1 once)", target[i],
+      throw ValueError(fmt::format("{}: invalid size {} in shape {} (sizes are >= 0, or -1 once)", op, target[i],
                                    format_shape(shape)));
     } else {
       known *= target[i];
@@ -62,12 +64,12 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
   const int64_t n = x.numel();
   if (infer >= 0) {
     if (known == 0 || n % known != 0) {
-      throw ShapeError(fmt::format("reshape: shape {} is invalid for input of shape {} ({} elements)",
+      throw ShapeError(fmt::format("{}: shape {} is invalid for input of shape {} ({} elements)", op,
                                    format_shape(shape), format_shape(x.shape()), n));
     }
     target[infer] = n / known;
   } else if (known != n) {
-    throw ShapeError(fmt::format("reshape: shape {} is invalid for input of shape {} ({} elements, {} asked for)",
+    throw ShapeError(fmt::format("{}: shape {} is invalid for input of shape {} ({} elements, {} asked for)", op,
                                  format_shape(shape), format_shape(x.shape()), n, known));
   }
   if (target == x.shape()) return x;
@@ -79,8 +81,12 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
   });
   return Tensor::record<ReshapeBackward>(std::move(out), {x}, target);
 }
-Tensor view(const Tensor& x, const Shape& shape) { return reshape(x, shape); }
-Tensor flatten(const Tensor& x) { return reshape(x, {-1}); }
+}  // namespace
+
+Tensor reshape(const Tensor& x, const Shape& shape) { return reshape_named(x, shape, "reshape"); }
+
+Tensor view(const Tensor& x, const Shape& shape) { return reshape_named(x, shape, "view"); }
+Tensor flatten(const Tensor& x) { return reshape_named(x, {-1}, "flatten"); }
 
 Tensor unsqueeze(const Tensor& x, int64_t axis) {
   detail::check_defined(x, "unsqueeze");

@@ -179,6 +179,21 @@ TEST_CASE("where picks from a where the condition is non-zero and from b elsewhe
   CHECK_THAT(picked.to_vector(), Catch::Matchers::Approx(Values{-1, -1, -1, 1, 2, 3}));
 }
 
+TEST_CASE("where over operands of different ranks takes every element from the right side") {
+  // graph_fuzz seed 6379: xt::where itself took the last element from b here
+  Tensor condition = xg::from_vector({1, 0, 0, 1, 1, 0, 0, 0, 1}, {1, 3, 3}, {.dtype = xg::float64});
+  Tensor a = xg::from_vector({1, 2, 3, 4, 5, 6, 7, 8, 9}, {3, 3}, {.dtype = xg::float64, .requires_grad = true});
+  Tensor b = xg::from_vector({-1, -2, -3, -4, -5, -6, -7, -8, -9}, {1, 3, 3}, {.dtype = xg::float64, .requires_grad = true});
+  Tensor out = xg::where(condition, a, b);
+  CHECK(out.shape() == Shape{1, 3, 3});
+  CHECK(out.to_vector() == Values{1, -2, -3, 4, 5, -6, -7, -8, 9});
+  out.sum().backward();
+  CHECK(a.grad().to_vector() == Values{1, 0, 0, 1, 1, 0, 0, 0, 1});
+  CHECK(b.grad().to_vector() == Values{0, 1, 1, 0, 0, 1, 1, 1, 0});
+  CHECK_DERIVATIVES((std::vector<Tensor>{a, b}),
+                    [&](const std::vector<Tensor>& in) { return xg::where(condition, in[0], in[1]); });
+}
+
 TEST_CASE("operators with a scalar on either side compute the same as with a tensor") {
   Tensor x = vec({1, 2, 4}, xg::float64, false);
   CHECK_THAT((x + 2.0).to_vector(), Catch::Matchers::Approx(Values{3, 4, 6}));

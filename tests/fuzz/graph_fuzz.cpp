@@ -1,0 +1,699 @@
+// graph_fuzz: random expression graphs, their backward checked against central differences.
+//
+// Each graph comes from one seed: a few float64 leaves of random small shapes (ranks 0-3, sizes
+// 1-3, so that binary ops broadcast), then up to --max-ops ops drawn from the whole op set, each
+// applied to the newest value or to any earlier one (values are reused, so gradients accumulate),
+// with a second operand of a broadcast-compatible shape. xgrad itself runs the forward as the
+// graph is drawn: an op it refuses is counted (and reported: the fuzzer proposes only valid calls)
+// and another is drawn; a graph whose values leave [-1e3, 1e3] is drawn again from the next seed.
+// The last value is the output, checked with xg::gradcheck (float64, default tolerances, with the
+// reentrancy and zero-grad contract checks) and, for every fourth graph, xg::gradgradcheck.
+//
+// A failure prints the seed, gradcheck's report, and a minimal reproduction: the earliest value
+// that fails, only the ops it depends on, ops bypassed where the failure survives without them,
+// as a C++ program that includes xgrad and calls gradcheck. `graph_fuzz --seed S --count 1`
+// redraws the same graph. CTest runs 300 graphs; `scripts/test --fuzz` runs 5,000.
+#include <autograd/autograd.hpp>
+#include <nn/loss.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+using xg::Shape;
+using xg::Tensor;
+
+enum class Op {
+  add, sub, mul, div, neg, add_scalar, mul_scalar, scalar_sub, scalar_div, div_scalar,
+  pow_int, pow_real, pow_tensor, pow_base, exp, log, sqrt, abs, sin, cos, sign, clamp, where,
+  tanh, sigmoid, relu, leaky_relu, step, softplus, matmul, gemm, sum, sum_axis, mean, mean_axis,
+  max, max_axis, min, min_axis, reshape, view, flatten, unsqueeze, squeeze, transpose,
+  transpose_axes, concat, stack, slice, index_select, softmax, log_softmax, mse_loss,
+  bce_with_logits, cross_entropy, clone, buggy_square,
+  count
+};
+
+constexpr std::array<const char*, static_cast<size_t>(Op::count)> kOpNames = {
+    "add", "sub", "mul", "div", "neg", "add_scalar", "mul_scalar", "scalar_sub", "scalar_div",
+    "div_scalar", "pow_int", "pow_real", "pow_tensor", "pow_base", "exp", "log", "sqrt", "abs",
+    "sin", "cos", "sign", "clamp", "where", "tanh", "sigmoid", "relu", "leaky_relu", "step",
+    "softplus", "matmul", "gemm", "sum", "sum_axis", "mean", "mean_axis", "max", "max_axis", "min",
+    "min_axis", "reshape", "view", "flatten", "unsqueeze", "squeeze", "transpose",
+    "transpose_axes", "concat", "stack", "slice", "index_select", "softmax", "log_softmax",
+    "mse_loss", "bce_with_logits", "cross_entropy", "clone", "buggy_square"};
+
+const char* op_name(Op op) { return kOpNames[static_cast<size_t>(op)]; }
+
+// --inject-bug: x^2 whose backward forgets the factor 2, to show what a failure looks like.
+struct BuggySquareBackward final : xg::Node {
+  const char* name() const override { return "buggy_square"; }
+  xg::Grads backward(const Tensor& g) override { return {g * input(0)}; }
+};
+Tensor buggy_square(const Tensor& x) {
+  return Tensor::record<BuggySquareBackward>(x.detach() * x.detach(), {x});
+}
+
+// One step of the program: a leaf (input `leaf`) or an op on earlier values a, b.
+struct Step {
+  Op op = Op::count;  // count: a leaf
+  int leaf = -1;
+  int a = -1, b = -1;
+  int constant = -1;  // index into Graph::constants (where's condition, targets, labels, indices)
+  int64_t i0 = 0, i1 = 0, i2 = 0, i3 = 0;
+  bool flag = false;
+  double d = 0.0;
+  Shape shape;  // reshape / view target
+};
+
+struct Graph {
+  uint64_t seed = 0;
+  std::vector<Step> steps;
+  std::vector<Tensor> leaves;     // float64, requires grad
+  std::vector<Tensor> constants;  // no grad
+  int output = -1;                // index into steps
+};
+
+// Domain guards written into the op itself, so that log, sqrt, div and real powers see
+// positive arguments whatever the operand: x*x + 0.5.
+Tensor positive(const Tensor& x) { return x * x + 0.5; }
+
+Tensor apply(const Step& s, const std::vector<Tensor>& v, const std::vector<Tensor>& c) {
+  const Tensor& a = s.a >= 0 ? v[s.a] : Tensor();
+  const Tensor& b = s.b >= 0 ? v[s.b] : Tensor();
+  switch (s.op) {
+    case Op::add: return a + b;
+    case Op::sub: return a - b;
+    case Op::mul: return a * b;
+    case Op::div: return a / positive(b);
+    case Op::neg: return -a;
+    case Op::add_scalar: return a + s.d;
+    case Op::mul_scalar: return a * s.d;
+    case Op::scalar_sub: return s.d - a;
+    case Op::scalar_div: return s.d / positive(a);
+    case Op::div_scalar: return a / s.d;
+    case Op::pow_int: return xg::pow(a, static_cast<double>(s.i0));
+    case Op::pow_real: return xg::pow(positive(a), s.d);
+    case Op::pow_tensor: return xg::pow(positive(a), b);
+    case Op::pow_base: return xg::pow(s.d, a);
+    case Op::exp: return xg::exp(a);
+    case Op::log: return xg::log(positive(a));
+    case Op::sqrt: return xg::sqrt(positive(a));
+    case Op::abs: return xg::abs(a);
+    case Op::sin: return xg::sin(a);
+    case Op::cos: return xg::cos(a);
+    case Op::sign: return xg::sign(a);
+    case Op::clamp: return xg::clamp(a, s.d, s.d + 0.8);
+    case Op::where: return xg::where(c[s.constant], a, b);
+    case Op::tanh: return xg::tanh(a);
+    case Op::sigmoid: return xg::sigmoid(a);
+    case Op::relu: return xg::relu(a);
+    case Op::leaky_relu: return xg::leaky_relu(a, s.d);
+    case Op::step: return xg::step(a);
+    case Op::softplus: return xg::softplus(a, s.d);
+    case Op::matmul: return xg::matmul(a, b);
+    case Op::gemm: return xg::gemm(a, b, s.flag, s.i0 != 0);
+    case Op::sum: return xg::sum(a);
+    case Op::sum_axis: return xg::sum(a, s.i0, s.flag);
+    case Op::mean: return xg::mean(a);
+    case Op::mean_axis: return xg::mean(a, s.i0, s.flag);
+    case Op::max: return xg::max(a);
+    case Op::max_axis: return xg::max(a, s.i0, s.flag);
+    case Op::min: return xg::min(a);
+    case Op::min_axis: return xg::min(a, s.i0, s.flag);
+    case Op::reshape: return xg::reshape(a, s.shape);
+    case Op::view: return xg::view(a, s.shape);
+    case Op::flatten: return xg::flatten(a);
+    case Op::unsqueeze: return xg::unsqueeze(a, s.i0);
+    case Op::squeeze: return xg::squeeze(a, s.i0);
+    case Op::transpose: return xg::transpose(a);
+    case Op::transpose_axes: return xg::transpose(a, s.i0, s.i1);
+    case Op::concat: return xg::concat({a, b}, s.i0);
+    case Op::stack: return xg::stack({a, b}, s.i0);
+    case Op::slice: return xg::slice(a, s.i0, s.i1, s.i2, s.i3);
+    case Op::index_select: return xg::index_select(a, s.i0, c[s.constant]);
+    case Op::softmax: return xg::softmax(a, s.i0);
+    case Op::log_softmax: return xg::log_softmax(a, s.i0);
+    case Op::mse_loss: return xg::nn::mse_loss(a, b, static_cast<xg::nn::Reduction>(s.i0));
+    case Op::bce_with_logits:
+      return xg::nn::binary_cross_entropy_with_logits(a, c[s.constant], static_cast<xg::nn::Reduction>(s.i0));
+    case Op::cross_entropy: return xg::nn::cross_entropy(a, c[s.constant], static_cast<xg::nn::Reduction>(s.i0));
+    case Op::clone: return a.clone();
+    case Op::buggy_square: return buggy_square(a);
+    case Op::count: break;
+  }
+  throw std::logic_error("graph_fuzz: apply called on a leaf");
+}
+
+std::string shape_literal(const Shape& shape) {
+  return fmt::format("{{{}}}", fmt::join(shape, ", "));
+}
+
+constexpr std::array<const char*, 3> kReductions = {"nn::Reduction::none", "nn::Reduction::mean",
+                                                    "nn::Reduction::sum"};
+
+// The step as a C++ expression over v<i> and c<j>.
+std::string expression(const Step& s) {
+  const std::string a = fmt::format("v{}", s.a), b = fmt::format("v{}", s.b);
+  const std::string c = fmt::format("c{}", s.constant);
+  const auto pos = [](const std::string& x) { return fmt::format("({0} * {0} + 0.5)", x); };
+  const char* red = kReductions[static_cast<size_t>(std::clamp<int64_t>(s.i0, 0, 2))];
+  const char* yes = s.flag ? "true" : "false";
+  switch (s.op) {
+    case Op::add: return a + " + " + b;
+    case Op::sub: return a + " - " + b;
+    case Op::mul: return a + " * " + b;
+    case Op::div: return a + " / " + pos(b);
+    case Op::neg: return "-" + a;
+    case Op::add_scalar: return fmt::format("{} + {:.17g}", a, s.d);
+    case Op::mul_scalar: return fmt::format("{} * {:.17g}", a, s.d);
+    case Op::scalar_sub: return fmt::format("{:.17g} - {}", s.d, a);
+    case Op::scalar_div: return fmt::format("{:.17g} / {}", s.d, pos(a));
+    case Op::div_scalar: return fmt::format("{} / {:.17g}", a, s.d);
+    case Op::pow_int: return fmt::format("pow({}, {}.0)", a, s.i0);
+    case Op::pow_real: return fmt::format("pow({}, {:.17g})", pos(a), s.d);
+    case Op::pow_tensor: return fmt::format("pow({}, {})", pos(a), b);
+    case Op::pow_base: return fmt::format("pow({:.17g}, {})", s.d, a);
+    case Op::log: return fmt::format("log({})", pos(a));
+    case Op::sqrt: return fmt::format("sqrt({})", pos(a));
+    case Op::clamp: return fmt::format("clamp({}, {:.17g}, {:.17g})", a, s.d, s.d + 0.8);
+    case Op::where: return fmt::format("where({}, {}, {})", c, a, b);
+    case Op::leaky_relu: return fmt::format("leaky_relu({}, {:.17g})", a, s.d);
+    case Op::softplus: return fmt::format("softplus({}, {:.17g})", a, s.d);
+    case Op::matmul: return fmt::format("matmul({}, {})", a, b);
+    case Op::gemm: return fmt::format("gemm({}, {}, {}, {})", a, b, yes, s.i0 != 0 ? "true" : "false");
+    case Op::sum_axis: case Op::mean_axis: case Op::max_axis: case Op::min_axis:
+      return fmt::format("{}({}, {}, {})", std::string_view(op_name(s.op)).substr(0, std::string_view(op_name(s.op)).find('_')),
+                         a, s.i0, yes);
+    case Op::reshape: case Op::view: return fmt::format("{}({}, {})", op_name(s.op), a, shape_literal(s.shape));
+    case Op::unsqueeze: case Op::squeeze: case Op::softmax: case Op::log_softmax:
+      return fmt::format("{}({}, {})", op_name(s.op), a, s.i0);
+    case Op::transpose_axes: return fmt::format("transpose({}, {}, {})", a, s.i0, s.i1);
+    case Op::concat: case Op::stack: return fmt::format("{}({{{}, {}}}, {})", op_name(s.op), a, b, s.i0);
+    case Op::slice: return fmt::format("slice({}, {}, {}, {}, {})", a, s.i0, s.i1, s.i2, s.i3);
+    case Op::index_select: return fmt::format("index_select({}, {}, {})", a, s.i0, c);
+    case Op::mse_loss: return fmt::format("nn::mse_loss({}, {}, {})", a, b, red);
+    case Op::bce_with_logits: return fmt::format("nn::binary_cross_entropy_with_logits({}, {}, {})", a, c, red);
+    case Op::cross_entropy: return fmt::format("nn::cross_entropy({}, {}, {})", a, c, red);
+    case Op::clone: return a + ".clone()";
+    case Op::buggy_square: return fmt::format("buggy_square({})", a);
+    default: return fmt::format("{}({})", op_name(s.op), a);  // unary ops named as xgrad names them
+  }
+}
+
+std::string tensor_literal(const Tensor& t, bool requires_grad) {
+  if (t.dtype() == xg::int64) {
+    std::vector<int64_t> values;
+    for (double x : t.to_vector()) values.push_back(static_cast<int64_t>(x));
+    return fmt::format("from_vector(std::vector<int64_t>{{{}}}, {})", fmt::join(values, ", "), shape_literal(t.shape()));
+  }
+  std::vector<std::string> values;
+  for (double x : t.to_vector()) values.push_back(fmt::format("{:.17g}", x));
+  return fmt::format("from_vector({{{}}}, {}, {{.dtype = float64{}}})", fmt::join(values, ", "), shape_literal(t.shape()),
+                     requires_grad ? ", .requires_grad = true" : "");
+}
+
+std::vector<Tensor> run(const Graph& g, const std::vector<Tensor>& leaves) {
+  std::vector<Tensor> v(g.steps.size());
+  for (size_t i = 0; i < g.steps.size(); ++i) {
+    const Step& s = g.steps[i];
+    v[i] = s.op == Op::count ? leaves[s.leaf] : apply(s, v, g.constants);
+  }
+  return v;
+}
+
+// ---- drawing a graph ----
+
+class Drawer {
+ public:
+  Drawer(uint64_t seed, int max_ops, bool inject_bug) : rng_(seed), max_ops_(max_ops), inject_bug_(inject_bug) {
+    g_.seed = seed;
+  }
+
+  // nullopt when the graph's values left the range (the caller draws from the next seed).
+  std::optional<Graph> draw(std::map<std::string, int64_t>& refused) {
+    const int ops = std::uniform_int_distribution<int>(1, max_ops_)(rng_);
+    add_leaf(random_shape());
+    if (coin(0.5)) add_leaf(random_shape());
+    int made = 0;
+    for (int attempt = 0; made < ops && attempt < 40 * ops; ++attempt) {
+      std::optional<Step> s = propose();
+      if (!s) continue;
+      Tensor r;
+      try {
+        r = apply(*s, values_, g_.constants);
+      } catch (const xg::Error& e) {
+        ++refused[fmt::format("{}: {}", op_name(s->op), e.what())];
+        continue;
+      }
+      if (!in_range(r)) return std::nullopt;
+      if (r.numel() > 64) continue;  // keep the Jacobians small
+      g_.steps.push_back(*s);
+      values_.push_back(r);
+      ++made;
+    }
+    g_.output = static_cast<int>(g_.steps.size()) - 1;
+    return g_;
+  }
+
+ private:
+  std::mt19937_64 rng_;
+  int max_ops_;
+  bool inject_bug_;
+  Graph g_;
+  std::vector<Tensor> values_;
+
+  bool coin(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
+  int64_t integer(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng_); }
+  double real(double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng_); }
+
+  static bool in_range(const Tensor& t) {
+    for (double x : t.to_vector()) {
+      if (!std::isfinite(x) || std::abs(x) > 1e3) return false;
+    }
+    return true;
+  }
+
+  Shape random_shape() {
+    Shape s(static_cast<size_t>(integer(0, 3)));
+    for (auto& d : s) d = integer(1, 3);
+    return s;
+  }
+
+  int add_leaf(const Shape& shape) {
+    std::vector<double> values(static_cast<size_t>(xg::numel(shape)));
+    for (double& x : values) x = real(-1.5, 1.5);
+    g_.leaves.push_back(xg::from_vector(values, shape, {.dtype = xg::float64, .requires_grad = true}));
+    Step s;
+    s.leaf = static_cast<int>(g_.leaves.size()) - 1;
+    g_.steps.push_back(s);
+    values_.push_back(g_.leaves.back());
+    return static_cast<int>(g_.steps.size()) - 1;
+  }
+
+  int add_constant(Tensor t) {
+    g_.constants.push_back(std::move(t));
+    return static_cast<int>(g_.constants.size()) - 1;
+  }
+
+  // The newest value most of the time (deep chains), else any earlier one (reuse, fan-in).
+  int pick() {
+    const int n = static_cast<int>(values_.size());
+    return coin(0.8) ? n - 1 : static_cast<int>(integer(0, n - 1));
+  }
+
+  // A shape that broadcasts with `s`: some of its axes set to 1, leading ones dropped, or a new
+  // leading axis.
+  Shape broadcast_partner(const Shape& s) {
+    Shape p = s;
+    for (auto& d : p) {
+      if (coin(0.3)) d = 1;
+    }
+    while (!p.empty() && coin(0.25)) p.erase(p.begin());
+    if (p.size() >= s.size() && p.size() < 3 && coin(0.15)) p.insert(p.begin(), integer(1, 2));
+    return p;
+  }
+
+  static bool broadcastable(const Shape& x, const Shape& y) {
+    for (size_t i = 1; i <= std::min(x.size(), y.size()); ++i) {
+      const int64_t dx = x[x.size() - i], dy = y[y.size() - i];
+      if (dx != dy && dx != 1 && dy != 1) return false;
+    }
+    return true;
+  }
+
+  // A second operand for an op on `a`: an earlier value of a compatible shape, or a new leaf.
+  int partner(int a, bool same_shape) {
+    const Shape& sa = values_[a].shape();
+    std::vector<int> fits;
+    for (int i = 0; i < static_cast<int>(values_.size()); ++i) {
+      const Shape& si = values_[i].shape();
+      if (same_shape ? si == sa : broadcastable(si, sa)) fits.push_back(i);
+    }
+    if (!fits.empty() && (coin(0.7) || g_.leaves.size() >= 5)) {
+      return fits[static_cast<size_t>(integer(0, static_cast<int64_t>(fits.size()) - 1))];
+    }
+    if (g_.leaves.size() >= 5) return -1;
+    // a new leaf: it goes before the op, so values_ grows here
+    return add_leaf(same_shape ? sa : broadcast_partner(sa));
+  }
+
+  std::optional<Step> propose() {
+    Step s;
+    const int last = static_cast<int>(Op::count) - (inject_bug_ ? 1 : 2);
+    s.op = static_cast<Op>(integer(0, last));
+    if (inject_bug_ && coin(0.2)) s.op = Op::buggy_square;
+    s.a = pick();
+    const Tensor a = values_[s.a];  // a copy: partner() may grow values_
+    const Shape sa = a.shape();
+    const auto rank = static_cast<int64_t>(sa.size());
+    auto axis = [&] { return integer(-rank, rank - 1); };
+    switch (s.op) {
+      case Op::add: case Op::sub: case Op::mul: case Op::div: case Op::pow_tensor:
+        s.b = partner(s.a, false);
+        if (s.b < 0) return std::nullopt;
+        if (coin(0.5)) std::swap(s.a, s.b);
+        break;
+      case Op::add_scalar: case Op::mul_scalar: case Op::scalar_sub: s.d = real(-2, 2); break;
+      case Op::scalar_div: case Op::div_scalar: s.d = real(0.5, 2) * (coin(0.5) ? 1 : -1); break;
+      case Op::pow_int: s.i0 = integer(0, 3); break;
+      case Op::pow_real: s.d = real(-1.5, 2.5); break;
+      case Op::pow_base: s.d = real(0.3, 3); break;
+      case Op::clamp: s.d = real(-1, 0.5); break;
+      case Op::leaky_relu: s.d = real(0.01, 0.3); break;
+      case Op::softplus: s.d = real(0.5, 2); break;
+      case Op::where: {
+        s.b = partner(s.a, false);
+        if (s.b < 0) return std::nullopt;
+        Shape cs = broadcast_partner(xg::broadcast_shapes(sa, values_[s.b].shape()));
+        std::vector<double> cond(static_cast<size_t>(xg::numel(cs)));
+        for (double& x : cond) x = coin(0.5) ? 1 : 0;
+        s.constant = add_constant(xg::from_vector(cond, cs, {.dtype = xg::float64}));
+        break;
+      }
+      case Op::matmul: case Op::gemm: {
+        if (rank < 1 || rank > 2 || (s.op == Op::gemm && rank != 2)) return std::nullopt;
+        s.flag = s.op == Op::gemm && coin(0.5);  // gemm: transpose a
+        s.i0 = s.op == Op::gemm && coin(0.5);    // gemm: transpose b
+        const int64_t k = rank == 1 ? sa[0] : (s.flag ? sa[0] : sa[1]);
+        Shape sb;
+        if (s.op == Op::gemm) sb = s.i0 ? Shape{integer(1, 3), k} : Shape{k, integer(1, 3)};
+        else sb = coin(0.3) ? Shape{k} : Shape{k, integer(1, 3)};
+        std::vector<int> fits;
+        for (int i = 0; i < static_cast<int>(values_.size()); ++i) {
+          if (values_[i].shape() == sb) fits.push_back(i);
+        }
+        if (!fits.empty() && coin(0.6)) s.b = fits[static_cast<size_t>(integer(0, static_cast<int64_t>(fits.size()) - 1))];
+        else if (g_.leaves.size() < 5) s.b = add_leaf(sb);
+        else return std::nullopt;
+        break;
+      }
+      case Op::sum_axis: case Op::mean_axis: case Op::max_axis: case Op::min_axis: case Op::softmax:
+      case Op::log_softmax: case Op::squeeze:
+        if (rank == 0) return std::nullopt;
+        s.i0 = axis();
+        s.flag = coin(0.5);
+        if (s.op == Op::squeeze && sa[static_cast<size_t>(s.i0 < 0 ? s.i0 + rank : s.i0)] != 1) return std::nullopt;
+        break;
+      case Op::unsqueeze:
+        if (rank >= 3) return std::nullopt;
+        s.i0 = integer(-rank - 1, rank);
+        break;
+      case Op::transpose:
+        if (rank != 2) return std::nullopt;
+        break;
+      case Op::transpose_axes:
+        if (rank < 2) return std::nullopt;
+        s.i0 = axis();
+        s.i1 = axis();
+        break;
+      case Op::reshape: case Op::view: {
+        // the same elements as another shape: dims permuted, or flattened into a row or a column
+        Shape t = sa;
+        std::shuffle(t.begin(), t.end(), rng_);
+        if (coin(0.3)) t = coin(0.5) ? Shape{a.numel()} : Shape{a.numel(), 1};
+        if (coin(0.2) && !t.empty()) t[static_cast<size_t>(integer(0, static_cast<int64_t>(t.size()) - 1))] = -1;
+        s.shape = t;
+        break;
+      }
+      case Op::concat: case Op::stack:
+        if (rank == 0 && s.op == Op::concat) return std::nullopt;
+        s.b = coin(0.3) ? s.a : partner(s.a, true);  // x with itself: both halves flow back to x
+        if (s.b < 0) return std::nullopt;
+        s.i0 = s.op == Op::concat ? axis() : integer(-rank - 1, rank);
+        break;
+      case Op::slice: {
+        if (rank == 0) return std::nullopt;
+        s.i0 = axis();
+        const int64_t n = sa[static_cast<size_t>(s.i0 < 0 ? s.i0 + rank : s.i0)];
+        s.i1 = integer(0, n - 1);
+        s.i2 = integer(s.i1 + 1, n);
+        s.i3 = integer(1, 2);
+        break;
+      }
+      case Op::index_select: {
+        if (rank == 0) return std::nullopt;
+        s.i0 = axis();
+        const int64_t n = sa[static_cast<size_t>(s.i0 < 0 ? s.i0 + rank : s.i0)];
+        std::vector<int64_t> index(static_cast<size_t>(integer(1, 4)));
+        for (auto& i : index) i = integer(0, n - 1);  // repeats allowed: their gradients add up
+        s.constant = add_constant(xg::from_vector(index, {static_cast<int64_t>(index.size())}));
+        break;
+      }
+      case Op::mse_loss:
+        s.b = partner(s.a, true);
+        if (s.b < 0) return std::nullopt;
+        s.i0 = integer(0, 2);
+        break;
+      case Op::bce_with_logits: {
+        std::vector<double> target(static_cast<size_t>(a.numel()));
+        for (double& x : target) x = real(0, 1);
+        s.constant = add_constant(xg::from_vector(target, sa, {.dtype = xg::float64}));
+        s.i0 = integer(0, 2);
+        break;
+      }
+      case Op::cross_entropy: {
+        if (rank != 2) return std::nullopt;
+        std::vector<int64_t> labels(static_cast<size_t>(sa[0]));
+        for (auto& l : labels) l = integer(0, sa[1] - 1);
+        s.constant = add_constant(xg::from_vector(labels, {sa[0]}));
+        s.i0 = integer(0, 2);
+        break;
+      }
+      default: break;  // unary ops without arguments
+    }
+    return s;
+  }
+};
+
+// The longest path from a leaf to the output, in ops.
+int depth(const Graph& g) {
+  std::vector<int> d(g.steps.size(), 0);
+  for (size_t i = 0; i < g.steps.size(); ++i) {
+    const Step& s = g.steps[i];
+    if (s.op == Op::count) continue;
+    d[i] = 1 + std::max(s.a >= 0 ? d[static_cast<size_t>(s.a)] : 0, s.b >= 0 ? d[static_cast<size_t>(s.b)] : 0);
+  }
+  return d[static_cast<size_t>(g.output)];
+}
+
+// ---- checking, and shrinking a failure ----
+
+struct Verdict {
+  bool failed = false;
+  std::string what;  // gradcheck's report, or the exception
+};
+
+// Checks the value at `output` as a function of every leaf.
+Verdict check(const Graph& g, bool second_order) {
+  Graph copy = g;
+  copy.steps.resize(static_cast<size_t>(g.output) + 1);
+  const xg::TensorFunction fn = [&copy](const std::vector<Tensor>& leaves) { return run(copy, leaves).back(); };
+  try {
+    xg::GradcheckResult r = xg::gradcheck(fn, copy.leaves);
+    if (!r.passed) return {true, "gradcheck: " + r.report()};
+    if (second_order) {
+      r = xg::gradgradcheck(fn, copy.leaves);
+      if (!r.passed) return {true, "gradgradcheck: " + r.report()};
+    }
+  } catch (const std::exception& e) {
+    return {true, fmt::format("threw: {}", e.what())};
+  }
+  return {};
+}
+
+// Which steps `output` depends on.
+std::vector<bool> cone(const Graph& g) {
+  std::vector<bool> used(g.steps.size(), false);
+  used[static_cast<size_t>(g.output)] = true;
+  for (int i = g.output; i >= 0; --i) {
+    if (!used[static_cast<size_t>(i)]) continue;
+    const Step& s = g.steps[static_cast<size_t>(i)];
+    if (s.a >= 0) used[static_cast<size_t>(s.a)] = true;
+    if (s.b >= 0) used[static_cast<size_t>(s.b)] = true;
+  }
+  return used;
+}
+
+// The steps and leaves of `output`'s cone only, renumbered.
+Graph prune(const Graph& g) {
+  const std::vector<bool> used = cone(g);
+  Graph out;
+  out.seed = g.seed;
+  std::vector<int> step_map(g.steps.size(), -1), constant_map(g.constants.size(), -1);
+  for (int i = 0; i <= g.output; ++i) {
+    if (!used[static_cast<size_t>(i)]) continue;
+    Step s = g.steps[static_cast<size_t>(i)];
+    if (s.op == Op::count) {
+      out.leaves.push_back(g.leaves[static_cast<size_t>(s.leaf)]);
+      s.leaf = static_cast<int>(out.leaves.size()) - 1;
+    }
+    if (s.a >= 0) s.a = step_map[static_cast<size_t>(s.a)];
+    if (s.b >= 0) s.b = step_map[static_cast<size_t>(s.b)];
+    if (s.constant >= 0) {
+      if (constant_map[static_cast<size_t>(s.constant)] < 0) {
+        out.constants.push_back(g.constants[static_cast<size_t>(s.constant)]);
+        constant_map[static_cast<size_t>(s.constant)] = static_cast<int>(out.constants.size()) - 1;
+      }
+      s.constant = constant_map[static_cast<size_t>(s.constant)];
+    }
+    step_map[static_cast<size_t>(i)] = static_cast<int>(out.steps.size());
+    out.steps.push_back(s);
+  }
+  out.output = static_cast<int>(out.steps.size()) - 1;
+  return out;
+}
+
+Graph shrink(Graph g, bool second_order) {
+  // 1. the earliest value that fails by itself
+  for (int i = 0; i < g.output; ++i) {
+    if (g.steps[static_cast<size_t>(i)].op == Op::count) continue;
+    Graph h = g;
+    h.output = i;
+    if (check(h, second_order).failed) {
+      g.output = i;
+      break;
+    }
+  }
+  g = prune(g);
+  // 2. bypass ops whose result has the shape of their operand, while the failure stays
+  const std::vector<Tensor> values = run(g, g.leaves);
+  for (int i = g.output - 1; i >= 0; --i) {
+    const Step& s = g.steps[static_cast<size_t>(i)];
+    if (s.op == Op::count) continue;
+    for (int operand : {s.a, s.b}) {
+      if (operand < 0 || values[static_cast<size_t>(operand)].shape() != values[static_cast<size_t>(i)].shape()) continue;
+      Graph h = g;
+      for (Step& t : h.steps) {
+        if (t.a == i) t.a = operand;
+        if (t.b == i) t.b = operand;
+      }
+      h = prune(h);
+      if (check(h, second_order).failed) return shrink(h, second_order);  // indices moved: start over
+    }
+  }
+  return g;
+}
+
+std::string reproduction(const Graph& g, bool second_order, bool inject_bug) {
+  std::string out = "#include <autograd/autograd.hpp>\n#include <nn/loss.hpp>\n#include <iostream>\n\nusing namespace xg;\n\n";
+  if (inject_bug) {
+    out += "// buggy_square: graph_fuzz's injected bug (tests/fuzz/graph_fuzz.cpp)\n";
+  }
+  out += "int main() {\n";
+  for (size_t j = 0; j < g.constants.size(); ++j) {
+    out += fmt::format("  const Tensor c{} = {};\n", j, tensor_literal(g.constants[j], false));
+  }
+  out += "  const std::vector<Tensor> inputs = {\n";
+  for (const Tensor& leaf : g.leaves) out += fmt::format("      {},\n", tensor_literal(leaf, true));
+  out += "  };\n  auto f = [&](const std::vector<Tensor>& in) {\n";
+  for (size_t i = 0; i < g.steps.size(); ++i) {
+    const Step& s = g.steps[i];
+    if (s.op == Op::count) out += fmt::format("    const Tensor& v{} = in[{}];\n", i, s.leaf);
+    else out += fmt::format("    Tensor v{} = {};\n", i, expression(s));
+  }
+  out += fmt::format("    return v{};\n  }};\n", g.output);
+  out += fmt::format("  const GradcheckResult r = {}(f, inputs);\n", second_order ? "gradgradcheck" : "gradcheck");
+  out += "  std::cout << r.report() << \"\\n\";\n  return r.passed ? 0 : 1;\n}\n";
+  return out;
+}
+
+void usage() {
+  std::cout << "usage: graph_fuzz [--seed S] [--count N] [--max-ops K] [--quiet] [--inject-bug]\n"
+               "  Draws N random expression graphs (seeds S, S+1, ...; default S=1, N=300, K=30 ops) and\n"
+               "  checks each one's gradients with xg::gradcheck in float64 (every fourth also with\n"
+               "  gradgradcheck). A failure prints its seed, gradcheck's report and a minimal C++\n"
+               "  reproduction; exit status 1 when any graph failed.\n"
+               "  --inject-bug adds buggy_square (x^2 with the factor 2 missing from its backward),\n"
+               "  to show a failure and its reproduction.\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  uint64_t seed = 1;
+  int64_t count = 300;
+  int max_ops = 30;
+  bool quiet = false, inject_bug = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    auto value = [&]() -> const char* {
+      if (i + 1 >= argc) {
+        std::cerr << "graph_fuzz: " << arg << " needs a value\n";
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (arg == "--seed") seed = std::strtoull(value(), nullptr, 10);
+    else if (arg == "--count") count = std::strtoll(value(), nullptr, 10);
+    else if (arg == "--max-ops") max_ops = std::max(1, std::atoi(value()));
+    else if (arg == "--quiet") quiet = true;
+    else if (arg == "--inject-bug") inject_bug = true;
+    else if (arg == "--help" || arg == "-h") {
+      usage();
+      return 0;
+    } else {
+      std::cerr << "graph_fuzz: unknown argument " << arg << "\n";
+      usage();
+      return 2;
+    }
+  }
+
+  std::map<std::string, int64_t> refused;
+  std::map<std::string, int64_t> ops_used;
+  int64_t checked = 0, failed = 0, redrawn = 0, steps = 0, second_order = 0, depth_sum = 0;
+  int max_depth = 0;
+  uint64_t next = seed;
+  for (int64_t n = 0; n < count; ++n) {
+    std::optional<Graph> g;
+    uint64_t graph_seed = 0;
+    while (!g) {
+      graph_seed = next++;
+      g = Drawer(graph_seed, max_ops, inject_bug).draw(refused);
+      if (!g) ++redrawn;
+    }
+    const bool gradgrad = graph_seed % 4 == 0;
+    for (const Step& s : g->steps) {
+      if (s.op != Op::count) ++ops_used[op_name(s.op)], ++steps;
+    }
+    ++checked;
+    second_order += gradgrad;
+    const int d = depth(*g);
+    depth_sum += d;
+    max_depth = std::max(max_depth, d);
+    const Verdict v = check(*g, gradgrad);
+    if (!v.failed) continue;
+    ++failed;
+    const Graph small = shrink(*g, gradgrad);
+    std::cout << fmt::format("graph_fuzz: FAILED seed {} ({} steps; reproduce with graph_fuzz --seed {} --count 1{})\n",
+                             graph_seed, g->steps.size(), graph_seed, inject_bug ? " --inject-bug" : "");
+    std::cout << check(small, gradgrad).what << "\n";
+    std::cout << fmt::format("minimal reproduction ({} of {} steps):\n", small.steps.size(), g->steps.size())
+              << reproduction(small, gradgrad, inject_bug) << "\n";
+  }
+  std::cout << fmt::format("graph_fuzz: {} graphs from seed {} ({} ops, depth mean {:.1f}, max {}; {} also with "
+                           "gradgradcheck; {} redrawn for values out of range): {} failed\n",
+                           checked, seed, steps, checked > 0 ? static_cast<double>(depth_sum) / static_cast<double>(checked) : 0.0,
+                           max_depth, second_order, redrawn, failed);
+  if (!quiet) {
+    std::vector<std::string> used;
+    for (const auto& [name, n] : ops_used) used.push_back(fmt::format("{} {}", name, n));
+    std::cout << "ops drawn: " << fmt::format("{}", fmt::join(used, ", ")) << "\n";
+  }
+  for (const auto& [what, n] : refused) std::cout << fmt::format("refused {} times: {}\n", n, what);
+  // an op that refuses a call the fuzzer meant to be valid is a finding too
+  return failed > 0 || !refused.empty() ? 1 : 0;
+}
