@@ -101,22 +101,28 @@ struct MatmulBackward final : Node {
     return {grad_a, grad_b};
   }
 };
-Tensor gemm(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
-  detail::check_defined(a, "gemm");
-  detail::check_defined(b, "gemm");
-  detail::check_same_dtype(a, b, "gemm");
-  const GemmDims d = gemm_dims(a.shape(), b.shape(), transpose_a, transpose_b, "gemm");
-  Tensor out = dispatch(a.dtype(), "gemm", [&](auto tag) {
+namespace {
+// gemm under the name the user called (gemm, or matmul, which reshapes to gemm's forms).
+Tensor gemm_named(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b, const char* op) {
+  detail::check_defined(a, op);
+  detail::check_defined(b, op);
+  detail::check_same_dtype(a, b, op);
+  const GemmDims d = gemm_dims(a.shape(), b.shape(), transpose_a, transpose_b, op);
+  Tensor out = dispatch(a.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     return detail::make_tensor<T>(gemm_forward<T>(detail::array<T>(a), detail::array<T>(b), transpose_a, transpose_b, d));
   });
   return Tensor::record<MatmulBackward>(std::move(out), {a, b}, transpose_a, transpose_b);
 }
+}  // namespace
+
+Tensor gemm(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
+  return gemm_named(a, b, transpose_a, transpose_b, "gemm");
+}
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
   detail::check_defined(a, "matmul");
   detail::check_defined(b, "matmul");
-  detail::check_same_dtype(a, b, "matmul");
   const int64_t da = a.dim(), db = b.dim();
   if (da == 0 || db == 0 || da > 3 || db > 3) {
     throw ShapeError(fmt::format("matmul: shapes {} and {} cannot be multiplied (matmul takes 1-D to 3-D operands)",
@@ -135,7 +141,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   // a 1-D operand is a row (left) or a column (right) whose axis is removed afterwards
   const Tensor a2 = da == 1 ? unsqueeze(a, 0) : a;
   const Tensor b2 = db == 1 ? unsqueeze(b, 1) : b;
-  Tensor c = gemm(a2, b2);
+  Tensor c = gemm_named(a2, b2, false, false, "matmul");
   if (db == 1) c = squeeze(c, -1);
   if (da == 1) c = squeeze(c, db == 1 ? -1 : -2);
   return c;
