@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <optional>
+
 namespace xg {
 
 std::string format_shape(const Shape& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
@@ -18,10 +20,21 @@ Shape unravel_index(int64_t flat, const Shape& shape) {
   return idx;
 }
 
-int64_t numel(const Shape& shape) {
+namespace {
+// The element count, or nullopt when it does not fit in int64 (sizes come from users and files).
+std::optional<int64_t> checked_numel(const Shape& shape) {
   int64_t n = 1;
-  for (int64_t s : shape) n *= s;
+  for (int64_t s : shape) {
+    if (__builtin_mul_overflow(n, s, &n)) return std::nullopt;
+  }
   return n;
+}
+}  // namespace
+
+int64_t numel(const Shape& shape) {
+  const std::optional<int64_t> n = checked_numel(shape);
+  if (!n) throw ValueError(fmt::format("numel: shape {} has more elements than int64 can count", format_shape(shape)));
+  return *n;
 }
 
 int64_t normalize_axis(int64_t axis, int64_t dim, const char* op) {
@@ -38,6 +51,9 @@ void check_sizes(const Shape& shape, const char* op) {
     if (s < 0) {
       throw ValueError(fmt::format("{}: negative size in shape {} (sizes must be >= 0)", op, format_shape(shape)));
     }
+  }
+  if (!checked_numel(shape)) {
+    throw ValueError(fmt::format("{}: shape {} has more elements than int64 can count", op, format_shape(shape)));
   }
 }
 

@@ -57,8 +57,8 @@ Tensor reshape_named(const Tensor& x, const Shape& shape, const char* op) {
     } else if (target[i] < 0) {
       throw ValueError(fmt::format("{}: invalid size {} in shape {} (sizes are >= 0, or -1 once)", op, target[i],
                                    format_shape(shape)));
-    } else {
-      known *= target[i];
+    } else if (__builtin_mul_overflow(known, target[i], &known)) {
+      throw ValueError(fmt::format("{}: shape {} has more elements than int64 can count", op, format_shape(shape)));
     }
   }
   const int64_t n = x.numel();

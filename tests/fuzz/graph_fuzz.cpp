@@ -12,7 +12,7 @@
 // A failure prints the seed, gradcheck's report, and a minimal reproduction: the earliest value
 // that fails, only the ops it depends on, ops bypassed where the failure survives without them,
 // as a C++ program that includes xgrad and calls gradcheck. `graph_fuzz --seed S --count 1`
-// redraws the same graph. CTest runs 300 graphs; `scripts/test --fuzz` runs 5,000.
+// redraws the same graph. CTest runs 500 graphs; `scripts/test --fuzz` runs 10,000.
 #include <autograd/autograd.hpp>
 #include <nn/loss.hpp>
 

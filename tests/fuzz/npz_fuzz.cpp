@@ -1,0 +1,52 @@
+// libFuzzer target: arbitrary bytes as a checkpoint. The bytes are written to a file and read
+// back by load_npz, by nn::load into a small model and by an optimizer's load; whatever they
+// hold, the only way out is a result or an xg::Error (a crash, a sanitizer report or another
+// exception type is a finding). A loaded model must still run forward.
+//   scripts/test --fuzz   (build-fuzz/, clang: -fsanitize=fuzzer,address,undefined)
+//   build-fuzz/tests/npz_fuzz tests/fuzz/corpus/npz -max_total_time=60
+#include <autograd/autograd.hpp>
+#include <nn/nn.hpp>
+#include <optim/optim.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+namespace {
+
+const std::string& scratch_file() {
+  static const std::string path = "/tmp/xgrad_npz_fuzz_" + std::to_string(::getpid()) + ".npz";
+  return path;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  {
+    std::ofstream out(scratch_file(), std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
+  }
+  try {
+    for (const auto& [name, t] : xg::load_npz(scratch_file())) {
+      (void)t.numel();
+      if (t.numel() <= 4096) (void)t.to_vector();
+    }
+  } catch (const xg::Error&) {
+  }
+  static xg::nn::Sequential model(xg::nn::Linear(3, 2), xg::nn::Tanh(), xg::nn::Linear(2, 1));
+  try {
+    xg::nn::load(model, scratch_file());
+    (void)model.forward(xg::zeros({1, 3}));
+  } catch (const xg::Error&) {
+  }
+  static xg::optim::Adam adam(model.parameters(), {.lr = 0.01});
+  try {
+    adam.load(scratch_file());
+  } catch (const xg::Error&) {
+  }
+  std::remove(scratch_file().c_str());
+  return 0;
+}
