@@ -1,5 +1,6 @@
 // nn::Module: the parameter tree, names, modes, dtype conversion, summary, printing.
 #include "support/sanitizers.hpp"
+
 #include <autograd/error.hpp>
 #include <autograd/ops/activation.hpp>
 #include <autograd/ops/elementwise.hpp>
