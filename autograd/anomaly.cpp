@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 
 #if XGRAD_HAVE_LIBBACKTRACE
 #include <backtrace.h>
@@ -171,6 +172,11 @@ void resolve(uintptr_t pc, std::vector<Frame>& frames) {
 #endif
 
 std::vector<Frame> resolve_all(const std::vector<uintptr_t>& pcs) {
+  // One thread at a time: libbacktrace reads the DWARF lazily on first use, and ThreadSanitizer
+  // cannot see the uninstrumented atomics it synchronises that with (a race report on two
+  // threads resolving at once). Resolving only happens when a message is printed.
+  static std::mutex mutex;
+  std::lock_guard lock(mutex);
   std::vector<Frame> frames;
   for (uintptr_t pc : pcs) resolve(pc, frames);
   return frames;
