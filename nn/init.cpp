@@ -20,6 +20,18 @@ Tensor assign(Tensor tensor, const Tensor& values) {
 TensorOptions like(const Tensor& t) { return {.dtype = t.dtype()}; }
 
 // the divisor of a formula: a zero fan (a zero-sized dim) would make the bound infinite
+// fan in and fan out, refused under the name of the initialiser that asked
+std::pair<int64_t, int64_t> fans(const Tensor& tensor, const char* op) {
+  if (tensor.dim() < 2) {
+    throw ShapeError(fmt::format("{}: fan in and fan out need a tensor of at least 2 dimensions, got shape {}", op,
+                                 format_shape(tensor.shape())));
+  }
+  // the product of the kernel dims, not numel / (out * in), which divides by zero for a zero-sized dim
+  int64_t receptive = 1;
+  for (int64_t d = 2; d < tensor.dim(); ++d) receptive *= tensor.size(d);
+  return {tensor.size(1) * receptive, tensor.size(0) * receptive};
+}
+
 double nonzero_fan(int64_t fan, const Tensor& tensor, const char* op, const char* what) {
   if (fan == 0) {
     throw ValueError(fmt::format("{}: {} of a tensor of shape {} is 0 and the formula divides by it (valid: a "
@@ -30,27 +42,20 @@ double nonzero_fan(int64_t fan, const Tensor& tensor, const char* op, const char
 }
 
 double kaiming_fan(const Tensor& tensor, const std::string& mode, const char* op) {
-  const auto [fan_in, fan_out] = calculate_fan_in_and_fan_out(tensor);
+  const auto [fan_in, fan_out] = fans(tensor, op);
   if (mode == "fan_in") return nonzero_fan(fan_in, tensor, op, "fan_in");
   if (mode == "fan_out") return nonzero_fan(fan_out, tensor, op, "fan_out");
   throw ValueError(fmt::format("{}: mode '{}' is not supported (valid: fan_in, fan_out)", op, mode));
 }
 
 double xavier_fan_sum(const Tensor& tensor, const char* op) {
-  const auto [fan_in, fan_out] = calculate_fan_in_and_fan_out(tensor);
+  const auto [fan_in, fan_out] = fans(tensor, op);
   return nonzero_fan(fan_in + fan_out, tensor, op, "fan_in + fan_out");
 }
 }  // namespace
 
 std::pair<int64_t, int64_t> calculate_fan_in_and_fan_out(const Tensor& tensor) {
-  if (tensor.dim() < 2) {
-    throw ShapeError(fmt::format("init: fan in and fan out need a tensor of at least 2 dimensions, got shape {}",
-                                 format_shape(tensor.shape())));
-  }
-  // the product of the kernel dims, not numel / (out * in), which divides by zero for a zero-sized dim
-  int64_t receptive = 1;
-  for (int64_t d = 2; d < tensor.dim(); ++d) receptive *= tensor.size(d);
-  return {tensor.size(1) * receptive, tensor.size(0) * receptive};
+  return fans(tensor, "calculate_fan_in_and_fan_out");
 }
 
 double calculate_gain(const std::string& nonlinearity, double param) {

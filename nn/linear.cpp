@@ -33,6 +33,11 @@ Tensor Linear::forward(const Tensor& input) {
                                  input.defined() ? format_shape(input.shape()) : "undefined", in_features,
                                  in_features));
   }
+  if (input.dtype() != weight.dtype()) {
+    throw DtypeError(fmt::format("Linear: input is {} but the layer's parameters are {} (shape {}); convert one "
+                                 "with .to(dtype)",
+                                 dtype_name(input.dtype()), dtype_name(weight.dtype()), format_shape(input.shape())));
+  }
   // x [*, in] @ W^T [in, out] -> [*, out], by gemm's transpose flag
   Tensor y = input.dim() == 1 ? squeeze(gemm(unsqueeze(input, 0), weight, false, true), 0)
                               : gemm(input, weight, false, true);

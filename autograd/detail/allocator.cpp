@@ -85,9 +85,12 @@ bool cache_enabled_at_start() {
   const char* env = std::getenv("XGRAD_STORAGE_CACHE");
   return env == nullptr || std::string_view(env) != "0";
 }
-// Zero-initialised (false) until this TU's dynamic initialisation runs: a block taken before
-// then is simply not cached, and every block ends in free() either way.
-const bool g_cache_enabled = cache_enabled_at_start();
+// Decided once, on the first allocation, and never changed: a block is then always freed the way
+// it was taken (an uncached block is of its exact size and must not join a size class's list).
+bool cache_enabled() {
+  static const bool enabled = cache_enabled_at_start();
+  return enabled;
+}
 
 // Without the cache: the exact size, so that a sanitizer's redzone starts at the last byte asked for.
 void* system_allocate(size_t bytes) {
@@ -100,7 +103,7 @@ void* system_allocate(size_t bytes) {
 
 void* storage_allocate(size_t bytes) {
   if (bytes > SIZE_MAX / 2) throw std::bad_alloc();  // the size classes below would wrap around
-  if (!g_cache_enabled) {
+  if (!cache_enabled()) {
     if (!t_cache_gone) ++cache().misses;  // still counted: tests count the blocks an op takes
     return system_allocate(bytes);
   }
@@ -129,7 +132,7 @@ void* storage_allocate(size_t bytes) {
 
 void storage_deallocate(void* p, size_t bytes) noexcept {
   if (p == nullptr) return;
-  if (!g_cache_enabled) {
+  if (!cache_enabled()) {
     std::free(p);
     return;
   }
@@ -160,7 +163,7 @@ StorageStats storage_stats() {
   return s;
 }
 
-bool storage_cache_enabled() { return g_cache_enabled; }
+bool storage_cache_enabled() { return cache_enabled(); }
 
 void storage_release_cached() {
   if (!t_cache_gone) cache().release();

@@ -15,20 +15,22 @@
 using namespace xg;
 using Catch::Contains;
 
-// Counts heap allocations made by this test program (replaces the global operator new).
+// Counts heap allocations made by this test program (replaces the global operator new). Not
+// inlined, so that valgrind, which redirects operator new and delete to its own, redirects
+// every one of them (an inlined delete would free() valgrind's new'd blocks: "mismatched").
 static std::atomic<int64_t> g_allocations{0};
-void* operator new(std::size_t size) {
+[[gnu::noinline]] void* operator new(std::size_t size) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+[[gnu::noinline]] void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   return std::malloc(size == 0 ? 1 : size);
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 TEST_CASE("recording a unary or binary op's node costs exactly one block and no operator new") {
   Tensor x = tensor({0.5, 1.5}, {.requires_grad = true});

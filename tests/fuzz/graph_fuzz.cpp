@@ -43,7 +43,7 @@ enum class Op {
   tanh, sigmoid, relu, leaky_relu, step, softplus, matmul, gemm, sum, sum_axis, mean, mean_axis,
   max, max_axis, min, min_axis, reshape, view, flatten, unsqueeze, squeeze, transpose,
   transpose_axes, concat, stack, slice, index_select, softmax, log_softmax, mse_loss,
-  bce_with_logits, cross_entropy, clone, buggy_square,
+  bce_with_logits, cross_entropy, bce, nll_loss, broadcast_to, concat3, clone, buggy_square,
   count
 };
 
@@ -54,7 +54,8 @@ constexpr std::array<const char*, static_cast<size_t>(Op::count)> kOpNames = {
     "softplus", "matmul", "gemm", "sum", "sum_axis", "mean", "mean_axis", "max", "max_axis", "min",
     "min_axis", "reshape", "view", "flatten", "unsqueeze", "squeeze", "transpose",
     "transpose_axes", "concat", "stack", "slice", "index_select", "softmax", "log_softmax",
-    "mse_loss", "bce_with_logits", "cross_entropy", "clone", "buggy_square"};
+    "mse_loss", "bce_with_logits", "cross_entropy", "bce", "nll_loss", "broadcast_to", "concat3", "clone",
+    "buggy_square"};
 
 const char* op_name(Op op) { return kOpNames[static_cast<size_t>(op)]; }
 
@@ -151,6 +152,12 @@ Tensor apply(const Step& s, const std::vector<Tensor>& v, const std::vector<Tens
     case Op::bce_with_logits:
       return xg::nn::binary_cross_entropy_with_logits(a, c[s.constant], static_cast<xg::nn::Reduction>(s.i0));
     case Op::cross_entropy: return xg::nn::cross_entropy(a, c[s.constant], static_cast<xg::nn::Reduction>(s.i0));
+    case Op::bce:  // probabilities strictly inside (0, 1), as sigmoid gives
+      return xg::nn::binary_cross_entropy(xg::sigmoid(a), c[s.constant], static_cast<xg::nn::Reduction>(s.i0));
+    case Op::nll_loss:
+      return xg::nn::nll_loss(xg::log_softmax(a, 1), c[s.constant], static_cast<xg::nn::Reduction>(s.i0));
+    case Op::broadcast_to: return xg::broadcast_to(a, s.shape);
+    case Op::concat3: return xg::concat({a, b, a}, s.i0);
     case Op::clone: return a.clone();
     case Op::buggy_square: return buggy_square(a);
     case Op::count: break;
@@ -208,6 +215,10 @@ std::string expression(const Step& s) {
     case Op::mse_loss: return fmt::format("nn::mse_loss({}, {}, {})", a, b, red);
     case Op::bce_with_logits: return fmt::format("nn::binary_cross_entropy_with_logits({}, {}, {})", a, c, red);
     case Op::cross_entropy: return fmt::format("nn::cross_entropy({}, {}, {})", a, c, red);
+    case Op::bce: return fmt::format("nn::binary_cross_entropy(sigmoid({}), {}, {})", a, c, red);
+    case Op::nll_loss: return fmt::format("nn::nll_loss(log_softmax({}, 1), {}, {})", a, c, red);
+    case Op::broadcast_to: return fmt::format("broadcast_to({}, {})", a, shape_literal(s.shape));
+    case Op::concat3: return fmt::format("concat({{{0}, {1}, {0}}}, {2})", a, b, s.i0);
     case Op::clone: return a + ".clone()";
     case Op::buggy_square: return fmt::format("buggy_square({})", a);
     default: return fmt::format("{}({})", op_name(s.op), a);  // unary ops named as xgrad names them
@@ -385,12 +396,13 @@ class Drawer {
         break;
       }
       case Op::matmul: case Op::gemm: {
-        if (rank < 1 || rank > 2 || (s.op == Op::gemm && rank != 2)) return std::nullopt;
+        if (rank < 1 || rank > 3 || (s.op == Op::gemm && rank != 2)) return std::nullopt;
         s.flag = s.op == Op::gemm && coin(0.5);  // gemm: transpose a
         s.i0 = s.op == Op::gemm && coin(0.5);    // gemm: transpose b
-        const int64_t k = rank == 1 ? sa[0] : (s.flag ? sa[0] : sa[1]);
+        const int64_t k = rank == 1 ? sa[0] : (s.flag ? sa[0] : sa[static_cast<size_t>(rank) - 1]);
         Shape sb;
         if (s.op == Op::gemm) sb = s.i0 ? Shape{integer(1, 3), k} : Shape{k, integer(1, 3)};
+        else if (rank == 3 && coin(0.5)) sb = Shape{sa[0], k, integer(1, 3)};  // batched: [B, m, k] x [B, k, n]
         else sb = coin(0.3) ? Shape{k} : Shape{k, integer(1, 3)};
         std::vector<int> fits;
         for (int i = 0; i < static_cast<int>(values_.size()); ++i) {
@@ -465,7 +477,30 @@ class Drawer {
         s.i0 = integer(0, 2);
         break;
       }
-      case Op::cross_entropy: {
+      case Op::bce: {
+        std::vector<double> target(static_cast<size_t>(a.numel()));
+        for (double& x : target) x = real(0, 1);
+        s.constant = add_constant(xg::from_vector(target, sa, {.dtype = xg::float64}));
+        s.i0 = integer(0, 2);
+        break;
+      }
+      case Op::broadcast_to: {
+        // a leading axis, and size-1 axes stretched
+        Shape t = sa;
+        for (auto& d : t) {
+          if (d == 1 && coin(0.5)) d = integer(2, 3);
+        }
+        if (t.size() < 3 && coin(0.5)) t.insert(t.begin(), integer(1, 3));
+        s.shape = t;
+        break;
+      }
+      case Op::concat3:
+        if (rank == 0) return std::nullopt;
+        s.b = partner(s.a, true);
+        if (s.b < 0) return std::nullopt;
+        s.i0 = axis();
+        break;
+      case Op::cross_entropy: case Op::nll_loss: {
         if (rank != 2) return std::nullopt;
         std::vector<int64_t> labels(static_cast<size_t>(sa[0]));
         for (auto& l : labels) l = integer(0, sa[1] - 1);
@@ -494,7 +529,8 @@ int depth(const Graph& g) {
 
 struct Verdict {
   bool failed = false;
-  std::string what;  // gradcheck's report, or the exception
+  bool second_order = false;  // the failure is gradgradcheck's (gradcheck passed)
+  std::string what;           // gradcheck's report, or the exception
 };
 
 // Checks the value at `output` as a function of every leaf.
@@ -504,13 +540,13 @@ Verdict check(const Graph& g, bool second_order) {
   const xg::TensorFunction fn = [&copy](const std::vector<Tensor>& leaves) { return run(copy, leaves).back(); };
   try {
     xg::GradcheckResult r = xg::gradcheck(fn, copy.leaves);
-    if (!r.passed) return {true, "gradcheck: " + r.report()};
+    if (!r.passed) return {true, false, "gradcheck: " + r.report()};
     if (second_order) {
       r = xg::gradgradcheck(fn, copy.leaves);
-      if (!r.passed) return {true, "gradgradcheck: " + r.report()};
+      if (!r.passed) return {true, true, "gradgradcheck: " + r.report()};
     }
   } catch (const std::exception& e) {
-    return {true, fmt::format("threw: {}", e.what())};
+    return {true, false, fmt::format("threw: {}", e.what())};
   }
   return {};
 }
@@ -557,13 +593,20 @@ Graph prune(const Graph& g) {
   return out;
 }
 
-Graph shrink(Graph g, bool second_order) {
+// The same kind of failure as the original's: a first-order one stays first-order (a shrunk graph
+// that only fails gradgradcheck would be another bug).
+bool still_fails(const Graph& g, bool second_order, bool original_second_order) {
+  const Verdict v = check(g, second_order);
+  return v.failed && v.second_order == original_second_order;
+}
+
+Graph shrink(Graph g, bool second_order, bool original_second_order) {
   // 1. the earliest value that fails by itself
   for (int i = 0; i < g.output; ++i) {
     if (g.steps[static_cast<size_t>(i)].op == Op::count) continue;
     Graph h = g;
     h.output = i;
-    if (check(h, second_order).failed) {
+    if (still_fails(h, second_order, original_second_order)) {
       g.output = i;
       break;
     }
@@ -582,7 +625,9 @@ Graph shrink(Graph g, bool second_order) {
         if (t.b == i) t.b = operand;
       }
       h = prune(h);
-      if (check(h, second_order).failed) return shrink(h, second_order);  // indices moved: start over
+      if (still_fails(h, second_order, original_second_order)) {
+        return shrink(h, second_order, original_second_order);  // indices moved: start over
+      }
     }
   }
   return g;
@@ -591,7 +636,12 @@ Graph shrink(Graph g, bool second_order) {
 std::string reproduction(const Graph& g, bool second_order, bool inject_bug) {
   std::string out = "#include <autograd/autograd.hpp>\n#include <nn/loss.hpp>\n#include <iostream>\n\nusing namespace xg;\n\n";
   if (inject_bug) {
-    out += "// buggy_square: graph_fuzz's injected bug (tests/fuzz/graph_fuzz.cpp)\n";
+    out += "// graph_fuzz's injected bug: x^2 whose backward forgets the factor 2\n"
+           "struct BuggySquareBackward final : Node {\n"
+           "  const char* name() const override { return \"buggy_square\"; }\n"
+           "  Grads backward(const Tensor& g) override { return {g * input(0)}; }\n"
+           "};\n"
+           "Tensor buggy_square(const Tensor& x) { return Tensor::record<BuggySquareBackward>(x.detach() * x.detach(), {x}); }\n\n";
   }
   out += "int main() {\n";
   for (size_t j = 0; j < g.constants.size(); ++j) {
@@ -606,8 +656,13 @@ std::string reproduction(const Graph& g, bool second_order, bool inject_bug) {
     else out += fmt::format("    Tensor v{} = {};\n", i, expression(s));
   }
   out += fmt::format("    return v{};\n  }};\n", g.output);
-  out += fmt::format("  const GradcheckResult r = {}(f, inputs);\n", second_order ? "gradgradcheck" : "gradcheck");
-  out += "  std::cout << r.report() << \"\\n\";\n  return r.passed ? 0 : 1;\n}\n";
+  out += "  const GradcheckResult r = gradcheck(f, inputs);\n  std::cout << r.report() << \"\\n\";\n";
+  if (second_order) {
+    out += "  const GradcheckResult r2 = gradgradcheck(f, inputs);\n  std::cout << r2.report() << \"\\n\";\n"
+           "  return r.passed && r2.passed ? 0 : 1;\n}\n";
+  } else {
+    out += "  return r.passed ? 0 : 1;\n}\n";
+  }
   return out;
 }
 
@@ -660,10 +715,24 @@ int main(int argc, char** argv) {
   for (int64_t n = 0; n < count; ++n) {
     std::optional<Graph> g;
     uint64_t graph_seed = 0;
-    while (!g) {
+    const std::string again = fmt::format("--count 1{}{}", max_ops != 30 ? fmt::format(" --max-ops {}", max_ops) : "",
+                                          inject_bug ? " --inject-bug" : "");
+    bool draw_failed = false;
+    while (!g && !draw_failed) {
       graph_seed = next++;
-      g = Drawer(graph_seed, max_ops, inject_bug).draw(refused);
-      if (!g) ++redrawn;
+      try {
+        g = Drawer(graph_seed, max_ops, inject_bug).draw(refused);
+      } catch (const std::exception& e) {
+        // the forward itself threw something other than xg::Error: a finding of its own
+        std::cout << fmt::format("graph_fuzz: FAILED seed {}: drawing the graph threw {} (graph_fuzz --seed {} {})\n",
+                                 graph_seed, e.what(), graph_seed, again);
+        draw_failed = true;
+      }
+      if (!g && !draw_failed) ++redrawn;
+    }
+    if (draw_failed) {
+      ++failed;
+      continue;
     }
     const bool gradgrad = graph_seed % 4 == 0;
     for (const Step& s : g->steps) {
@@ -677,12 +746,12 @@ int main(int argc, char** argv) {
     const Verdict v = check(*g, gradgrad);
     if (!v.failed) continue;
     ++failed;
-    const Graph small = shrink(*g, gradgrad);
-    std::cout << fmt::format("graph_fuzz: FAILED seed {} ({} steps; reproduce with graph_fuzz --seed {} --count 1{})\n",
-                             graph_seed, g->steps.size(), graph_seed, inject_bug ? " --inject-bug" : "");
+    const Graph small = shrink(*g, gradgrad, v.second_order);
+    std::cout << fmt::format("graph_fuzz: FAILED seed {} ({} steps; reproduce with graph_fuzz --seed {} {})\n",
+                             graph_seed, g->steps.size(), graph_seed, again);
     std::cout << check(small, gradgrad).what << "\n";
     std::cout << fmt::format("minimal reproduction ({} of {} steps):\n", small.steps.size(), g->steps.size())
-              << reproduction(small, gradgrad, inject_bug) << "\n";
+              << reproduction(small, v.second_order, inject_bug) << "\n";
   }
   std::cout << fmt::format("graph_fuzz: {} graphs from seed {} ({} ops, depth mean {:.1f}, max {}; {} also with "
                            "gradgradcheck; {} redrawn for values out of range): {} failed\n",

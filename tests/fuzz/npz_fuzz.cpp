@@ -36,15 +36,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   } catch (const xg::Error&) {
   }
-  static xg::nn::Sequential model(xg::nn::Linear(3, 2), xg::nn::Tanh(), xg::nn::Linear(2, 1));
+  // a fresh model and optimizer per input, so that a finding reproduces from its input alone
+  xg::nn::Sequential model(xg::nn::Linear(3, 2), xg::nn::Tanh(), xg::nn::Linear(2, 1));
   try {
     xg::nn::load(model, scratch_file());
     (void)model.forward(xg::zeros({1, 3}));
   } catch (const xg::Error&) {
   }
-  static xg::optim::Adam adam(model.parameters(), {.lr = 0.01});
+  xg::optim::Adam adam(model.parameters(), {.lr = 0.01});
   try {
     adam.load(scratch_file());
+    // what loaded must be usable: one step with it
+    xg::nn::mse_loss(model.forward(xg::ones({4, 3})), xg::zeros({4, 1})).backward();
+    adam.step();
   } catch (const xg::Error&) {
   }
   std::remove(scratch_file().c_str());

@@ -1,8 +1,8 @@
 // libFuzzer target: arbitrary bytes as shapes, sizes and axes for the ops that take them
 // (creation, reshape/view, reductions, softmax, transpose, slice, squeeze/unsqueeze, concat,
-// stack, index_select, broadcast_to, one_hot). Each call either returns a tensor of the shape
-// the op promises or throws an xg::Error; nothing else (a crash, a sanitizer report, another
-// exception) is allowed. Sizes are taken as the fuzzer gives them, huge and negative ones
+// stack, index_select, broadcast_to, one_hot). Each call either returns a tensor (whose values
+// are read and, when it requires grad, differentiated) or throws an xg::Error; nothing else (a
+// crash, a sanitizer report, another exception) is allowed; creation ops must give the shape asked. Sizes are taken as the fuzzer gives them, huge and negative ones
 // included: an op must refuse a shape whose element count overflows before it allocates.
 #include <autograd/autograd.hpp>
 
@@ -65,7 +65,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       switch (op) {
         case 0: {
           const xg::Shape shape = take_sized_shape(in, skip);
-          if (!skip) out = xg::zeros(shape);
+          if (!skip) {
+            out = xg::zeros(shape);
+            if (out.shape() != shape) __builtin_trap();
+          }
           break;
         }
         case 1: {

@@ -104,8 +104,9 @@ TEST_CASE("elementwise ops: shapes that do not broadcast, dtype mixes, int64 whe
   CHECK_ERROR(DtypeError, a + ones({2, 3}, float32), "add", "float64", "float32", ".to(dtype)");
   CHECK_ERROR(DtypeError, exp(zeros({2}, int64)), "exp", "int64");
   CHECK_ERROR(DtypeError, tanh(zeros({2}, int64)), "tanh", "int64");
-  CHECK_ERROR(DtypeError, zeros({2}, int64) + 0.5, "0.5", "int64");
+  CHECK_ERROR(DtypeError, zeros({2}, int64) + 0.5, "add", "0.5", "int64");
   CHECK_ERROR(ValueError, clamp(a, 2.0, 1.0), "clamp", "min 2 is greater than max 1");
+  CHECK_ERROR(ValueError, softplus(a, 0.0), "softplus", "beta must be non-zero");
   CHECK_ERROR(ShapeError, broadcast_to(a, {3, 2}), "broadcast_to", "[2, 3]", "[3, 2]");
 }
 
@@ -125,6 +126,7 @@ TEST_CASE("reductions and axes: out of range, empty tensors") {
   CHECK_ERROR(ShapeError, mean(a, -3), "mean", "axis -3");
   CHECK_ERROR(ShapeError, max(a, 5), "max", "axis 5");
   CHECK_ERROR(ShapeError, argmax(a, 2), "argmax", "axis 2");
+  CHECK_ERROR(ShapeError, argmin(a, -3), "argmin", "axis -3");
   CHECK_ERROR(ShapeError, softmax(a, 2), "softmax", "axis 2");
   CHECK_ERROR(ShapeError, log_softmax(a, -3), "log_softmax", "axis -3");
   CHECK_ERROR(ShapeError, max(zeros({0}, float64)), "max", "empty tensor", "[0]");
@@ -173,12 +175,20 @@ TEST_CASE("backward and grad: non-scalar roots, freed graphs, tensors without gr
   CHECK_ERROR(GraphError, loss.backward(), "backward", "retain_graph");
   CHECK(snapshot({w}) == after_first);  // the failed second pass added nothing to .grad()
   const Tensor x = f64({1, 2}, {2});
-  CHECK_ERROR(GraphError, x.backward(), "does not require grad");
+  CHECK_ERROR(GraphError, x.backward(), "backward", "does not require grad");
   CHECK_ERROR(GraphError, grad({(w * 2.0).sum()}, {x}), "grad", "does not require grad");
   CHECK_ERROR(GraphError, grad({(w * 2.0).sum()}, {f64({1}, {1}, true)}), "grad", "not used");
   CHECK_ERROR(ValueError, grad({(w * 2.0).sum()}, {w}, {ones({}, float64), ones({}, float64)}), "grad", "1 tensors but 2 gradients");
   CHECK_ERROR(ValueError, grad({Tensor()}, {w}), "grad", "undefined");
   CHECK(snapshot({w}) == after_first);
+  // the failed calls recorded nothing and freed nothing: a graph built before them still runs
+  Tensor kept = (w * w).sum();
+  const int64_t live = Node::live_count();
+  CHECK_ERROR(ShapeError, kept.backward(f64({1, 1}, {2})), "backward", "[2]");
+  CHECK_ERROR(ShapeError, w + f64({1, 2, 3}, {3}), "add");
+  CHECK(Node::live_count() == live);
+  kept.backward();
+  CHECK(w.grad().to_vector() == std::vector<double>{2 + 2, 4 + 4});  // 2w from the first pass, plus 2w
 }
 
 TEST_CASE("in-place writes: a saved tensor changed before backward, a leaf that requires grad") {
@@ -234,16 +244,46 @@ TEST_CASE("modules: sizes, inputs that do not fit, registration") {
   nn::Linear layer(3, 2);
   const Snapshot before = snapshot(layer.parameters());
   CHECK_ERROR(ShapeError, layer.forward(zeros({4, 5})), "Linear", "[4, 5]", "in_features=3");
-  CHECK_ERROR(DtypeError, layer.forward(zeros({4, 3}, float64)), "float32", "float64");
+  CHECK_ERROR(DtypeError, layer.forward(zeros({4, 3}, float64)), "Linear", "float64", "float32");
   CHECK(snapshot(layer.parameters()) == before);
   nn::Sequential net(nn::Linear(3, 2), nn::Tanh());
   CHECK_ERROR(ValueError, net[5], "Sequential", "index 5", "2 modules");
   CHECK_ERROR(DtypeError, layer.to(int64), "Module::to", "int64");
   CHECK(snapshot(layer.parameters()) == before);
   CHECK_ERROR(ValueError, nn::init::calculate_gain("swish"), "calculate_gain", "swish");
-  CHECK_ERROR(ShapeError, nn::init::xavier_uniform_(zeros({3})), "fan in and fan out", "[3]");
+  CHECK_ERROR(ShapeError, nn::init::xavier_uniform_(zeros({3})), "xavier_uniform_", "fan in and fan out", "[3]");
   CHECK_ERROR(ValueError, nn::init::kaiming_uniform_(zeros({3, 3}), 0.0, "fan_middle"), "kaiming_uniform_",
               "fan_middle");
+}
+
+TEST_CASE("module registration: bad names, duplicates, undefined or non-leaf parameters, null modules") {
+  struct Registers : nn::Module {
+    Tensor forward(const Tensor& x) override { return x; }
+    std::string type_name() const override { return "Registers"; }
+    using nn::Module::register_module;
+    using nn::Module::register_parameter;
+  };
+  Registers m;
+  m.register_parameter("w", zeros({2}));
+  const size_t params = m.parameters().size();
+  CHECK_ERROR(ValueError, m.register_parameter("a.b", zeros({1})), "register_parameter", "'a.b'", "no '.'");
+  CHECK_ERROR(ValueError, m.register_parameter("", zeros({1})), "register_parameter", "non-empty");
+  CHECK_ERROR(ValueError, m.register_parameter("w", zeros({1})), "register_parameter", "'w' is already a parameter");
+  CHECK_ERROR(ValueError, m.register_parameter("u", Tensor()), "register_parameter", "'u' is undefined");
+  Tensor leaf = zeros({2}, {.requires_grad = true});
+  CHECK_ERROR(GraphError, m.register_parameter("v", leaf * 2.0), "register_parameter", "'v' must be a leaf");
+  CHECK_ERROR(ValueError, m.register_module("child", std::shared_ptr<nn::Linear>()), "register_module", "'child' is null");
+  CHECK(m.parameters().size() == params);
+}
+
+TEST_CASE("anomaly mode: a NaN or Inf gradient names the op; .grad() stays as it was") {
+  Tensor x = f64({0.0, 4.0}, {2}, true);
+  {
+    DetectAnomalyGuard anomaly;
+    Tensor y = sqrt(x).sum();  // d sqrt(x)/dx at 0 is inf
+    CHECK_ERROR(AnomalyError, y.backward(), "sqrt", "SqrtBackward", "NaN/Inf");
+  }
+  CHECK_FALSE(x.grad().defined());
 }
 
 TEST_CASE("data: datasets of different lengths, batch sizes below one") {
@@ -319,7 +359,8 @@ TEST_CASE("checkpoints: wrong names, shapes and dtypes, truncated or corrupt fil
   save_npz(dir.file("renamed.npz"), renamed);
   CHECK_ERROR(ValueError, nn::load(model, dir.file("renamed.npz")), "load", "2.weight");
   unchanged();
-  CHECK_ERROR(ValueError, nn::load_state_dict(model, renamed), "2.weight");
+  CHECK_ERROR(ValueError, nn::load_state_dict(model, renamed), "load_state_dict", "missing key '2.weight'",
+              "unexpected key '2.kernel'");
   unchanged();
 
   std::map<std::string, Tensor> as_double = nn::state_dict(saved);
@@ -336,7 +377,6 @@ TEST_CASE("checkpoints: wrong names, shapes and dtypes, truncated or corrupt fil
 
   {
     std::string contents;
-    std::ifstream(path, std::ios::binary) >> std::noskipws >> contents;
     std::ifstream in(path, std::ios::binary);
     contents.assign(std::istreambuf_iterator<char>(in), {});
     for (size_t i = contents.size() / 3; i < contents.size() / 3 + 64 && i < contents.size(); ++i) contents[i] ^= 0x5a;
@@ -371,9 +411,9 @@ TEST_CASE("optimizer checkpoints: entries that do not fit, corrupt files; the st
   CHECK_ERROR(ValueError, other.load(dir.file("sgd.npz")), "SGD.load", "state.0.0.momentum_buffer", "[2]", "[3]");
   CHECK(snapshot(optimizer_state(other, 1)) == state);
   CHECK(other.lr(0) == 0.5);
-  CHECK_ERROR(IOError, other.load(dir.file("missing.npz")), "missing.npz");
+  CHECK_ERROR(IOError, other.load(dir.file("missing.npz")), "load_npz", "missing.npz");
   std::ofstream(dir.file("garbage.npz")) << "garbage";
-  CHECK_ERROR(IOError, other.load(dir.file("garbage.npz")), "garbage.npz");
+  CHECK_ERROR(IOError, other.load(dir.file("garbage.npz")), "load_npz", "garbage.npz");
   save_npz(dir.file("empty.npz"), {{"unrelated", zeros({1})}});
   CHECK_ERROR(ValueError, other.load(dir.file("empty.npz")), "SGD.load", "'unrelated'", "is not optimizer state");
   CHECK(snapshot(optimizer_state(other, 1)) == state);
