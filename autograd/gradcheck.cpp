@@ -434,7 +434,10 @@ GradcheckResult fast_gradcheck(const TensorsFunction& fn, const std::vector<Tens
   std::vector<Tensor> xs = prepare_inputs(inputs, options, "gradcheck");
   GradcheckResult result;
   result.options = options;
-  const auto [checked, targets] = inputs_to_check(xs);
+  // not a structured binding: lambdas below capture these, which clang 14 refuses for bindings
+  auto [checked_, targets_] = inputs_to_check(xs);
+  const std::vector<size_t> checked = std::move(checked_);
+  const std::vector<Tensor> targets = std::move(targets_);
   const std::vector<Tensor> ys = outputs_of(fn, xs, "gradcheck");
   const size_t n_out = total_numel(ys);
 
@@ -542,7 +545,10 @@ GradcheckResult gradcheck(const TensorsFunction& fn, const std::vector<Tensor>& 
   GradcheckResult result;
   result.options = options;
 
-  const auto [checked, targets] = inputs_to_check(xs);
+  // not a structured binding: lambdas below capture these, which clang 14 refuses for bindings
+  auto [checked_, targets_] = inputs_to_check(xs);
+  const std::vector<size_t> checked = std::move(checked_);
+  const std::vector<Tensor> targets = std::move(targets_);
 
   const std::vector<Tensor> ys = outputs_of(fn, xs, "gradcheck");
   // the Jacobians' rows are all outputs' elements, output after output; output o starts at row

@@ -5,6 +5,7 @@
 #include <autograd/error.hpp>
 
 #include <atomic>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fmt/format.h>
@@ -43,10 +44,62 @@ Tensor from_npy(xt::detail::npy_file&& file) {
   return detail::make_tensor<T>(Array<T>(adapted));
 }
 
+// Checks what xtensor's reader would allocate before it does: the header length, and the data
+// size (shape x item size) against the bytes the entry really holds. A corrupt or hostile file
+// otherwise makes it allocate up to 4 GiB for the header alone (found by tests/fuzz/npz_fuzz.cpp).
+template <class Corrupt>
+void check_npy_sizes(const std::string& bytes, Corrupt&& corrupt) {
+  if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) throw corrupt("no .npy magic string");
+  const auto byte = [&](size_t i) { return static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])); };
+  const unsigned major = static_cast<unsigned>(byte(6));
+  if (major < 1 || major > 3) throw corrupt(fmt::format("unsupported .npy version {}", major));
+  const size_t preamble = major == 1 ? 10 : 12;
+  if (bytes.size() < preamble) throw corrupt("truncated header");
+  const uint64_t header_len = major == 1 ? byte(8) | byte(9) << 8 : byte(8) | byte(9) << 8 | byte(10) << 16 | byte(11) << 24;
+  if (header_len > bytes.size() - preamble) {
+    throw corrupt(fmt::format("the header claims {} bytes, the entry holds {}", header_len, bytes.size() - preamble));
+  }
+  const std::string header = bytes.substr(preamble, header_len);
+  const size_t descr = header.find("'descr'");
+  const size_t shape_key = header.find("'shape'");
+  if (descr == std::string::npos || shape_key == std::string::npos) throw corrupt("no 'descr' or 'shape' in the header");
+  const size_t type_start = header.find('\'', header.find(':', descr));
+  if (type_start == std::string::npos || type_start + 3 >= header.size()) throw corrupt("unreadable 'descr'");
+  uint64_t item = 0;
+  for (size_t i = type_start + 3; i < header.size() && std::isdigit(static_cast<unsigned char>(header[i])); ++i) {
+    item = item * 10 + static_cast<uint64_t>(header[i] - '0');
+    if (item > 64) throw corrupt("item size over 64 bytes");
+  }
+  const size_t open = header.find('(', shape_key), close = header.find(')', shape_key);
+  if (open == std::string::npos || close == std::string::npos || close < open) throw corrupt("unreadable 'shape'");
+  uint64_t count = 1, dim = 0;
+  bool in_number = false;
+  for (size_t i = open + 1; i <= close; ++i) {
+    const char c = header[i];
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      if (__builtin_mul_overflow(dim, uint64_t{10}, &dim) || __builtin_add_overflow(dim, static_cast<uint64_t>(c - '0'), &dim)) {
+        throw corrupt("a size in 'shape' overflows");
+      }
+      in_number = true;
+    } else if (c == ',' || c == ')') {
+      if (in_number && __builtin_mul_overflow(count, dim, &count)) throw corrupt("the element count overflows");
+      dim = 0;
+      in_number = false;
+    } else if (c != ' ' && c != 'L') {
+      throw corrupt(fmt::format("unexpected '{}' in 'shape'", c));
+    }
+  }
+  uint64_t data_bytes = 0;
+  if (__builtin_mul_overflow(count, item, &data_bytes) || data_bytes > bytes.size() - preamble - header_len) {
+    throw corrupt("the data is shorter than its header says: truncated");
+  }
+}
+
 Tensor parse_npy(const std::string& bytes, const std::string& path, const std::string& entry) {
   auto corrupt = [&](const std::string& why) {
     return IOError(fmt::format("load_npz: '{}' in {} is not a valid .npy array ({})", entry, path, why));
   };
+  check_npy_sizes(bytes, corrupt);
   std::istringstream stream(bytes);
   std::optional<xt::detail::npy_file> parsed;
   try {

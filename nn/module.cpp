@@ -55,9 +55,10 @@ std::vector<std::pair<std::string, Tensor>> Module::named_parameters(bool recurs
   // Quadratic, but parameter lists are short.
   std::vector<std::pair<std::string, Tensor>> out;
   out.reserve(all.size());
-  for (auto& [name, p] : all) {
+  for (auto& entry : all) {  // not a structured binding: clang 14 cannot capture one
+    const Tensor& p = entry.second;
     const bool seen = std::any_of(out.begin(), out.end(), [&p](const auto& kept) { return kept.second.is_same(p); });
-    if (!seen) out.emplace_back(std::move(name), std::move(p));
+    if (!seen) out.emplace_back(std::move(entry.first), std::move(entry.second));
   }
   return out;
 }

@@ -377,3 +377,11 @@ TEST_CASE("save_npz refuses an undefined tensor or an empty key and leaves the o
   REQUIRE(loaded.size() == 1);
   CHECK_THAT(loaded.at("x").to_vector(), Equals(std::vector<double>{1, 2}));
 }
+
+TEST_CASE("an entry whose header claims 4 GiB is refused before anything is allocated") {
+  // npz_fuzz's first finding: xtensor's reader allocated the claimed header length up front
+  const std::string path = std::string(XGRAD_TESTS_DIR) + "/autograd/data/npz_header_4gib.npz";
+  CHECK_THROWS_AS(xg::load_npz(path), xg::IOError);
+  CHECK_THROWS_WITH(xg::load_npz(path), Catch::Contains("load_npz") && Catch::Contains("not a valid .npy array") &&
+                                            Catch::Contains("the header claims"));
+}
