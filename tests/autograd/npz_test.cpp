@@ -385,3 +385,10 @@ TEST_CASE("an entry whose header claims 4 GiB is refused before anything is allo
   CHECK_THROWS_WITH(xg::load_npz(path), Catch::Contains("load_npz") && Catch::Contains("not a valid .npy array") &&
                                             Catch::Contains("the header claims"));
 }
+
+TEST_CASE("an entry whose header dictionary is malformed is refused before xtensor parses it") {
+  // npz_fuzz's second finding: xtensor's parser called back() on an empty value (undefined behaviour)
+  const std::string path = std::string(XGRAD_TESTS_DIR) + "/autograd/data/npz_header_empty_value.npz";
+  CHECK_THROWS_AS(xg::load_npz(path), xg::IOError);
+  CHECK_THROWS_WITH(xg::load_npz(path), Catch::Contains("load_npz") && Catch::Contains("not a valid .npy array"));
+}
