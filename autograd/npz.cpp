@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
@@ -40,9 +41,13 @@ std::string zip_message(int code) {
   return s;
 }
 
+static_assert(std::endian::native == std::endian::little, "load_npz reads '|' arrays as little-endian");
+
+// The type is checked by the caller: xtensor's own check wants '<' exactly and threw a plain
+// std::runtime_error for '|i8', which numpy reads as '<i8' (found by npz_fuzz).
 template <class T>
 Tensor from_npy(xt::detail::npy_file&& file) {
-  auto adapted = std::move(file).cast<T, xt::layout_type::dynamic>();  // handles Fortran order too
+  auto adapted = std::move(file).cast<T, xt::layout_type::dynamic>(false);  // handles Fortran order too
   return detail::make_tensor<T>(Array<T>(adapted));
 }
 
@@ -66,7 +71,7 @@ void check_npy_sizes(const std::string& bytes, Corrupt&& corrupt) {
   // xtensor's header parser trusts its input (it calls back() on an empty value: found by
   // npz_fuzz), so only the dictionary numpy writes reaches it: the three keys, each once, with
   // well-formed values, and nothing else but braces, commas and spaces.
-  static const std::regex descr_re(R"('descr'\s*:\s*'[<>|=]?[a-zA-Z][0-9]+')");
+  static const std::regex descr_re(R"('descr'\s*:\s*'[<>|][a-zA-Z][0-9]+')");
   static const std::regex order_re(R"('fortran_order'\s*:\s*(True|False))");
   static const std::regex shape_re(R"('shape'\s*:\s*\(\s*([0-9]+L?\s*,\s*)*([0-9]+L?\s*)?\))");
   std::string rest = header;
@@ -132,22 +137,34 @@ Tensor parse_npy(const std::string& bytes, const std::string& path, const std::s
   xt::detail::npy_file& file = *parsed;
   if (stream.fail()) throw corrupt("the data is shorter than its header says: truncated");
   const std::string& type = file.m_typestring;
-  if (type.size() < 3 || type[0] == '>') throw corrupt(fmt::format("unsupported dtype '{}'", type));
+  if (type.size() < 3) throw corrupt(fmt::format("unsupported dtype '{}'", type));
   const char kind = type[1];
   const int bytes_per = std::atoi(type.c_str() + 2);
-  if (kind == 'f' && bytes_per == 4) return from_npy<float>(std::move(file));
-  if (kind == 'f' && bytes_per == 8) return from_npy<double>(std::move(file));
-  if (kind == 'i' && bytes_per == 8) return from_npy<int64_t>(std::move(file));
-  auto convert = [&](auto tag) {
-    using S = decltype(tag);
-    auto adapted = std::move(file).cast<S, xt::layout_type::dynamic>(false);
-    return detail::make_tensor<int64_t>(Array<int64_t>(xt::cast<int64_t>(adapted)));
+  // byte orders: '<' little, '|' not applicable (numpy writes it for one-byte types and reads it
+  // as native otherwise); '>' (big) is only readable for one-byte types. '=' is refused above.
+  if (type[0] == '>' && bytes_per != 1) throw corrupt(fmt::format("unsupported dtype '{}' (big-endian)", type));
+  const auto read = [&]() -> Tensor {
+    if (kind == 'f' && bytes_per == 4) return from_npy<float>(std::move(file));
+    if (kind == 'f' && bytes_per == 8) return from_npy<double>(std::move(file));
+    if (kind == 'i' && bytes_per == 8) return from_npy<int64_t>(std::move(file));
+    auto convert = [&](auto tag) {
+      using S = decltype(tag);
+      auto adapted = std::move(file).cast<S, xt::layout_type::dynamic>(false);
+      return detail::make_tensor<int64_t>(Array<int64_t>(xt::cast<int64_t>(adapted)));
+    };
+    if ((kind == 'i' || kind == 'u') && bytes_per == 4) return kind == 'i' ? convert(int32_t{}) : convert(uint32_t{});
+    if ((kind == 'i' || kind == 'u' || kind == 'b') && bytes_per == 1) {
+      return kind == 'i' ? convert(int8_t{}) : convert(uint8_t{});
+    }
+    throw corrupt(fmt::format("unsupported dtype '{}' (xgrad reads float32, float64 and integer arrays)", type));
   };
-  if ((kind == 'i' || kind == 'u') && bytes_per == 4) return kind == 'i' ? convert(int32_t{}) : convert(uint32_t{});
-  if ((kind == 'i' || kind == 'u' || kind == 'b') && bytes_per == 1) {
-    return kind == 'i' ? convert(int8_t{}) : convert(uint8_t{});
+  try {
+    return read();
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {  // whatever else xtensor's reader throws stays an IOError
+    throw corrupt(e.what());
   }
-  throw corrupt(fmt::format("unsupported dtype '{}' (xgrad reads float32, float64 and integer arrays)", type));
 }
 
 // The members as an uncompressed zip at `temp` (what numpy.savez writes); IOError naming `path`.

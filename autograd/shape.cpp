@@ -22,10 +22,13 @@ Shape unravel_index(int64_t flat, const Shape& shape) {
 
 namespace {
 // The element count, or nullopt when it does not fit in int64 (sizes come from users and files).
+// The strides are products of sizes too, zero ones excepted: [0, 2^62, 4] holds no element but
+// its strides overflow (xtensor computes them in signed arithmetic: found by shape_fuzz).
 std::optional<int64_t> checked_numel(const Shape& shape) {
-  int64_t n = 1;
+  int64_t n = 1, strides = 1;
   for (int64_t s : shape) {
     if (__builtin_mul_overflow(n, s, &n)) return std::nullopt;
+    if (s > 0 && __builtin_mul_overflow(strides, s, &strides)) return std::nullopt;
   }
   return n;
 }

@@ -3,6 +3,6 @@
 # designated initialiser that leaves a member at its default (`{.lr = 0.1}`), which is how
 # xgrad's option structs are meant to be used.
 function(xgrad_warnings target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wno-maybe-uninitialized
-                                           -Wno-missing-field-initializers)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wno-missing-field-initializers
+                                           $<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized>)
 endfunction()

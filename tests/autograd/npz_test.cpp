@@ -392,3 +392,45 @@ TEST_CASE("an entry whose header dictionary is malformed is refused before xtens
   CHECK_THROWS_AS(xg::load_npz(path), xg::IOError);
   CHECK_THROWS_WITH(xg::load_npz(path), Catch::Contains("load_npz") && Catch::Contains("not a valid .npy array"));
 }
+
+TEST_CASE("load_npz reads a '|' byte-order mark as native, as numpy does, and refuses '=' and big-endian with an IOError") {
+  // npz_fuzz's third finding: '<i8' with one flipped bit is '|i8', which xtensor's cast refused
+  // with a plain std::runtime_error (numpy reads it as '<i8'); numpy never writes '=' to a file
+  const TempDir dir;
+  const std::string path = dir.file("marks.npz"), big_path = dir.file("big.npz"), native_path = dir.file("native.npz");
+  const PythonRun run = run_python(dir, R"py(
+import struct
+import sys
+import zipfile
+def npy(descr, shape, payload):
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, shape)
+    header += " " * (63 - len(header) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1") + payload
+with zipfile.ZipFile(sys.argv[1], "w") as z:
+    z.writestr("bar_i8.npy", npy("|i8", "(2,)", struct.pack("<2q", -7, 9)))
+    z.writestr("bar_f8.npy", npy("|f8", "(1,)", struct.pack("<d", 0.25)))
+    z.writestr("bar_f4.npy", npy("|f4", "(2, 1)", struct.pack("<2f", 1.5, -2.0)))
+    z.writestr("big_u1.npy", npy(">u1", "(3,)", bytes([1, 2, 250])))
+with zipfile.ZipFile(sys.argv[2], "w") as z:
+    z.writestr("big_i8.npy", npy(">i8", "(1,)", struct.pack(">q", 5)))
+with zipfile.ZipFile(sys.argv[3], "w") as z:
+    z.writestr("native_i8.npy", npy("=i8", "(1,)", struct.pack("<q", 5)))
+)py",
+                                   {path, big_path, native_path});
+  INFO("python said: " << run.output);
+  REQUIRE(run.exit_code == 0);
+  const auto loaded = xg::load_npz(path);
+  REQUIRE(loaded.size() == 4);
+  CHECK(loaded.at("bar_i8").dtype() == xg::int64);
+  CHECK(int_values(loaded.at("bar_i8")) == std::vector<int64_t>{-7, 9});
+  CHECK(loaded.at("bar_f8").dtype() == xg::float64);
+  CHECK(loaded.at("bar_f8").to_vector() == std::vector<double>{0.25});
+  CHECK(loaded.at("bar_f4").dtype() == xg::float32);
+  CHECK(loaded.at("bar_f4").shape() == Shape{2, 1});
+  CHECK(loaded.at("bar_f4").to_vector() == std::vector<double>{1.5, -2.0});
+  CHECK(int_values(loaded.at("big_u1")) == std::vector<int64_t>{1, 2, 250});
+  CHECK_THROWS_AS(xg::load_npz(big_path), xg::IOError);
+  CHECK_THROWS_WITH(xg::load_npz(big_path), Catch::Contains("big_i8.npy") && Catch::Contains("big-endian"));
+  CHECK_THROWS_AS(xg::load_npz(native_path), xg::IOError);
+  CHECK_THROWS_WITH(xg::load_npz(native_path), Catch::Contains("native_i8.npy") && Catch::Contains("'descr'"));
+}
