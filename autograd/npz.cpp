@@ -9,14 +9,15 @@
 #include <bit>
 #include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <limits>
 #include <memory>
-#include <optional>
-#include <regex>
-#include <sstream>
+#include <string_view>
 #include <unistd.h>
+#include <xtensor/xadapt.hpp>
 #include <xtensor/xnpy.hpp>
 #include <zip.h>
 
@@ -41,21 +42,161 @@ std::string zip_message(int code) {
   return s;
 }
 
-static_assert(std::endian::native == std::endian::little, "load_npz reads '|' arrays as little-endian");
+static_assert(std::endian::native == std::endian::little, "load_npz reads '<' and '|' arrays as native");
 
-// The type is checked by the caller: xtensor's own check wants '<' exactly and threw a plain
-// std::runtime_error for '|i8', which numpy reads as '<i8' (found by npz_fuzz).
-template <class T>
-Tensor from_npy(xt::detail::npy_file&& file) {
-  auto adapted = std::move(file).cast<T, xt::layout_type::dynamic>(false);  // handles Fortran order too
-  return detail::make_tensor<T>(Array<T>(adapted));
+// What a .npy header says, checked against the bytes that follow it.
+struct NpyArray {
+  char order = '<';  // '<', '>' or '|'
+  char kind = 'f';   // 'f', 'i', 'u', 'b', 'c'
+  uint64_t item = 0;
+  bool fortran = false;
+  Shape shape;
+  size_t data_offset = 0;
+};
+
+// The array's values as a T tensor, from stored values of type S (memcpy: the data need not
+// be aligned in the entry), in C or Fortran order.
+template <class S, class T>
+Tensor from_npy(const std::string& bytes, const NpyArray& a) {
+  size_t n = 1;
+  for (int64_t d : a.shape) n *= static_cast<size_t>(d);  // bounded by the entry's size (checked)
+  std::vector<S> values(n);
+  if (n > 0) std::memcpy(values.data(), bytes.data() + a.data_offset, n * sizeof(S));
+  const std::vector<size_t> shape(a.shape.begin(), a.shape.end());
+  auto adapted = xt::adapt<xt::layout_type::dynamic>(values, shape, a.fortran ? xt::layout_type::column_major : xt::layout_type::row_major);
+  return detail::make_tensor<T>(Array<T>(xt::cast<T>(adapted)));
 }
 
-// Checks what xtensor's reader would allocate before it does: the header length, and the data
-// size (shape x item size) against the bytes the entry really holds. A corrupt or hostile file
-// otherwise makes it allocate up to 4 GiB for the header alone (found by tests/fuzz/npz_fuzz.cpp).
+// numpy's header dictionary, parsed by hand: "{'descr': '<f8', 'fortran_order': False,
+// 'shape': (2, 3), }" and nothing else. xgrad reads .npy data itself: xtensor's reader trusted
+// its input (it allocated a claimed 4 GiB header, called back() on an empty value and misread
+// every header length whose low byte is >= 0x80, such as the 182 bytes numpy writes for 15
+// dimensions), found by tests/fuzz/npz_fuzz.cpp.
+class NpyHeader {
+ public:
+  explicit NpyHeader(std::string_view text) : text_(text) {}
+
+  // Fills `a`'s type, order and shape, or returns false with what is wrong in `why`.
+  bool parse(NpyArray& a, std::string& why) {
+    bool have_descr = false, have_order = false, have_shape = false;
+    skip_space();
+    if (!eat('{')) return fail(why, "the header is not a dictionary");
+    for (;;) {
+      skip_space();
+      if (eat('}')) break;
+      std::string_view key;
+      if (!quoted(key)) return fail(why, "a key is not a quoted string");
+      skip_space();
+      if (!eat(':')) return fail(why, fmt::format("no ':' after '{}'", key));
+      skip_space();
+      if (key == "descr" && !have_descr) {
+        std::string_view descr;
+        if (!quoted(descr) || !type_string(descr, a)) return fail(why, "the 'descr' is not a numpy type string");
+        have_descr = true;
+      } else if (key == "fortran_order" && !have_order) {
+        if (word("True")) {
+          a.fortran = true;
+        } else if (word("False")) {
+          a.fortran = false;
+        } else {
+          return fail(why, "'fortran_order' is neither True nor False");
+        }
+        have_order = true;
+      } else if (key == "shape" && !have_shape) {
+        if (!shape(a.shape, why)) return false;
+        have_shape = true;
+      } else {
+        return fail(why, fmt::format("unexpected or repeated key '{}'", key));
+      }
+      skip_space();
+      if (eat(',')) continue;
+      if (eat('}')) break;
+      return fail(why, "no ',' or '}' after a value");
+    }
+    skip_space();
+    if (pos_ != text_.size()) return fail(why, "bytes after the dictionary");
+    if (!have_descr || !have_order || !have_shape) return fail(why, "the header lacks 'descr', 'fortran_order' or 'shape'");
+    return true;
+  }
+
+ private:
+  static bool fail(std::string& why, std::string what) {
+    why = std::move(what);
+    return false;
+  }
+  void skip_space() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n')) ++pos_;
+  }
+  bool eat(char c) {
+    if (pos_ < text_.size() && text_[pos_] == c) return ++pos_, true;
+    return false;
+  }
+  bool word(std::string_view w) {
+    if (text_.substr(pos_, w.size()) != w) return false;
+    pos_ += w.size();
+    return true;
+  }
+  bool quoted(std::string_view& out) {
+    if (!eat('\'')) return false;
+    const size_t close = text_.find('\'', pos_);
+    if (close == std::string_view::npos) return false;
+    out = text_.substr(pos_, close - pos_);
+    pos_ = close + 1;
+    return true;
+  }
+  // '<f8', '|u1', '>i4', '<c16': a byte order, a kind letter, the size in bytes
+  static bool type_string(std::string_view d, NpyArray& a) {
+    if (d.size() < 3 || d.size() > 4 || (d[0] != '<' && d[0] != '>' && d[0] != '|')) return false;
+    if (std::string_view("ifucb").find(d[1]) == std::string_view::npos) return false;
+    a.order = d[0];
+    a.kind = d[1];
+    a.item = 0;
+    for (char c : d.substr(2)) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+      a.item = a.item * 10 + static_cast<uint64_t>(c - '0');
+    }
+    return a.item > 0;
+  }
+  // '(2, 3)', '(5,)', '()': sizes with an optional 'L' (Python 2), at most 64 of them; the
+  // element count and the strides (products of the non-zero sizes) must fit in int64
+  bool shape(Shape& out, std::string& why) {
+    static constexpr size_t kMaxDims = 64;  // numpy 2's NPY_MAXDIMS
+    if (!eat('(')) return fail(why, "'shape' is not a tuple");
+    out.clear();
+    int64_t count = 1, strides = 1;
+    for (;;) {
+      skip_space();
+      if (eat(')')) return true;
+      int64_t dim = 0;
+      size_t digits = 0;
+      while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) {
+        if (__builtin_mul_overflow(dim, int64_t{10}, &dim) || __builtin_add_overflow(dim, int64_t{text_[pos_] - '0'}, &dim)) {
+          return fail(why, "a size in 'shape' overflows int64");
+        }
+        ++pos_, ++digits;
+      }
+      if (digits == 0) return fail(why, "'shape' holds something other than sizes");
+      if (out.size() == kMaxDims) return fail(why, fmt::format("'shape' has more than {} dimensions", kMaxDims));
+      if (__builtin_mul_overflow(count, dim, &count) || (dim > 0 && __builtin_mul_overflow(strides, dim, &strides))) {
+        return fail(why, "the element count overflows int64");
+      }
+      out.push_back(dim);
+      eat('L');
+      skip_space();
+      if (eat(',')) continue;
+      if (eat(')')) return true;
+      return fail(why, "'shape' is not a tuple of sizes");
+    }
+  }
+
+  std::string_view text_;
+  size_t pos_ = 0;
+};
+
+// The header of a .npy entry, checked against the bytes that follow it before anything is
+// allocated: a corrupt or hostile file cannot make load_npz allocate more than the entry holds.
 template <class Corrupt>
-void check_npy_sizes(const std::string& bytes, Corrupt&& corrupt) {
+NpyArray read_npy_header(const std::string& bytes, Corrupt&& corrupt) {
   if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) throw corrupt("no .npy magic string");
   const auto byte = [&](size_t i) { return static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])); };
   const unsigned major = static_cast<unsigned>(byte(6));
@@ -66,105 +207,38 @@ void check_npy_sizes(const std::string& bytes, Corrupt&& corrupt) {
   if (header_len > bytes.size() - preamble) {
     throw corrupt(fmt::format("the header claims {} bytes, the entry holds {}", header_len, bytes.size() - preamble));
   }
-  if (header_len > 65536) throw corrupt(fmt::format("a header of {} bytes (numpy writes a few dozen)", header_len));
-  const std::string header = bytes.substr(preamble, header_len);
-  // xtensor's header parser trusts its input (it calls back() on an empty value: found by
-  // npz_fuzz), so only the dictionary numpy writes reaches it: the three keys, each once, with
-  // well-formed values, and nothing else but braces, commas and spaces.
-  static const std::regex descr_re(R"('descr'\s*:\s*'[<>|][a-zA-Z][0-9]+')");
-  static const std::regex order_re(R"('fortran_order'\s*:\s*(True|False))");
-  static const std::regex shape_re(R"('shape'\s*:\s*\(\s*([0-9]+L?\s*,\s*)*([0-9]+L?\s*)?\))");
-  std::string rest = header;
-  for (const std::regex* re : {&descr_re, &order_re, &shape_re}) {
-    std::smatch m;
-    if (!std::regex_search(rest, m, *re)) throw corrupt("the header lacks a well-formed 'descr', 'fortran_order' or 'shape'");
-    rest = m.prefix().str() + m.suffix().str();
+  // numpy itself refuses headers over 10,000 bytes unless told otherwise (max_header_size)
+  if (header_len > 10000) throw corrupt(fmt::format("a header of {} bytes (numpy writes a few dozen)", header_len));
+  NpyArray a;
+  std::string why;
+  if (!NpyHeader(std::string_view(bytes).substr(preamble, header_len)).parse(a, why)) throw corrupt(why);
+  a.data_offset = preamble + header_len;
+  uint64_t count = 1, data_bytes = 0;
+  for (int64_t d : a.shape) count *= static_cast<uint64_t>(d);  // fits: checked by the parser
+  if (__builtin_mul_overflow(count, a.item, &data_bytes) || data_bytes > bytes.size() - a.data_offset) {
+    throw corrupt(fmt::format("the data is shorter than its header says: truncated ({} bytes for {} elements of {} bytes)",
+                              bytes.size() - a.data_offset, count, a.item));
   }
-  for (char c : rest) {
-    if (c != '{' && c != '}' && c != ',' && c != ' ' && c != '\n') throw corrupt(fmt::format("unexpected '{}' in the header", c));
-  }
-  if (std::count(rest.begin(), rest.end(), '{') != 1 || std::count(rest.begin(), rest.end(), '}') != 1 ||
-      rest.find('{') > rest.find('}')) {
-    throw corrupt("the header is not one dictionary");
-  }
-  const size_t descr = header.find("'descr'");
-  const size_t shape_key = header.find("'shape'");
-  if (descr == std::string::npos || shape_key == std::string::npos) throw corrupt("no 'descr' or 'shape' in the header");
-  const size_t type_start = header.find('\'', header.find(':', descr));
-  if (type_start == std::string::npos || type_start + 3 >= header.size()) throw corrupt("unreadable 'descr'");
-  uint64_t item = 0;
-  for (size_t i = type_start + 3; i < header.size() && std::isdigit(static_cast<unsigned char>(header[i])); ++i) {
-    item = item * 10 + static_cast<uint64_t>(header[i] - '0');
-    if (item > 64) throw corrupt("item size over 64 bytes");
-  }
-  const size_t open = header.find('(', shape_key), close = header.find(')', shape_key);
-  if (open == std::string::npos || close == std::string::npos || close < open) throw corrupt("unreadable 'shape'");
-  uint64_t count = 1, dim = 0;
-  bool in_number = false;
-  for (size_t i = open + 1; i <= close; ++i) {
-    const char c = header[i];
-    if (std::isdigit(static_cast<unsigned char>(c))) {
-      if (__builtin_mul_overflow(dim, uint64_t{10}, &dim) || __builtin_add_overflow(dim, static_cast<uint64_t>(c - '0'), &dim)) {
-        throw corrupt("a size in 'shape' overflows");
-      }
-      in_number = true;
-    } else if (c == ',' || c == ')') {
-      if (in_number && __builtin_mul_overflow(count, dim, &count)) throw corrupt("the element count overflows");
-      dim = 0;
-      in_number = false;
-    } else if (c != ' ' && c != 'L') {
-      throw corrupt(fmt::format("unexpected '{}' in 'shape'", c));
-    }
-  }
-  uint64_t data_bytes = 0;
-  if (__builtin_mul_overflow(count, item, &data_bytes) || data_bytes > bytes.size() - preamble - header_len) {
-    throw corrupt("the data is shorter than its header says: truncated");
-  }
+  return a;
 }
 
 Tensor parse_npy(const std::string& bytes, const std::string& path, const std::string& entry) {
   auto corrupt = [&](const std::string& why) {
     return IOError(fmt::format("load_npz: '{}' in {} is not a valid .npy array ({})", entry, path, why));
   };
-  check_npy_sizes(bytes, corrupt);
-  std::istringstream stream(bytes);
-  std::optional<xt::detail::npy_file> parsed;
-  try {
-    parsed.emplace(xt::detail::load_npy_file(stream));
-  } catch (const std::exception& e) {
-    throw corrupt(e.what());
-  }
-  xt::detail::npy_file& file = *parsed;
-  if (stream.fail()) throw corrupt("the data is shorter than its header says: truncated");
-  const std::string& type = file.m_typestring;
-  if (type.size() < 3) throw corrupt(fmt::format("unsupported dtype '{}'", type));
-  const char kind = type[1];
-  const int bytes_per = std::atoi(type.c_str() + 2);
+  const NpyArray a = read_npy_header(bytes, corrupt);
+  const std::string type = fmt::format("{}{}{}", a.order, a.kind, a.item);
   // byte orders: '<' little, '|' not applicable (numpy writes it for one-byte types and reads it
-  // as native otherwise); '>' (big) is only readable for one-byte types. '=' is refused above.
-  if (type[0] == '>' && bytes_per != 1) throw corrupt(fmt::format("unsupported dtype '{}' (big-endian)", type));
-  const auto read = [&]() -> Tensor {
-    if (kind == 'f' && bytes_per == 4) return from_npy<float>(std::move(file));
-    if (kind == 'f' && bytes_per == 8) return from_npy<double>(std::move(file));
-    if (kind == 'i' && bytes_per == 8) return from_npy<int64_t>(std::move(file));
-    auto convert = [&](auto tag) {
-      using S = decltype(tag);
-      auto adapted = std::move(file).cast<S, xt::layout_type::dynamic>(false);
-      return detail::make_tensor<int64_t>(Array<int64_t>(xt::cast<int64_t>(adapted)));
-    };
-    if ((kind == 'i' || kind == 'u') && bytes_per == 4) return kind == 'i' ? convert(int32_t{}) : convert(uint32_t{});
-    if ((kind == 'i' || kind == 'u' || kind == 'b') && bytes_per == 1) {
-      return kind == 'i' ? convert(int8_t{}) : convert(uint8_t{});
-    }
-    throw corrupt(fmt::format("unsupported dtype '{}' (xgrad reads float32, float64 and integer arrays)", type));
-  };
-  try {
-    return read();
-  } catch (const Error&) {
-    throw;
-  } catch (const std::exception& e) {  // whatever else xtensor's reader throws stays an IOError
-    throw corrupt(e.what());
-  }
+  // as native otherwise); '>' (big) is only readable for one-byte types
+  if (a.order == '>' && a.item != 1) throw corrupt(fmt::format("unsupported dtype '{}' (big-endian)", type));
+  if (a.kind == 'f' && a.item == 4) return from_npy<float, float>(bytes, a);
+  if (a.kind == 'f' && a.item == 8) return from_npy<double, double>(bytes, a);
+  if (a.kind == 'i' && a.item == 8) return from_npy<int64_t, int64_t>(bytes, a);
+  if (a.kind == 'i' && a.item == 4) return from_npy<int32_t, int64_t>(bytes, a);
+  if (a.kind == 'u' && a.item == 4) return from_npy<uint32_t, int64_t>(bytes, a);
+  if (a.kind == 'i' && a.item == 1) return from_npy<int8_t, int64_t>(bytes, a);
+  if ((a.kind == 'u' || a.kind == 'b') && a.item == 1) return from_npy<uint8_t, int64_t>(bytes, a);
+  throw corrupt(fmt::format("unsupported dtype '{}' (xgrad reads float32, float64 and integer arrays)", type));
 }
 
 // The members as an uncompressed zip at `temp` (what numpy.savez writes); IOError naming `path`.
@@ -253,14 +327,34 @@ std::map<std::string, Tensor> load_npz(const std::string& path) {
     if (name.size() < 4 || name.substr(name.size() - 4) != ".npy") {
       throw IOError(fmt::format("load_npz: entry '{}' of {} is not a .npy array", name, path));
     }
-    std::string bytes(static_cast<size_t>(stat.size), '\0');
+    // read in pieces: the size the zip directory claims is believed only as far as the data goes
+    // (a corrupt directory claiming terabytes must not allocate them)
     zip_file_t* file = zip_fopen_index(zip.get(), static_cast<zip_uint64_t>(i), 0);
     if (file == nullptr) {
       throw IOError(fmt::format("load_npz: cannot open entry '{}' of {}: {}", name, path, zip_strerror(zip.get())));
     }
-    const zip_int64_t read = zip_fread(file, bytes.data(), bytes.size());
+    std::string bytes;
+    bool too_long = false, failed = false;
+    try {
+      constexpr size_t kPiece = size_t{1} << 20;
+      for (;;) {
+        const size_t old_size = bytes.size();
+        bytes.resize(old_size + kPiece);
+        const zip_int64_t got = zip_fread(file, bytes.data() + old_size, kPiece);
+        if (got < 0) failed = true;
+        bytes.resize(old_size + static_cast<size_t>(std::max<zip_int64_t>(got, 0)));
+        if (got <= 0) break;
+        if (bytes.size() > stat.size) {
+          too_long = true;
+          break;
+        }
+      }
+    } catch (const std::bad_alloc&) {
+      zip_fclose(file);
+      throw IOError(fmt::format("load_npz: entry '{}' of {} is too large to load", name, path));
+    }
     zip_fclose(file);
-    if (read != static_cast<zip_int64_t>(bytes.size())) {
+    if (failed || too_long || bytes.size() != stat.size) {
       throw IOError(fmt::format("load_npz: entry '{}' of {} is truncated or corrupt", name, path));
     }
     out.emplace(name.substr(0, name.size() - 4), parse_npy(bytes, path, name));

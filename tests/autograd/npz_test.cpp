@@ -434,3 +434,87 @@ with zipfile.ZipFile(sys.argv[3], "w") as z:
   CHECK_THROWS_AS(xg::load_npz(native_path), xg::IOError);
   CHECK_THROWS_WITH(xg::load_npz(native_path), Catch::Contains("native_i8.npy") && Catch::Contains("'descr'"));
 }
+
+TEST_CASE("load_npz refuses long or deep headers with an IOError, without recursing over them") {
+  // a 3,000-dimension shape and a 60,000-byte header: numpy refuses both (max_header_size,
+  // NPY_MAXDIMS); a recursive matcher over such a header could overflow the stack
+  const TempDir dir;
+  const std::string deep_path = dir.file("deep.npz"), long_path = dir.file("long.npz"), ok_path = dir.file("ok.npz");
+  const PythonRun run = run_python(dir, R"py(
+import struct
+import sys
+import zipfile
+def npy(header, payload):
+    header += " " * (63 - len(header) % 64) + "\n"
+    return b"\x93NUMPY\x02\x00" + struct.pack("<I", len(header)) + header.encode("latin1") + payload
+one = struct.pack("<d", 1.0)
+with zipfile.ZipFile(sys.argv[1], "w") as z:
+    z.writestr("deep.npy", npy("{'descr': '<f8', 'fortran_order': False, 'shape': (%s), }" % ("1, " * 3000), one))
+with zipfile.ZipFile(sys.argv[2], "w") as z:
+    z.writestr("long.npy", npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1,)%s}" % (" " * 60000), one))
+with zipfile.ZipFile(sys.argv[3], "w") as z:
+    z.writestr("ok.npy", npy("{'descr': '<f8',\n 'fortran_order': False, 'shape': (1, 1L, 1,), }", one))
+)py",
+                                   {deep_path, long_path, ok_path});
+  INFO("python said: " << run.output);
+  REQUIRE(run.exit_code == 0);
+  CHECK_THROWS_AS(xg::load_npz(deep_path), xg::IOError);
+  CHECK_THROWS_WITH(xg::load_npz(deep_path), Catch::Contains("deep.npy") && Catch::Contains("more than 64 dimensions"));
+  CHECK_THROWS_AS(xg::load_npz(long_path), xg::IOError);
+  CHECK_THROWS_WITH(xg::load_npz(long_path), Catch::Contains("long.npy") && Catch::Contains("a header of"));
+  const auto loaded = xg::load_npz(ok_path);
+  REQUIRE(loaded.count("ok") == 1);
+  CHECK(loaded.at("ok").shape() == Shape{1, 1, 1});
+  CHECK(loaded.at("ok").to_vector() == std::vector<double>{1.0});
+}
+
+TEST_CASE("load_npz reads the 182-byte headers numpy writes for 15 dimensions and more") {
+  // xtensor's reader sign-extended the header length's bytes and misread any length whose low
+  // byte is >= 0x80 (182 = 0xb6): load_npz parses .npy itself now
+  require_numpy();
+  const TempDir dir;
+  const std::string path = dir.file("deep.npz");
+  const PythonRun run = run_python(dir, R"py(
+import io
+import sys
+import numpy as np
+a = np.arange(2 * 3, dtype=np.float64).reshape((2,) + (1,) * 13 + (3,))
+b = io.BytesIO()
+np.save(b, a)
+print(b.getvalue()[8] | b.getvalue()[9] << 8)
+np.savez(sys.argv[1], deep=a, fdeep=np.asfortranarray(a))
+)py",
+                                   {path});
+  INFO("python said: " << run.output);
+  REQUIRE(run.exit_code == 0);
+  CHECK(run.output == "182\n");
+  const auto loaded = xg::load_npz(path);
+  Shape expected(15, 1);
+  expected.front() = 2;
+  expected.back() = 3;
+  for (const char* name : {"deep", "fdeep"}) {
+    INFO(name);
+    CHECK(loaded.at(name).shape() == expected);
+    CHECK(loaded.at(name).to_vector() == std::vector<double>{0, 1, 2, 3, 4, 5});
+  }
+}
+
+TEST_CASE("load_npz refuses an entry whose checksum does not match its data") {
+  require_numpy();
+  const TempDir dir;
+  const std::string path = dir.file("crc.npz");
+  const PythonRun run = run_python(dir, R"py(
+import sys
+import numpy as np
+np.savez(sys.argv[1], w=np.arange(16, dtype=np.float64))
+data = bytearray(open(sys.argv[1], "rb").read())
+at = data.index(b"\x00\x00\xf0\x3f")  # the float 1.0 in the stored data
+data[at + 3] ^= 0x40                   # 1.0 becomes 0.0078125: only the CRC can tell
+open(sys.argv[1], "wb").write(bytes(data))
+)py",
+                                   {path});
+  INFO("python said: " << run.output);
+  REQUIRE(run.exit_code == 0);
+  CHECK_THROWS_AS(xg::load_npz(path), xg::IOError);
+  CHECK_THROWS_WITH(xg::load_npz(path), Catch::Contains("'w.npy'") && Catch::Contains("truncated or corrupt"));
+}

@@ -248,6 +248,13 @@ std::vector<Tensor> run(const Graph& g, const std::vector<Tensor>& leaves) {
 
 // ---- drawing a graph ----
 
+// An op that threw xg::Error for a call the drawer meant to be valid: how often, and the first
+// seed that did it.
+struct Refusal {
+  int64_t times = 0;
+  uint64_t first_seed = 0;
+};
+
 class Drawer {
  public:
   Drawer(uint64_t seed, int max_ops, bool inject_bug) : rng_(seed), max_ops_(max_ops), inject_bug_(inject_bug) {
@@ -255,7 +262,7 @@ class Drawer {
   }
 
   // nullopt when the graph's values left the range (the caller draws from the next seed).
-  std::optional<Graph> draw(std::map<std::string, int64_t>& refused) {
+  std::optional<Graph> draw(std::map<std::string, Refusal>& refused) {
     const int ops = std::uniform_int_distribution<int>(1, max_ops_)(rng_);
     add_leaf(random_shape());
     if (coin(0.5)) add_leaf(random_shape());
@@ -267,7 +274,8 @@ class Drawer {
       try {
         r = apply(*s, values_, g_.constants);
       } catch (const xg::Error& e) {
-        ++refused[fmt::format("{}: {}", op_name(s->op), e.what())];
+        Refusal& refusal = refused[fmt::format("{}: {}", op_name(s->op), e.what())];
+        if (refusal.times++ == 0) refusal.first_seed = g_.seed;
         continue;
       }
       if (!in_range(r)) return std::nullopt;
@@ -720,7 +728,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::map<std::string, int64_t> refused;
+  std::map<std::string, Refusal> refused;
   std::map<std::string, int64_t> ops_used;
   int64_t checked = 0, failed = 0, redrawn = 0, steps = 0, second_order = 0, depth_sum = 0;
   int max_depth = 0;
@@ -775,7 +783,11 @@ int main(int argc, char** argv) {
     for (const auto& [name, n] : ops_used) used.push_back(fmt::format("{} {}", name, n));
     std::cout << "ops drawn: " << fmt::format("{}", fmt::join(used, ", ")) << "\n";
   }
-  for (const auto& [what, n] : refused) std::cout << fmt::format("refused {} times: {}\n", n, what);
+  for (const auto& [what, r] : refused) {
+    std::cout << fmt::format("graph_fuzz: FAILED: refused {} times, first by seed {} (graph_fuzz --seed {} --count 1{}): {}\n",
+                             r.times, r.first_seed, r.first_seed,
+                             max_ops != 30 ? fmt::format(" --max-ops {}", max_ops) : "", what);
+  }
   // an op that refuses a call the fuzzer meant to be valid is a finding too
   return failed > 0 || !refused.empty() ? 1 : 0;
 }

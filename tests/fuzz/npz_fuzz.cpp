@@ -1,7 +1,10 @@
 // libFuzzer target: arbitrary bytes as a checkpoint. The bytes are written to a file and read
 // back by load_npz, by nn::load into a small model and by an optimizer's load; whatever they
 // hold, the only way out is a result or an xg::Error (a crash, a sanitizer report or another
-// exception type is a finding). A loaded model must still run forward.
+// exception type is a finding). A loaded model must still run forward, and a load that throws
+// leaves the model's parameters as they were. Bytes that start like a .npy array are stored as
+// the entry '0.weight.npy' of a well-formed zip instead, so that mutations of the array format
+// reach the .npy parser rather than stopping at the zip's CRC check.
 //   scripts/test --fuzz   (build-fuzz/, clang: -fsanitize=fuzzer,address,undefined)
 //   build-fuzz/tests/npz_fuzz tests/fuzz/corpus/npz -max_total_time=60
 #include <autograd/autograd.hpp>
@@ -11,9 +14,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <unistd.h>
+#include <vector>
+#include <zip.h>
 
 namespace {
 
@@ -22,10 +29,31 @@ const std::string& scratch_file() {
   return path;
 }
 
+// The bytes as the only entry of a stored zip at `path`.
+void write_npy_entry(const std::string& path, const uint8_t* data, size_t size) {
+  int code = 0;
+  zip_t* zip = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &code);
+  if (zip == nullptr) std::abort();
+  zip_source_t* source = zip_source_buffer(zip, data, size, 0);
+  if (source == nullptr || zip_file_add(zip, "0.weight.npy", source, ZIP_FL_OVERWRITE) < 0) std::abort();
+  if (zip_close(zip) != 0) std::abort();
+}
+
+std::vector<double> values(const xg::nn::Module& model) {
+  std::vector<double> out;
+  for (const auto& p : model.parameters()) {
+    const std::vector<double> v = p.to_vector();
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  return out;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  {
+  if (size >= 6 && std::memcmp(data, "\x93NUMPY", 6) == 0) {
+    write_npy_entry(scratch_file(), data, size);
+  } else {
     std::ofstream out(scratch_file(), std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   }
@@ -38,9 +66,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   // a fresh model and optimizer per input, so that a finding reproduces from its input alone
   xg::nn::Sequential model(xg::nn::Linear(3, 2), xg::nn::Tanh(), xg::nn::Linear(2, 1));
+  const std::vector<double> before = values(model);
+  bool loaded = false;
   try {
     xg::nn::load(model, scratch_file());
-    (void)model.forward(xg::zeros({1, 3}));
+    loaded = true;
+  } catch (const xg::Error&) {
+    if (values(model) != before) std::abort();  // a failed load changed the model
+  }
+  try {
+    if (loaded) (void)model.forward(xg::zeros({1, 3}));
   } catch (const xg::Error&) {
   }
   xg::optim::Adam adam(model.parameters(), {.lr = 0.01});
