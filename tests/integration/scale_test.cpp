@@ -40,7 +40,7 @@ TEST_CASE("a 100,000-wide fan-in: one node with 100,000 inputs, each an op on on
     Tensor wide = concat(parts);  // one ConcatBackward with 100,000 inputs
     parts.clear();
     CHECK(wide.shape() == Shape{n});
-    CHECK(Node::live_count() - before == n + 1);  // the 100,000 muls (kept by the stack) and the stack
+    CHECK(Node::live_count() - before == n + 1);  // the 100,000 muls (kept by the concat) and the concat
     Tensor loss = wide.sum();
     loss.backward();
     // d loss / dx = sum of i: 100,000 contributions accumulated into one gradient
