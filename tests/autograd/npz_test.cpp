@@ -88,6 +88,21 @@ std::map<std::string, Tensor> sample_tensors() {
   };
 }
 
+// Python that writes .npy bytes by hand: npy(descr, shape, payload) as format version 1, and
+// npy2(header, payload) for a whole header as version 2 (a 4-byte length).
+constexpr const char* kNpyWriter = R"py(
+import struct
+import sys
+import zipfile
+def npy2(header, payload):
+    header += " " * (63 - len(header) % 64) + "\n"
+    return b"\x93NUMPY\x02\x00" + struct.pack("<I", len(header)) + header.encode("latin1") + payload
+def npy(descr, shape, payload):
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, shape)
+    header += " " * (63 - len(header) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1") + payload
+)py";
+
 }  // namespace
 
 // ---- round trip ----
@@ -398,14 +413,7 @@ TEST_CASE("load_npz reads a '|' byte-order mark as native, as numpy does, and re
   // with a plain std::runtime_error (numpy reads it as '<i8'); numpy never writes '=' to a file
   const TempDir dir;
   const std::string path = dir.file("marks.npz"), big_path = dir.file("big.npz"), native_path = dir.file("native.npz");
-  const PythonRun run = run_python(dir, R"py(
-import struct
-import sys
-import zipfile
-def npy(descr, shape, payload):
-    header = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, shape)
-    header += " " * (63 - len(header) % 64) + "\n"
-    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1") + payload
+  const PythonRun run = run_python(dir, std::string(kNpyWriter) + R"py(
 with zipfile.ZipFile(sys.argv[1], "w") as z:
     z.writestr("bar_i8.npy", npy("|i8", "(2,)", struct.pack("<2q", -7, 9)))
     z.writestr("bar_f8.npy", npy("|f8", "(1,)", struct.pack("<d", 0.25)))
@@ -440,20 +448,14 @@ TEST_CASE("load_npz refuses long or deep headers with an IOError, without recurs
   // NPY_MAXDIMS); a recursive matcher over such a header could overflow the stack
   const TempDir dir;
   const std::string deep_path = dir.file("deep.npz"), long_path = dir.file("long.npz"), ok_path = dir.file("ok.npz");
-  const PythonRun run = run_python(dir, R"py(
-import struct
-import sys
-import zipfile
-def npy(header, payload):
-    header += " " * (63 - len(header) % 64) + "\n"
-    return b"\x93NUMPY\x02\x00" + struct.pack("<I", len(header)) + header.encode("latin1") + payload
+  const PythonRun run = run_python(dir, std::string(kNpyWriter) + R"py(
 one = struct.pack("<d", 1.0)
 with zipfile.ZipFile(sys.argv[1], "w") as z:
-    z.writestr("deep.npy", npy("{'descr': '<f8', 'fortran_order': False, 'shape': (%s), }" % ("1, " * 3000), one))
+    z.writestr("deep.npy", npy2("{'descr': '<f8', 'fortran_order': False, 'shape': (%s), }" % ("1, " * 3000), one))
 with zipfile.ZipFile(sys.argv[2], "w") as z:
-    z.writestr("long.npy", npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1,)%s}" % (" " * 60000), one))
+    z.writestr("long.npy", npy2("{'descr': '<f8', 'fortran_order': False, 'shape': (1,)%s}" % (" " * 60000), one))
 with zipfile.ZipFile(sys.argv[3], "w") as z:
-    z.writestr("ok.npy", npy("{'descr': '<f8',\n 'fortran_order': False, 'shape': (1, 1L, 1,), }", one))
+    z.writestr("ok.npy", npy2("{'descr': '<f8',\n 'fortran_order': False, 'shape': (1, 1L, 1,), }", one))
 )py",
                                    {deep_path, long_path, ok_path});
   INFO("python said: " << run.output);

@@ -73,6 +73,15 @@ std::vector<Tensor> optimizer_state(const optim::Optimizer& opt, size_t params) 
   return out;
 }
 
+// An SGD checkpoint of one parameter of shape [2], with a momentum buffer, at `path`.
+void save_sgd_checkpoint(const std::string& path) {
+  Tensor w = f64({1, 2}, {2}, true);
+  optim::SGD sgd({w}, {.lr = 0.1, .momentum = 0.9});
+  (w * w).sum().backward();
+  sgd.step();
+  sgd.save(path);
+}
+
 }  // namespace
 
 TEST_CASE("tensor construction: counts, ragged lists, negative sizes, item()") {
@@ -397,11 +406,7 @@ TEST_CASE("checkpoints: wrong names, shapes and dtypes, truncated or corrupt fil
 
 TEST_CASE("optimizer checkpoints: entries that do not fit, corrupt files; the state stays as it was") {
   test::TempDir dir;
-  Tensor w = f64({1, 2}, {2}, true);
-  optim::SGD sgd({w}, {.lr = 0.1, .momentum = 0.9});
-  (w * w).sum().backward();
-  sgd.step();
-  sgd.save(dir.file("sgd.npz"));
+  save_sgd_checkpoint(dir.file("sgd.npz"));
 
   Tensor v = f64({1, 2, 3}, {3}, true);
   optim::SGD other({v}, {.lr = 0.5, .momentum = 0.9});
@@ -440,11 +445,7 @@ TEST_CASE("undefined tensors and empty lists: every entry point names itself") {
 
 TEST_CASE("Adam checkpoints that do not fit leave Adam's state and step count as they were") {
   test::TempDir dir;
-  Tensor w = f64({1, 2}, {2}, true);
-  optim::SGD sgd({w}, {.lr = 0.1, .momentum = 0.9});
-  (w * w).sum().backward();
-  sgd.step();
-  sgd.save(dir.file("sgd.npz"));
+  save_sgd_checkpoint(dir.file("sgd.npz"));
   Tensor v = f64({1, 2, 3}, {3}, true);
   optim::Adam adam({v}, {.lr = 0.01});
   (v * v).sum().backward();
