@@ -1,4 +1,5 @@
-// .npz I/O: libzip for the container, xtensor's xnpy for each .npy member.
+// .npz I/O: libzip for the container; .npy members are written with xtensor's xnpy and read by
+// xgrad's own parser (NpyHeader below says why).
 #include <autograd/npz.hpp>
 
 #include <autograd/detail/tensor_impl.hpp>
@@ -333,6 +334,7 @@ std::map<std::string, Tensor> load_npz(const std::string& path) {
     if (file == nullptr) {
       throw IOError(fmt::format("load_npz: cannot open entry '{}' of {}: {}", name, path, zip_strerror(zip.get())));
     }
+    const auto too_large = [&] { return IOError(fmt::format("load_npz: entry '{}' of {} is too large to load", name, path)); };
     std::string bytes;
     bool too_long = false, failed = false;
     try {
@@ -351,13 +353,17 @@ std::map<std::string, Tensor> load_npz(const std::string& path) {
       }
     } catch (const std::bad_alloc&) {
       zip_fclose(file);
-      throw IOError(fmt::format("load_npz: entry '{}' of {} is too large to load", name, path));
+      throw too_large();
     }
     zip_fclose(file);
     if (failed || too_long || bytes.size() != stat.size) {
       throw IOError(fmt::format("load_npz: entry '{}' of {} is truncated or corrupt", name, path));
     }
-    out.emplace(name.substr(0, name.size() - 4), parse_npy(bytes, path, name));
+    try {
+      out.emplace(name.substr(0, name.size() - 4), parse_npy(bytes, path, name));
+    } catch (const std::bad_alloc&) {
+      throw too_large();
+    }
   }
   return out;
 }

@@ -511,7 +511,7 @@ import numpy as np
 np.savez(sys.argv[1], w=np.arange(16, dtype=np.float64))
 data = bytearray(open(sys.argv[1], "rb").read())
 at = data.index(b"\x00\x00\xf0\x3f")  # the float 1.0 in the stored data
-data[at + 3] ^= 0x40                   # 1.0 becomes 0.0078125: only the CRC can tell
+data[at + 3] ^= 0x40                   # 1.0 becomes +inf, still a valid float: only the CRC can tell
 open(sys.argv[1], "wb").write(bytes(data))
 )py",
                                    {path});
