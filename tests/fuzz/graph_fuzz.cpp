@@ -23,6 +23,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -694,7 +695,48 @@ void usage() {
                "  gradgradcheck). A failure prints its seed, gradcheck's report and a minimal C++\n"
                "  reproduction; exit status 1 when any graph failed.\n"
                "  --inject-bug adds buggy_square (x^2 with the factor 2 missing from its backward),\n"
-               "  to show a failure and its reproduction.\n";
+               "  to show a failure and its reproduction.\n"
+               "  --programs DIR writes, instead of checking, the C++ program of every graph (from seed S\n"
+               "  on, at most N) that draws an op no earlier one drew, as DIR/graph_<seed>.cpp, until every\n"
+               "  op has been drawn (exit status 1 if not): tests/consumer compiles and runs them, so that\n"
+               "  the reproductions graph_fuzz prints stay code that compiles and gives the same verdict.\n";
+}
+
+// --programs: see usage().
+int write_programs(const std::string& dir, uint64_t seed, int64_t count, int max_ops, bool inject_bug) {
+  std::map<std::string, Refusal> refused;
+  std::vector<bool> drawn(static_cast<size_t>(Op::count), false);
+  const size_t wanted = static_cast<size_t>(Op::count) - (inject_bug ? 0 : 1);  // buggy_square
+  size_t covered = 0;
+  int written = 0;
+  for (uint64_t s = seed; s < seed + static_cast<uint64_t>(count) && covered < wanted; ++s) {
+    const std::optional<Graph> g = Drawer(s, max_ops, inject_bug).draw(refused);
+    if (!g) continue;
+    bool fresh = false;
+    for (const Step& step : g->steps) {
+      if (step.op == Op::count || drawn[static_cast<size_t>(step.op)]) continue;
+      drawn[static_cast<size_t>(step.op)] = true;
+      ++covered;
+      fresh = true;
+    }
+    if (!fresh) continue;
+    const std::string path = fmt::format("{}/graph_{}.cpp", dir, s);
+    std::ofstream out(path);
+    out << "// graph_fuzz --seed " << s << " --count 1" << (inject_bug ? " --inject-bug" : "") << ", as a program\n"
+        << reproduction(*g, s % 4 == 0, inject_bug);
+    if (!out) {
+      std::cerr << "graph_fuzz: cannot write " << path << "\n";
+      return 1;
+    }
+    ++written;
+  }
+  std::cout << fmt::format("graph_fuzz: {} programs in {} cover {} of {} ops\n", written, dir, covered, wanted);
+  for (size_t i = 0; i < drawn.size(); ++i) {
+    if (!drawn[i] && (inject_bug || static_cast<Op>(i) != Op::buggy_square)) {
+      std::cout << "graph_fuzz: never drawn: " << op_name(static_cast<Op>(i)) << "\n";
+    }
+  }
+  return covered == wanted && refused.empty() ? 0 : 1;
 }
 
 }  // namespace
@@ -704,6 +746,7 @@ int main(int argc, char** argv) {
   int64_t count = 300;
   int max_ops = 30;
   bool quiet = false, inject_bug = false;
+  std::string programs;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     auto value = [&]() -> const char* {
@@ -718,6 +761,7 @@ int main(int argc, char** argv) {
     else if (arg == "--max-ops") max_ops = std::max(1, std::atoi(value()));
     else if (arg == "--quiet") quiet = true;
     else if (arg == "--inject-bug") inject_bug = true;
+    else if (arg == "--programs") programs = value();
     else if (arg == "--help" || arg == "-h") {
       usage();
       return 0;
@@ -727,6 +771,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+
+  if (!programs.empty()) return write_programs(programs, seed, count, max_ops, inject_bug);
 
   std::map<std::string, Refusal> refused;
   std::map<std::string, int64_t> ops_used;
