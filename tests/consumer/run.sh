@@ -19,7 +19,11 @@ if [ -n "$fuzz" ]; then
   "$fuzz" --inject-bug --count 40 --quiet >"$work/injected.txt" || true
   awk '/^minimal reproduction/ { on = 1; next } on && /^graph_fuzz: / { exit } on { print }' "$work/injected.txt" \
     >"$work/programs/injected_bug.cpp"
-  grep -q buggy_square "$work/programs/injected_bug.cpp"
+  if ! grep -q 'buggy_square(v' "$work/programs/injected_bug.cpp"; then
+    cat "$work/injected.txt"
+    echo "run.sh: no minimal reproduction using buggy_square in graph_fuzz --inject-bug's output"
+    exit 1
+  fi
   programs=(-DXGRAD_GRAPH_PROGRAMS="$work/programs")
 fi
 cmake -S "$src/tests/consumer" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
@@ -31,7 +35,7 @@ if [ -n "$fuzz" ]; then
     name="$(basename "$program" .cpp)"
     if ! "$work/build/$name" >"$work/$name.txt" 2>&1; then
       cat "$work/$name.txt"
-      echo "run.sh: $name (graph_fuzz's program of that seed) failed, but its graph passed in graph_fuzz"
+      echo "run.sh: $name (graph_fuzz's program of that seed) failed: run graph_fuzz --seed <seed> --count 1 to compare"
       exit 1
     fi
   done

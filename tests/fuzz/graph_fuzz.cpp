@@ -710,7 +710,13 @@ int write_programs(const std::string& dir, uint64_t seed, int64_t count, int max
   size_t covered = 0;
   int written = 0;
   for (uint64_t s = seed; s < seed + static_cast<uint64_t>(count) && covered < wanted; ++s) {
-    const std::optional<Graph> g = Drawer(s, max_ops, inject_bug).draw(refused);
+    std::optional<Graph> g;
+    try {
+      g = Drawer(s, max_ops, inject_bug).draw(refused);
+    } catch (const std::exception& e) {
+      std::cout << fmt::format("graph_fuzz: FAILED seed {}: drawing the graph threw {}\n", s, e.what());
+      return 1;
+    }
     if (!g) continue;
     bool fresh = false;
     for (const Step& step : g->steps) {
@@ -735,6 +741,9 @@ int write_programs(const std::string& dir, uint64_t seed, int64_t count, int max
     if (!drawn[i] && (inject_bug || static_cast<Op>(i) != Op::buggy_square)) {
       std::cout << "graph_fuzz: never drawn: " << op_name(static_cast<Op>(i)) << "\n";
     }
+  }
+  for (const auto& [what, r] : refused) {
+    std::cout << fmt::format("graph_fuzz: FAILED: refused {} times, first by seed {}: {}\n", r.times, r.first_seed, what);
   }
   return covered == wanted && refused.empty() ? 0 : 1;
 }
