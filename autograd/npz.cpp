@@ -4,6 +4,7 @@
 
 #include <autograd/detail/tensor_impl.hpp>
 #include <autograd/error.hpp>
+#include <autograd/shape.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -52,6 +53,7 @@ struct NpyArray {
   uint64_t item = 0;
   bool fortran = false;
   Shape shape;
+  size_t count = 0;  // elements, checked against the bytes present
   size_t data_offset = 0;
 };
 
@@ -59,10 +61,8 @@ struct NpyArray {
 // be aligned in the entry), in C or Fortran order.
 template <class S, class T>
 Tensor from_npy(const std::string& bytes, const NpyArray& a) {
-  size_t n = 1;
-  for (int64_t d : a.shape) n *= static_cast<size_t>(d);  // bounded by the entry's size (checked)
-  std::vector<S> values(n);
-  if (n > 0) std::memcpy(values.data(), bytes.data() + a.data_offset, n * sizeof(S));
+  std::vector<S> values(a.count);
+  if (a.count > 0) std::memcpy(values.data(), bytes.data() + a.data_offset, a.count * sizeof(S));
   const std::vector<size_t> shape(a.shape.begin(), a.shape.end());
   auto adapted = xt::adapt<xt::layout_type::dynamic>(values, shape, a.fortran ? xt::layout_type::column_major : xt::layout_type::row_major);
   return detail::make_tensor<T>(Array<T>(xt::cast<T>(adapted)));
@@ -158,13 +158,12 @@ class NpyHeader {
     }
     return a.item > 0;
   }
-  // '(2, 3)', '(5,)', '()': sizes with an optional 'L' (Python 2), at most 64 of them; the
-  // element count and the strides (products of the non-zero sizes) must fit in int64
+  // '(2, 3)', '(5,)', '()': sizes with an optional 'L' (Python 2), at most 64 of them (their
+  // product is checked by the caller, with the check every op uses)
   bool shape(Shape& out, std::string& why) {
     static constexpr size_t kMaxDims = 64;  // numpy 2's NPY_MAXDIMS
     if (!eat('(')) return fail(why, "'shape' is not a tuple");
     out.clear();
-    int64_t count = 1, strides = 1;
     for (;;) {
       skip_space();
       if (eat(')')) return true;
@@ -178,9 +177,6 @@ class NpyHeader {
       }
       if (digits == 0) return fail(why, "'shape' holds something other than sizes");
       if (out.size() == kMaxDims) return fail(why, fmt::format("'shape' has more than {} dimensions", kMaxDims));
-      if (__builtin_mul_overflow(count, dim, &count) || (dim > 0 && __builtin_mul_overflow(strides, dim, &strides))) {
-        return fail(why, "the element count overflows int64");
-      }
       out.push_back(dim);
       eat('L');
       skip_space();
@@ -214,8 +210,14 @@ NpyArray read_npy_header(const std::string& bytes, Corrupt&& corrupt) {
   std::string why;
   if (!NpyHeader(std::string_view(bytes).substr(preamble, header_len)).parse(a, why)) throw corrupt(why);
   a.data_offset = preamble + header_len;
-  uint64_t count = 1, data_bytes = 0;
-  for (int64_t d : a.shape) count *= static_cast<uint64_t>(d);  // fits: checked by the parser
+  try {
+    check_sizes(a.shape, "load_npz");  // the element count and the strides must fit in int64
+  } catch (const ValueError& e) {
+    throw corrupt(e.what());
+  }
+  const uint64_t count = static_cast<uint64_t>(numel(a.shape));
+  a.count = static_cast<size_t>(count);
+  uint64_t data_bytes = 0;
   if (__builtin_mul_overflow(count, a.item, &data_bytes) || data_bytes > bytes.size() - a.data_offset) {
     throw corrupt(fmt::format("the data is shorter than its header says: truncated ({} bytes for {} elements of {} bytes)",
                               bytes.size() - a.data_offset, count, a.item));
