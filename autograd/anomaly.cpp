@@ -123,7 +123,8 @@ void resolve(uintptr_t pc, std::vector<Frame>& frames) {
       state(), pc,
       [](void* data, uintptr_t, const char* file, int line, const char* function) {
         if (file == nullptr) return 0;
-        static_cast<std::vector<Frame>*>(data)->push_back({relative(file), line, without_arguments(demangle(function))});
+        static_cast<std::vector<Frame>*>(data)->push_back(
+            {relative(file), line, without_arguments(demangle(function))});
         return 0;
       },
       ignore_error, &frames);
@@ -145,8 +146,8 @@ void resolve(uintptr_t pc, std::vector<Frame>& frames) {
     return;
   }
   // no line information: the symbol and the offset into it
-  frames.push_back({{}, 0, symbol.name.empty() ? fmt::format("{:#x}", pc)
-                                               : fmt::format("{}+{:#x}", symbol.name, symbol.offset)});
+  frames.push_back(
+      {{}, 0, symbol.name.empty() ? fmt::format("{:#x}", pc) : fmt::format("{}+{:#x}", symbol.name, symbol.offset)});
 }
 
 #else  // glibc's backtrace(): function names of exported symbols only
@@ -162,8 +163,10 @@ std::vector<uintptr_t> capture_pcs() {
 void resolve(uintptr_t pc, std::vector<Frame>& frames) {
   Dl_info info{};
   if (dladdr(reinterpret_cast<void*>(pc), &info) != 0 && info.dli_sname != nullptr) {
-    frames.push_back({{}, 0, fmt::format("{}+{:#x}", without_arguments(demangle(info.dli_sname)),
-                                         pc - reinterpret_cast<uintptr_t>(info.dli_saddr))});
+    frames.push_back({{},
+                      0,
+                      fmt::format("{}+{:#x}", without_arguments(demangle(info.dli_sname)),
+                                  pc - reinterpret_cast<uintptr_t>(info.dli_saddr))});
   } else {
     frames.push_back({{}, 0, fmt::format("{:#x}", pc)});
   }
@@ -313,8 +316,8 @@ void check_backward_finite(const Node& node, const Tensor& grad_output, const st
         "{}: {}), from a {} grad_output; inputs ({}); the op was created at\n{}",
         node.name(), node.type_name(), bad.count, bad.count == 1 ? "" : "s", i,
         i < inputs.size() ? describe_tensor(inputs[i]) : format_shape(input_grads[i].shape()),
-        element_of(input_grads[i], bad.first), bad.value_text(), non_finite(grad_output).count == 0 ? "finite" : "non-finite",
-        inputs_of(node), site_of(node)));
+        element_of(input_grads[i], bad.first), bad.value_text(),
+        non_finite(grad_output).count == 0 ? "finite" : "non-finite", inputs_of(node), site_of(node)));
   }
 }
 

@@ -1,8 +1,8 @@
 // Anomaly mode (torch.autograd.detect_anomaly): while it is on, every recorded op remembers where
 // in the program it was created, every recorded op's result is checked for NaN, and every
 // gradient a backward returns for NaN and Inf (infinities are legitimate in forward: a -inf mask
-// before softmax; torch checks only backward, and only for NaN). Thread-local, like grad mode: it covers the graphs the enabling thread builds and
-// differentiates, and costs nothing on other threads.
+// before softmax; torch checks only backward, and only for NaN). Thread-local, like grad mode: it covers the graphs the
+// enabling thread builds and differentiates, and costs nothing on other threads.
 #pragma once
 
 #include <autograd/error.hpp>

@@ -14,8 +14,8 @@
 #include <autograd/gradcheck.hpp>
 #include <autograd/info.hpp>
 #include <autograd/node.hpp>
-#include <autograd/observer.hpp>
 #include <autograd/npz.hpp>
+#include <autograd/observer.hpp>
 #include <autograd/ops/activation.hpp>
 #include <autograd/ops/elementwise.hpp>
 #include <autograd/ops/linalg.hpp>

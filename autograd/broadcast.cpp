@@ -17,9 +17,10 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
     const int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
     const int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
     if (da != db && da != 1 && db != 1) {
-      throw ShapeError(fmt::format("{}: shapes {} and {} cannot be broadcast together (dimension {} from the right: "
-                                   "{} vs {}; sizes must match or one be 1)",
-                                   op, format_shape(a), format_shape(b), n - i, da, db));
+      throw ShapeError(
+          fmt::format("{}: shapes {} and {} cannot be broadcast together (dimension {} from the right: "
+                      "{} vs {}; sizes must match or one be 1)",
+                      op, format_shape(a), format_shape(b), n - i, da, db));
     }
     out[i] = da == 1 ? db : da;
   }
@@ -41,9 +42,10 @@ std::vector<size_t> sum_to_axes(const Shape& from, const Shape& target) {
     const int64_t f = from[lead + i], t = target[i];
     if (t == f) continue;
     if (t != 1) {
-      throw ShapeError(fmt::format("sum_to: cannot sum shape {} to shape {} (dimension {}: {} vs {}; the target "
-                                   "size must equal the source size or be 1)",
-                                   format_shape(from), format_shape(target), lead + i, f, t));
+      throw ShapeError(
+          fmt::format("sum_to: cannot sum shape {} to shape {} (dimension {}: {} vs {}; the target "
+                      "size must equal the source size or be 1)",
+                      format_shape(from), format_shape(target), lead + i, f, t));
     }
     axes.push_back(lead + i);
   }
@@ -64,8 +66,8 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
   check_sizes(shape, "broadcast_to");
   if (x.shape() == shape) return x;
   if (broadcast_shapes(x.shape(), shape, "broadcast_to") != shape) {
-    throw ShapeError(fmt::format("broadcast_to: shape {} cannot be broadcast to {}", format_shape(x.shape()),
-                                 format_shape(shape)));
+    throw ShapeError(
+        fmt::format("broadcast_to: shape {} cannot be broadcast to {}", format_shape(x.shape()), format_shape(shape)));
   }
   Tensor out = dispatch<false>(x.dtype(), "broadcast_to", [&](auto tag) {
     using T = decltype(tag);

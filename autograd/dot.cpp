@@ -4,12 +4,12 @@
 #include <autograd/node.hpp>
 #include <autograd/trace.hpp>
 
-#include <cerrno>
-#include <cstdlib>
+#include <fmt/format.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <fmt/format.h>
+#include <cerrno>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <vector>
@@ -114,8 +114,8 @@ RenderResult render_svg(const std::string& dot_text, const std::string& svg_path
   }
   const int status = run_program({"dot", "-Tsvg", "-o", svg_path, dot_path});
   if (status == -1) {
-    return {false, fmt::format("Graphviz 'dot' is not installed (apt-get install graphviz); the DOT text is in {}",
-                               dot_path)};
+    return {false,
+            fmt::format("Graphviz 'dot' is not installed (apt-get install graphviz); the DOT text is in {}", dot_path)};
   }
   if (status != 0) return {false, fmt::format("render_svg: dot exited with status {} on {}", status, dot_path)};
   return {true, fmt::format("wrote {} (DOT text in {})", svg_path, dot_path)};

@@ -1,8 +1,8 @@
 // Dtype names and the process-wide default dtype.
 #include <autograd/dtype.hpp>
 
-#include <atomic>
 #include <fmt/format.h>
+#include <atomic>
 
 namespace xg {
 

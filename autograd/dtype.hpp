@@ -27,8 +27,10 @@ inline bool is_floating(Dtype dtype) { return dtype != Dtype::int64; }
 
 template <class T>
 constexpr Dtype dtype_of() {
-  if constexpr (std::is_same_v<T, float>) return Dtype::float32;
-  else if constexpr (std::is_same_v<T, double>) return Dtype::float64;
+  if constexpr (std::is_same_v<T, float>)
+    return Dtype::float32;
+  else if constexpr (std::is_same_v<T, double>)
+    return Dtype::float64;
   else {
     static_assert(std::is_same_v<T, int64_t>, "xgrad tensors hold float, double or int64_t");
     return Dtype::int64;

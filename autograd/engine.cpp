@@ -23,8 +23,8 @@
 #include <autograd/observer.hpp>
 #include <autograd/ops/elementwise.hpp>
 
-#include <atomic>
 #include <fmt/format.h>
+#include <atomic>
 #include <unordered_map>
 
 namespace xg {
@@ -61,9 +61,7 @@ std::atomic<uint64_t> g_next_task_id{1};
 
 // Adds `g` into `slot` (+, never =). The first gradient is stored as it is; a later in-place
 // sum would alias whatever else holds it, so sums are out of place here.
-void accumulate(Tensor& slot, Tensor g) {
-  slot = slot.defined() ? slot + g : std::move(g);
-}
+void accumulate(Tensor& slot, Tensor g) { slot = slot.defined() ? slot + g : std::move(g); }
 
 // Runs the tensor's hooks in order; each may replace the gradient with one of the same shape
 // and dtype.
@@ -72,10 +70,11 @@ Tensor run_hooks(const TensorImpl& impl, Tensor g) {
     Tensor replaced = hook(g);
     if (!replaced.defined()) continue;
     if (replaced.shape() != g.shape() || replaced.dtype() != g.dtype()) {
-      throw GraphError(fmt::format("register_hook: a hook on tensor{} returned a gradient of shape {} ({}) for a "
-                                   "gradient of shape {} ({}); a hook must keep shape and dtype",
-                                   impl.name.empty() ? "" : " '" + impl.name + "'", format_shape(replaced.shape()),
-                                   dtype_name(replaced.dtype()), format_shape(g.shape()), dtype_name(g.dtype())));
+      throw GraphError(
+          fmt::format("register_hook: a hook on tensor{} returned a gradient of shape {} ({}) for a "
+                      "gradient of shape {} ({}); a hook must keep shape and dtype",
+                      impl.name.empty() ? "" : " '" + impl.name + "'", format_shape(replaced.shape()),
+                      dtype_name(replaced.dtype()), format_shape(g.shape()), dtype_name(g.dtype())));
     }
     g = std::move(replaced);
   }
@@ -90,8 +89,10 @@ Tensor run_hooks(const TensorImpl& impl, Tensor g) {
 void accumulate_into(Tensor& slot, Tensor g, bool create_graph) {
   const bool g_private = g.impl().use_count() == 1;
   if (!slot.defined()) {
-    if (create_graph) slot = g_private ? std::move(g) : g.clone();
-    else slot = g_private && !g.grad_fn() ? std::move(g) : g.detach();  // detach() copies
+    if (create_graph)
+      slot = g_private ? std::move(g) : g.clone();
+    else
+      slot = g_private && !g.grad_fn() ? std::move(g) : g.detach();  // detach() copies
   } else if (create_graph) {
     slot = slot + g;
   } else if (slot.impl().use_count() == 1 && !slot.requires_grad()) {
@@ -113,18 +114,18 @@ std::vector<Tensor> root_gradients(const std::vector<Tensor>& roots, const std::
     const Tensor& root = roots[i];
     if (!root.defined()) throw ValueError(fmt::format("{}: tensor {} is undefined", caller, i));
     if (!root.requires_grad()) {
-      throw GraphError(fmt::format(
-          "{}: tensor {} (shape {}) does not require grad and has no grad_fn: no leaf it depends on "
-          "has requires_grad set (call requires_grad_() on the parameters first)",
-          caller, i, format_shape(root.shape())));
+      throw GraphError(
+          fmt::format("{}: tensor {} (shape {}) does not require grad and has no grad_fn: no leaf it depends on "
+                      "has requires_grad set (call requires_grad_() on the parameters first)",
+                      caller, i, format_shape(root.shape())));
     }
     const Tensor g = i < given.size() ? given[i] : Tensor();
     if (!g.defined()) {
       if (root.numel() != 1) {
-        throw GraphError(fmt::format(
-            "{}: grad can be implicitly created only for one-element outputs, got shape {}; pass a "
-            "gradient of that shape",
-            caller, format_shape(root.shape())));
+        throw GraphError(
+            fmt::format("{}: grad can be implicitly created only for one-element outputs, got shape {}; pass a "
+                        "gradient of that shape",
+                        caller, format_shape(root.shape())));
       }
       grads[i] = ones_like(root);
     } else {
@@ -162,8 +163,10 @@ std::vector<Tensor> Engine::run(const std::vector<Tensor>& roots, const std::vec
       if (!t.defined() || !t.requires_grad()) {
         throw GraphError(fmt::format("{}: input {} does not require grad, so it has no gradient", caller, i));
       }
-      if (t.grad_fn()) target_node.emplace(t.grad_fn().get(), i);
-      else target_leaf.emplace(t.impl().get(), i);
+      if (t.grad_fn())
+        target_node.emplace(t.grad_fn().get(), i);
+      else
+        target_leaf.emplace(t.impl().get(), i);
     }
   }
 
@@ -235,8 +238,10 @@ std::vector<Tensor> Engine::run(const std::vector<Tensor>& roots, const std::vec
       return;
     }
     auto [it, inserted] = leaf_index.emplace(leaf.impl().get(), leaf_grads.size());
-    if (inserted) leaf_grads.emplace_back(leaf.impl(), std::move(g));
-    else accumulate(leaf_grads[it->second].second, std::move(g));
+    if (inserted)
+      leaf_grads.emplace_back(leaf.impl(), std::move(g));
+    else
+      accumulate(leaf_grads[it->second].second, std::move(g));
   };
 
   // If anything below throws, drop the partial sums held in the nodes.
@@ -251,8 +256,10 @@ std::vector<Tensor> Engine::run(const std::vector<Tensor>& roots, const std::vec
   if (observer != nullptr) observer->on_backward_begin(roots, grads);
 
   for (size_t i = 0; i < roots.size(); ++i) {
-    if (roots[i].grad_fn()) accumulate(roots[i].grad_fn()->grad_, grads[i]);
-    else to_leaf(roots[i], grads[i]);
+    if (roots[i].grad_fn())
+      accumulate(roots[i].grad_fn()->grad_, grads[i]);
+    else
+      to_leaf(roots[i], grads[i]);
   }
 
   // Gradients of retain_grad() tensors, written with the leaves' at the end.
@@ -289,8 +296,8 @@ std::vector<Tensor> Engine::run(const std::vector<Tensor>& roots, const std::vec
                                      node->type_name(), format_shape(g.shape()), i, format_shape(input.shape())));
       }
       if (g.dtype() != input.dtype()) {
-        throw DtypeError(fmt::format("{}: backward returned a {} gradient for input {} of dtype {}",
-                                     node->type_name(), dtype_name(g.dtype()), i, dtype_name(input.dtype())));
+        throw DtypeError(fmt::format("{}: backward returned a {} gradient for input {} of dtype {}", node->type_name(),
+                                     dtype_name(g.dtype()), i, dtype_name(input.dtype())));
       }
       const auto& child = input.grad_fn();
       if (child) {
@@ -341,18 +348,18 @@ void zero_grad(const std::vector<Tensor>& tensors, bool set_to_none) {
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          const std::vector<Tensor>& grad_outputs, GradOptions options) {
-  return Engine::run(outputs, grad_outputs, options.retain_graph.value_or(options.create_graph),
-                     options.create_graph, &inputs, options.allow_unused, "grad");
+  return Engine::run(outputs, grad_outputs, options.retain_graph.value_or(options.create_graph), options.create_graph,
+                     &inputs, options.allow_unused, "grad");
 }
 
 void backward(const std::vector<Tensor>& tensors, const std::vector<Tensor>& grad_tensors, BackwardOptions options) {
-  Engine::run(tensors, grad_tensors, options.retain_graph.value_or(options.create_graph), options.create_graph,
-              nullptr, false, "backward");
+  Engine::run(tensors, grad_tensors, options.retain_graph.value_or(options.create_graph), options.create_graph, nullptr,
+              false, "backward");
 }
 
 void Tensor::backward(const Tensor& gradient, BackwardOptions options) const {
-  Engine::run({*this}, {gradient}, options.retain_graph.value_or(options.create_graph), options.create_graph,
-              nullptr, false, "backward");
+  Engine::run({*this}, {gradient}, options.retain_graph.value_or(options.create_graph), options.create_graph, nullptr,
+              false, "backward");
 }
 
 }  // namespace xg

@@ -17,8 +17,8 @@ namespace {
 
 constexpr int64_t kThreshold = 1000;  // torch's print threshold
 constexpr int64_t kEdgeItems = 3;
-constexpr int64_t kLineWidth = 80;   // torch's linewidth
-constexpr size_t kIndent = 7;        // strlen("tensor(")
+constexpr int64_t kLineWidth = 80;  // torch's linewidth
+constexpr size_t kIndent = 7;       // strlen("tensor(")
 
 struct NumberFormat {
   enum Kind { integer, int_float, fixed, scientific } kind;
@@ -26,12 +26,18 @@ struct NumberFormat {
 
   std::string operator()(double v) const {
     std::string s;
-    if (std::isnan(v)) s = "nan";
-    else if (std::isinf(v)) s = v > 0 ? "inf" : "-inf";
-    else if (kind == integer) s = fmt::format("{}", static_cast<int64_t>(v));
-    else if (kind == int_float) s = fmt::format("{:.0f}.", v);
-    else if (kind == fixed) s = fmt::format("{:.4f}", v);
-    else s = fmt::format("{:.4e}", v);
+    if (std::isnan(v))
+      s = "nan";
+    else if (std::isinf(v))
+      s = v > 0 ? "inf" : "-inf";
+    else if (kind == integer)
+      s = fmt::format("{}", static_cast<int64_t>(v));
+    else if (kind == int_float)
+      s = fmt::format("{:.0f}.", v);
+    else if (kind == fixed)
+      s = fmt::format("{:.4f}", v);
+    else
+      s = fmt::format("{:.4e}", v);
     return s;
   }
   // right-aligned to the common width (an entry wider than it, like nan, is not cut)
@@ -64,8 +70,10 @@ NumberFormat choose_format(const std::vector<double>& values, bool floating) {
   }
   // torch: magnitudes spread by more than 1000x, or above 1e8, are scientific even when integral
   const bool spread = max_abs / min_abs > 1000.0 || max_abs > 1e8;
-  if (all_int) f.kind = spread ? NumberFormat::scientific : NumberFormat::int_float;
-  else f.kind = spread || min_abs < 1e-4 ? NumberFormat::scientific : NumberFormat::fixed;
+  if (all_int)
+    f.kind = spread ? NumberFormat::scientific : NumberFormat::int_float;
+  else
+    f.kind = spread || min_abs < 1e-4 ? NumberFormat::scientific : NumberFormat::fixed;
   for (double v : nonzero_finite) f.width = std::max(f.width, f(v).size());
   return f;
 }
@@ -104,8 +112,8 @@ void render(const std::vector<double>& flat, const Shape& shape, size_t axis, in
   out += '[';
   if (axis + 1 == shape.size()) {
     // a row wraps after as many entries (each with its ", ") as fit in the line width, as torch
-    const int64_t per_line = std::max<int64_t>(
-        1, (kLineWidth - static_cast<int64_t>(indent)) / static_cast<int64_t>(f.width + 2));
+    const int64_t per_line =
+        std::max<int64_t>(1, (kLineWidth - static_cast<int64_t>(indent)) / static_cast<int64_t>(f.width + 2));
     for (size_t k = 0; k < items.size(); ++k) {
       if (k > 0) out += k % static_cast<size_t>(per_line) == 0 ? ",\n" + std::string(indent + 1, ' ') : ", ";
       out += items[k] < 0 ? " ..." : f.padded(flat[offset + items[k]]);  // torch's " ..." in a row
@@ -119,8 +127,10 @@ void render(const std::vector<double>& flat, const Shape& shape, size_t axis, in
     separator.append(indent + 1, ' ');
     for (size_t k = 0; k < items.size(); ++k) {
       if (k > 0) out += separator;
-      if (items[k] < 0) out += "...";
-      else render(flat, shape, axis + 1, offset + items[k] * stride, summarise, f, indent + 1, out);
+      if (items[k] < 0)
+        out += "...";
+      else
+        render(flat, shape, axis + 1, offset + items[k] * stride, summarise, f, indent + 1, out);
     }
   }
   out += ']';
@@ -153,8 +163,10 @@ std::string to_string(const Tensor& t) {
   } else if (is_floating(t.dtype()) && t.dtype() != default_dtype()) {
     suffixes.push_back(fmt::format("dtype={}", dtype_name(t.dtype())));  // int64 goes unsaid, as torch
   }
-  if (t.grad_fn()) suffixes.push_back(fmt::format("grad_fn=<{}>", t.grad_fn()->type_name()));
-  else if (t.requires_grad()) suffixes.push_back("requires_grad=true");
+  if (t.grad_fn())
+    suffixes.push_back(fmt::format("grad_fn=<{}>", t.grad_fn()->type_name()));
+  else if (t.requires_grad())
+    suffixes.push_back("requires_grad=true");
 
   std::string s = "tensor(" + format_values(t);
   // torch's _add_suffixes, including its count of the last line (2 more than its length)

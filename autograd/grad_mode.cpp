@@ -7,7 +7,7 @@ namespace xg {
 namespace {
 thread_local bool t_grad_enabled = true;
 thread_local GraphObserver* t_observer = nullptr;
-}
+}  // namespace
 
 GraphObserver* graph_observer() { return t_observer; }
 GraphObserver* set_graph_observer(GraphObserver* observer) {

@@ -12,10 +12,10 @@
 #include <autograd/ops/elementwise.hpp>
 #include <autograd/ops/shape.hpp>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <fmt/format.h>
 #include <random>
 #include <set>
 
@@ -33,8 +33,7 @@ class AnomalyModeOff : public AnomalyModeGuard {
 
 // Inputs as float64 tensors with their own storage (so perturbing them touches nothing of
 // the caller's); float32 is converted only when allowed.
-std::vector<Tensor> prepare_inputs(const std::vector<Tensor>& inputs, const GradcheckOptions& options,
-                                   const char* op) {
+std::vector<Tensor> prepare_inputs(const std::vector<Tensor>& inputs, const GradcheckOptions& options, const char* op) {
   std::vector<Tensor> out;
   bool any = false;
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -319,9 +318,9 @@ std::string GradcheckResult::report() const {
                        entries_checked, tol_rule, max_difference, steps);
   }
   if (passed) {
-    std::string s = fast_line + fmt::format(
-        "gradcheck passed: {} Jacobian entries within {} (largest difference {:.3g}; {})",
-        entries_checked, tol_rule, max_difference, steps);
+    std::string s =
+        fast_line + fmt::format("gradcheck passed: {} Jacobian entries within {} (largest difference {:.3g}; {})",
+                                entries_checked, tol_rule, max_difference, steps);
     if (!kinks.empty()) s += "\n" + kinks.substr(0, kinks.size() - 1);
     return s;
   }
@@ -349,17 +348,16 @@ std::string GradcheckResult::report() const {
     for (const PairReport& p : pairs) {
       const std::string step = p.step_min == p.step_max ? fmt::format("{:.3g}", p.step_min)
                                                         : fmt::format("{:.2g}..{:.2g}", p.step_min, p.step_max);
-      s += fmt::format("  {:<5} {}{:<9} {:<7} {:<14} {:<14} {:>11.6g} {:>11.6g} {:>9.3g} {:>9.3g} {:>9.3g} {:>13} {:>7}\n",
-                       p.input, outputs ? fmt::format("{:<6} ", p.output) : "", format_shape(p.input_shape),
-                       dtype_name(p.dtype), format_shape(p.element), format_shape(p.output_element), p.analytic,
-                       p.numerical, p.abs_error, p.rel_error, p.tolerance, step,
-                       fmt::format("{}/{}", p.entries_failed, p.entries_checked));
+      s += fmt::format(
+          "  {:<5} {}{:<9} {:<7} {:<14} {:<14} {:>11.6g} {:>11.6g} {:>9.3g} {:>9.3g} {:>9.3g} {:>13} {:>7}\n", p.input,
+          outputs ? fmt::format("{:<6} ", p.output) : "", format_shape(p.input_shape), dtype_name(p.dtype),
+          format_shape(p.element), format_shape(p.output_element), p.analytic, p.numerical, p.abs_error, p.rel_error,
+          p.tolerance, step, fmt::format("{}/{}", p.entries_failed, p.entries_checked));
     }
     for (const PairReport& p : pairs) {
       if (!p.passed && !p.diagnosis.empty() && p.diagnosis != diagnosis) {
-        s += several_outputs
-                 ? fmt::format("  input {}, output {}: {}\n", p.input, p.output, p.diagnosis)
-                 : fmt::format("  input {}: {}\n", p.input, p.diagnosis);
+        s += several_outputs ? fmt::format("  input {}, output {}: {}\n", p.input, p.output, p.diagnosis)
+                             : fmt::format("  input {}: {}\n", p.input, p.diagnosis);
       }
     }
   }
@@ -718,8 +716,13 @@ GradcheckResult gradcheck(const TensorsFunction& fn, const std::vector<Tensor>& 
             const double l = left.of_input[k][global], r = right.of_input[k][global];
             const double kink_tol = options.atol + options.rtol * std::max(std::abs(l), std::abs(r));
             if (std::abs(r - l) > kink_tol && jump_persists(k, offsets[o] + i, j, r - l)) {
-              KinkReport kink{unravel_index(j, pair.input_shape), unravel_index(i, out_shape), x_values[static_cast<size_t>(j)],
-                              l, r, a, false};
+              KinkReport kink{unravel_index(j, pair.input_shape),
+                              unravel_index(i, out_shape),
+                              x_values[static_cast<size_t>(j)],
+                              l,
+                              r,
+                              a,
+                              false};
               kink.between = a >= std::min(l, r) - kink_tol && a <= std::max(l, r) + kink_tol;
               ok = kink_passed = kink.between;
               pair.kinks.push_back(std::move(kink));
@@ -881,7 +884,7 @@ GradcheckResult gradgradcheck(const TensorsFunction& fn, const std::vector<Tenso
   };
   GradcheckOptions second = options;
   second.allow_float32 = false;  // already converted
-  second.parameters.clear();      // already float64 (or kept float32) for the whole check
+  second.parameters.clear();     // already float64 (or kept float32) for the whole check
   return gradcheck(first_derivative, args, second);
 }
 
@@ -915,7 +918,10 @@ CheckOpCase gradcheck_case(std::string name, Check&& check) {
 std::string CheckOpResult::report() const {
   std::string s = fmt::format("check_op {}:\n", passed ? "passed" : "failed");
   for (const CheckOpCase& c : cases) {
-    s += fmt::format("  {:<20} {}\n", c.name, c.skipped ? "skipped (fn does not broadcast it)" : c.passed ? "ok" : "FAILED");
+    s += fmt::format("  {:<20} {}\n", c.name,
+                     c.skipped  ? "skipped (fn does not broadcast it)"
+                     : c.passed ? "ok"
+                                : "FAILED");
   }
   for (const CheckOpCase& c : cases) {
     if (c.passed || c.skipped) continue;
@@ -994,7 +1000,6 @@ CheckOpResult check_op(const TensorFunction& fn, const std::vector<Shape>& shape
   result.cases.push_back(zero);
   result.cases.push_back(reentrant);
 
-
   // broadcast: input k gets a leading axis of size 2, the others stay as given
   for (size_t k = 0; k < shapes.size(); ++k) {
     std::vector<Shape> broadcast_shapes = shapes;
@@ -1020,9 +1025,10 @@ std::string BlameResult::report() const {
   if (found) {
     std::string args;
     for (const auto& in : inputs) args += (args.empty() ? "" : ", ") + in;
-    s = fmt::format("blame: the first op whose backward disagrees with central differences is '{}' ({}, op {} of {} "
-                    "in recording order), on inputs ({})\n{}",
-                    op, node_type, position, graph_ops, args, check.report());
+    s = fmt::format(
+        "blame: the first op whose backward disagrees with central differences is '{}' ({}, op {} of {} "
+        "in recording order), on inputs ({})\n{}",
+        op, node_type, position, graph_ops, args, check.report());
     s += creation_site.empty()
              ? "\n  created at: not recorded (build the graph under xg::DetectAnomalyGuard to record where each op is "
                "created)"
@@ -1055,7 +1061,8 @@ BlameResult blame(const Tensor& output, GradcheckOptions options) {
       if (edge.grad_fn) stack.push_back(edge.grad_fn);
     }
   }
-  std::sort(nodes.begin(), nodes.end(), [](const auto& a, const auto& b) { return a->sequence_nr() < b->sequence_nr(); });
+  std::sort(nodes.begin(), nodes.end(),
+            [](const auto& a, const auto& b) { return a->sequence_nr() < b->sequence_nr(); });
 
   BlameResult result;
   result.graph_ops = nodes.size();
@@ -1081,7 +1088,8 @@ BlameResult blame(const Tensor& output, GradcheckOptions options) {
     for (const Tensor& in : inputs) any = any || (in.requires_grad() && is_floating(in.dtype()));
     if (!any) continue;
     ++result.nodes_checked;
-    GradcheckResult check = gradcheck([raw](const std::vector<Tensor>& in) { return raw->forward(in); }, inputs, options);
+    GradcheckResult check =
+        gradcheck([raw](const std::vector<Tensor>& in) { return raw->forward(in); }, inputs, options);
     if (!check.passed) {
       result.found = true;
       result.op = node->name();

@@ -84,11 +84,11 @@ struct GradcheckResult {
   std::string failure;
   // The worst Jacobian entry (largest |difference| / tolerance), or the first offending one
   // for the contract checks:
-  int64_t input = -1;      // which input (index into the inputs vector)
-  int64_t output = 0;      // which output of fn (-1 for the zero grad_output check, which covers all)
+  int64_t input = -1;  // which input (index into the inputs vector)
+  int64_t output = 0;  // which output of fn (-1 for the zero grad_output check, which covers all)
   Shape input_shape;
-  Shape element;           // multi-index of the input element
-  Shape output_element;    // multi-index of the output element
+  Shape element;         // multi-index of the input element
+  Shape output_element;  // multi-index of the output element
   double analytic = 0.0;
   double numerical = 0.0;
   double difference = 0.0;  // |analytic - numerical|
@@ -156,16 +156,16 @@ CheckOpResult check_op(const TensorFunction& fn, const std::vector<Shape>& shape
 
 /// Per-node blame: which recorded op has the wrong backward?
 struct BlameResult {
-  bool found = false;         // a node whose local backward disagrees with central differences
-  std::string op;             // its name ("matmul")
-  std::string node_type;      // "MatmulBackward"
+  bool found = false;               // a node whose local backward disagrees with central differences
+  std::string op;                   // its name ("matmul")
+  std::string node_type;            // "MatmulBackward"
   std::vector<std::string> inputs;  // its inputs' names (or shapes when unnamed)
-  size_t position = 0;        // 1-based, among the graph's ops in the order they were recorded
-  size_t graph_ops = 0;       // how many ops the graph has
+  size_t position = 0;              // 1-based, among the graph's ops in the order they were recorded
+  size_t graph_ops = 0;             // how many ops the graph has
   /// Where the op was created in the program ("model.cpp:42 in Net::forward", then its callers,
   /// one per line), when the graph was recorded under DetectAnomalyGuard; empty otherwise.
   std::string creation_site;
-  GradcheckResult check;      // the gradcheck of that node alone
+  GradcheckResult check;  // the gradcheck of that node alone
   int nodes_checked = 0;
   std::vector<std::string> not_rerunnable;  // ops without forward() (custom nodes) or freed by backward
   std::string report() const;

@@ -28,8 +28,8 @@ std::string gemm_library() {
 }
 
 std::string build_info() {
-  return fmt::format("xgrad {}\nBLAS: {}\ngemm from: {}\nxtensor {}.{}.{}{}\ncompiler: {}\n", version(), blas_info(), gemm_library(),
-                     XTENSOR_VERSION_MAJOR, XTENSOR_VERSION_MINOR, XTENSOR_VERSION_PATCH,
+  return fmt::format("xgrad {}\nBLAS: {}\ngemm from: {}\nxtensor {}.{}.{}{}\ncompiler: {}\n", version(), blas_info(),
+                     gemm_library(), XTENSOR_VERSION_MAJOR, XTENSOR_VERSION_MINOR, XTENSOR_VERSION_PATCH,
 #ifdef XTENSOR_USE_XSIMD
                      " with xsimd",
 #else

@@ -4,9 +4,9 @@
 #include <autograd/detail/tensor_impl.hpp>
 #include <autograd/error.hpp>
 
+#include <fmt/format.h>
 #include <atomic>
 #include <cctype>
-#include <fmt/format.h>
 
 namespace xg {
 
@@ -92,18 +92,18 @@ std::string Node::type_name() const {
 
 const Tensor& Node::input(size_t i) const {
   if (released_) {
-    throw GraphError(fmt::format(
-        "{}: trying to backward through the graph a second time: the saved inputs of this '{}' node "
-        "were freed by the previous backward (call backward with retain_graph = true the first time)",
-        type_name(), name()));
+    throw GraphError(
+        fmt::format("{}: trying to backward through the graph a second time: the saved inputs of this '{}' node "
+                    "were freed by the previous backward (call backward with retain_graph = true the first time)",
+                    type_name(), name()));
   }
   const SavedInput& saved = inputs_[i];
   if (saved.tensor.impl()->version != saved.version) {
-    throw GraphError(fmt::format(
-        "{}: input {} ({}, {}) was modified in place after '{}' used it (version {}, expected {}): "
-        "its gradient would be computed from the wrong values; modify a clone instead",
-        type_name(), i, describe(saved.tensor), dtype_name(saved.tensor.dtype()), name(),
-        saved.tensor.impl()->version, saved.version));
+    throw GraphError(
+        fmt::format("{}: input {} ({}, {}) was modified in place after '{}' used it (version {}, expected {}): "
+                    "its gradient would be computed from the wrong values; modify a clone instead",
+                    type_name(), i, describe(saved.tensor), dtype_name(saved.tensor.dtype()), name(),
+                    saved.tensor.impl()->version, saved.version));
   }
   return saved.tensor;
 }

@@ -6,6 +6,9 @@
 #include <autograd/error.hpp>
 #include <autograd/shape.hpp>
 
+#include <fmt/format.h>
+#include <unistd.h>
+#include <zip.h>
 #include <algorithm>
 #include <atomic>
 #include <bit>
@@ -13,15 +16,12 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <limits>
 #include <memory>
 #include <string_view>
-#include <unistd.h>
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xnpy.hpp>
-#include <zip.h>
 
 namespace xg {
 
@@ -64,7 +64,8 @@ Tensor from_npy(const std::string& bytes, const NpyArray& a) {
   std::vector<S> values(a.count);
   if (a.count > 0) std::memcpy(values.data(), bytes.data() + a.data_offset, a.count * sizeof(S));
   const std::vector<size_t> shape(a.shape.begin(), a.shape.end());
-  auto adapted = xt::adapt<xt::layout_type::dynamic>(values, shape, a.fortran ? xt::layout_type::column_major : xt::layout_type::row_major);
+  auto adapted = xt::adapt<xt::layout_type::dynamic>(
+      values, shape, a.fortran ? xt::layout_type::column_major : xt::layout_type::row_major);
   return detail::make_tensor<T>(Array<T>(xt::cast<T>(adapted)));
 }
 
@@ -116,7 +117,8 @@ class NpyHeader {
     }
     skip_space();
     if (pos_ != text_.size()) return fail(why, "bytes after the dictionary");
-    if (!have_descr || !have_order || !have_shape) return fail(why, "the header lacks 'descr', 'fortran_order' or 'shape'");
+    if (!have_descr || !have_order || !have_shape)
+      return fail(why, "the header lacks 'descr', 'fortran_order' or 'shape'");
     return true;
   }
 
@@ -170,7 +172,8 @@ class NpyHeader {
       int64_t dim = 0;
       size_t digits = 0;
       while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) {
-        if (__builtin_mul_overflow(dim, int64_t{10}, &dim) || __builtin_add_overflow(dim, int64_t{text_[pos_] - '0'}, &dim)) {
+        if (__builtin_mul_overflow(dim, int64_t{10}, &dim) ||
+            __builtin_add_overflow(dim, int64_t{text_[pos_] - '0'}, &dim)) {
           return fail(why, "a size in 'shape' overflows int64");
         }
         ++pos_, ++digits;
@@ -200,7 +203,8 @@ NpyArray read_npy_header(const std::string& bytes, Corrupt&& corrupt) {
   if (major < 1 || major > 3) throw corrupt(fmt::format("unsupported .npy version {}", major));
   const size_t preamble = major == 1 ? 10 : 12;
   if (bytes.size() < preamble) throw corrupt("truncated header");
-  const uint64_t header_len = major == 1 ? byte(8) | byte(9) << 8 : byte(8) | byte(9) << 8 | byte(10) << 16 | byte(11) << 24;
+  const uint64_t header_len =
+      major == 1 ? byte(8) | byte(9) << 8 : byte(8) | byte(9) << 8 | byte(10) << 16 | byte(11) << 24;
   if (header_len > bytes.size() - preamble) {
     throw corrupt(fmt::format("the header claims {} bytes, the entry holds {}", header_len, bytes.size() - preamble));
   }
@@ -219,8 +223,9 @@ NpyArray read_npy_header(const std::string& bytes, Corrupt&& corrupt) {
   a.count = static_cast<size_t>(count);
   uint64_t data_bytes = 0;
   if (__builtin_mul_overflow(count, a.item, &data_bytes) || data_bytes > bytes.size() - a.data_offset) {
-    throw corrupt(fmt::format("the data is shorter than its header says: truncated ({} bytes for {} elements of {} bytes)",
-                              bytes.size() - a.data_offset, count, a.item));
+    throw corrupt(
+        fmt::format("the data is shorter than its header says: truncated ({} bytes for {} elements of {} bytes)",
+                    bytes.size() - a.data_offset, count, a.item));
   }
   return a;
 }
@@ -336,7 +341,9 @@ std::map<std::string, Tensor> load_npz(const std::string& path) {
     if (file == nullptr) {
       throw IOError(fmt::format("load_npz: cannot open entry '{}' of {}: {}", name, path, zip_strerror(zip.get())));
     }
-    const auto too_large = [&] { return IOError(fmt::format("load_npz: entry '{}' of {} is too large to load", name, path)); };
+    const auto too_large = [&] {
+      return IOError(fmt::format("load_npz: entry '{}' of {} is too large to load", name, path));
+    };
     std::string bytes;
     bool too_long = false, failed = false;
     try {

@@ -1,9 +1,9 @@
 // Shape helpers shared by every op's checks and messages.
 #include <autograd/shape.hpp>
 
-#include <autograd/error.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <autograd/error.hpp>
 
 #include <optional>
 
@@ -43,8 +43,8 @@ int64_t numel(const Shape& shape) {
 int64_t normalize_axis(int64_t axis, int64_t dim, const char* op) {
   const int64_t rank = dim == 0 ? 1 : dim;  // torch lets a 0-d tensor be indexed by 0 and -1
   if (axis < -rank || axis >= rank) {
-    throw ShapeError(fmt::format("{}: axis {} is out of range for a tensor of dimension {} (valid: {} to {})",
-                                 op, axis, dim, -rank, rank - 1));
+    throw ShapeError(fmt::format("{}: axis {} is out of range for a tensor of dimension {} (valid: {} to {})", op, axis,
+                                 dim, -rank, rank - 1));
   }
   return axis < 0 ? axis + rank : axis;
 }

@@ -50,9 +50,10 @@ Tensor& Tensor::bump_version() {
 
 double Tensor::item() const {
   if (numel() != 1) {
-    throw ValueError(fmt::format("item: only a one-element tensor can be converted to a number, got shape {} ({} "
-                                 "elements)",
-                                 format_shape(shape()), numel()));
+    throw ValueError(
+        fmt::format("item: only a one-element tensor can be converted to a number, got shape {} ({} "
+                    "elements)",
+                    format_shape(shape()), numel()));
   }
   return detail::with_array(checked(), [](const auto& a) { return static_cast<double>(a.data()[0]); });
 }
@@ -64,8 +65,8 @@ std::vector<double> Tensor::to_vector() const {
 template <class T>
 T* Tensor::data_ptr() {
   if (dtype() != dtype_of<T>()) {
-    throw DtypeError(fmt::format("data_ptr: asked for {} data of a {} tensor", dtype_name(dtype_of<T>()),
-                                 dtype_name(dtype())));
+    throw DtypeError(
+        fmt::format("data_ptr: asked for {} data of a {} tensor", dtype_name(dtype_of<T>()), dtype_name(dtype())));
   }
   return array<T>(*this).data();
 }
@@ -88,9 +89,10 @@ Tensor& Tensor::requires_grad_(bool requires_grad) {
   TensorImpl& impl = checked();
   if (impl.grad_fn) {
     if (requires_grad) return *this;
-    throw GraphError(fmt::format("requires_grad_: this tensor ({}) is the output of '{}', not a leaf; use detach() "
-                                 "to get a tensor without history",
-                                 format_shape(shape()), impl.grad_fn->name()));
+    throw GraphError(
+        fmt::format("requires_grad_: this tensor ({}) is the output of '{}', not a leaf; use detach() "
+                    "to get a tensor without history",
+                    format_shape(shape()), impl.grad_fn->name()));
   }
   if (requires_grad && !is_floating(impl.dtype())) {
     throw DtypeError(fmt::format("requires_grad_: only float32/float64 tensors can require grad, this one is {}",
@@ -212,8 +214,10 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
     using T = decltype(tag);
     Array<T>& a = array<T>(*this);
     const Array<T>& b = array<T>(other);
-    if (alpha == 1.0) a += b;
-    else a += static_cast<T>(alpha) * b;
+    if (alpha == 1.0)
+      a += b;
+    else
+      a += static_cast<T>(alpha) * b;
     return 0;
   });
   ++impl_->version;
@@ -237,8 +241,8 @@ Tensor& Tensor::set_data(const Tensor& data) {
   TensorImpl& impl = checked();
   detail::check_defined(data, "set_data");
   if (impl.grad_fn) {
-    throw GraphError(fmt::format("set_data: this tensor ({}) is the output of '{}', not a leaf",
-                                 format_shape(shape()), impl.grad_fn->name()));
+    throw GraphError(fmt::format("set_data: this tensor ({}) is the output of '{}', not a leaf", format_shape(shape()),
+                                 impl.grad_fn->name()));
   }
   if (impl.requires_grad && !is_floating(data.dtype())) {
     throw DtypeError("set_data: a tensor that requires grad cannot take int64 data");
@@ -376,7 +380,9 @@ Tensor full_named(const Shape& shape, double value, TensorOptions options, const
 }
 }  // namespace
 
-Tensor full(const Shape& shape, double value, TensorOptions options) { return full_named(shape, value, options, "full"); }
+Tensor full(const Shape& shape, double value, TensorOptions options) {
+  return full_named(shape, value, options, "full");
+}
 Tensor full(const Shape& shape, double value, Dtype dtype) { return full(shape, value, TensorOptions{.dtype = dtype}); }
 Tensor zeros(const Shape& shape, TensorOptions options) { return full_named(shape, 0.0, options, "zeros"); }
 Tensor zeros(const Shape& shape, Dtype dtype) { return zeros(shape, TensorOptions{.dtype = dtype}); }

@@ -199,8 +199,7 @@ Tensor from_int64_vector(std::vector<int64_t> values, const Shape& shape);
 /// Integer values (class labels, indices) as an int64 tensor. A template so that a braced list
 /// of numbers always goes to the double overload above.
 template <class T>
-  requires std::is_integral_v<T>
-Tensor from_vector(const std::vector<T>& values, const Shape& shape) {
+requires std::is_integral_v<T> Tensor from_vector(const std::vector<T>& values, const Shape& shape) {
   return detail::from_int64_vector(std::vector<int64_t>(values.begin(), values.end()), shape);
 }
 

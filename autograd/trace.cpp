@@ -11,9 +11,9 @@
 #include <autograd/ops/reduce.hpp>
 #include <autograd/ops/shape.hpp>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 #include <map>
 #include <ostream>
 #include <set>

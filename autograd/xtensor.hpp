@@ -28,8 +28,7 @@ Tensor from_xarray(const xt::xarray<int64_t>& values, bool requires_grad);
 /// type: float -> float32, double -> float64, integers -> int64 (class labels and indices, which
 /// cannot require grad). A template so that braced lists keep going to tensor(TensorData).
 template <class E>
-  requires xt::is_xexpression<std::decay_t<E>>::value
-Tensor tensor(const E& values, bool requires_grad = false) {
+requires xt::is_xexpression<std::decay_t<E>>::value Tensor tensor(const E& values, bool requires_grad = false) {
   using V = typename std::decay_t<E>::value_type;
   if constexpr (std::is_same_v<V, float> || std::is_same_v<V, double>) {
     return detail::from_xarray(xt::xarray<V>(values), requires_grad);
@@ -41,8 +40,10 @@ Tensor tensor(const E& values, bool requires_grad = false) {
 
 template <class T, class Array>
 Array Tensor::data() const {
-  if constexpr (std::is_same_v<T, float>) return detail::copy_as_float(*this);
-  else if constexpr (std::is_same_v<T, double>) return detail::copy_as_double(*this);
+  if constexpr (std::is_same_v<T, float>)
+    return detail::copy_as_float(*this);
+  else if constexpr (std::is_same_v<T, double>)
+    return detail::copy_as_double(*this);
   else {
     static_assert(std::is_same_v<T, int64_t>, "data<T>(): T is float, double or int64_t");
     return detail::copy_as_int64(*this);

@@ -62,8 +62,8 @@ int main(int argc, char** argv) {
   xg::Tensor a = xg::randn({n, n}).requires_grad_();
   xg::Tensor b = xg::randn({n, n}).requires_grad_();
   xg::Tensor g = xg::ones({n, n});
-  std::vector<float> A(a.data_ptr<float>(), a.data_ptr<float>() + n * n), B(b.data_ptr<float>(), b.data_ptr<float>() + n * n),
-      C(n * n), G(n * n, 1.0f), dA(n * n), dB(n * n);
+  std::vector<float> A(a.data_ptr<float>(), a.data_ptr<float>() + n * n),
+      B(b.data_ptr<float>(), b.data_ptr<float>() + n * n), C(n * n), G(n * n, 1.0f), dA(n * n), dB(n * n);
   const int reps = quick ? 3 : 50;
   std::vector<double> ours, raw;
   for (int rep = 0; rep < reps; ++rep) {
@@ -80,9 +80,10 @@ int main(int argc, char** argv) {
     raw.push_back(seconds_since(t0));
   }
   const double flops = 3.0 * 2.0 * n * n * n;
-  std::printf("matmul %dx%d float32 forward+backward: xgrad %.3f ms (%.0f GFLOP/s), raw 3x cblas_sgemm %.3f ms (%.0f "
-              "GFLOP/s), ratio %.2f\n",
-              n, n, median(ours) * 1e3, flops / median(ours) / 1e9, median(raw) * 1e3, flops / median(raw) / 1e9,
-              median(ours) / median(raw));
+  std::printf(
+      "matmul %dx%d float32 forward+backward: xgrad %.3f ms (%.0f GFLOP/s), raw 3x cblas_sgemm %.3f ms (%.0f "
+      "GFLOP/s), ratio %.2f\n",
+      n, n, median(ours) * 1e3, flops / median(ours) / 1e9, median(raw) * 1e3, flops / median(raw) / 1e9,
+      median(ours) / median(raw));
   return 0;
 }

@@ -25,8 +25,10 @@ void zero_grad_to_none(const std::vector<torch::Tensor>& params) {
 Run mlp(int64_t batch, int64_t hidden = 256, bool sigmoid = false) {
   torch::manual_seed(0);
   torch::nn::Sequential net(torch::nn::Linear(784, hidden));
-  if (sigmoid) net->push_back(torch::nn::Sigmoid());
-  else net->push_back(torch::nn::ReLU());
+  if (sigmoid)
+    net->push_back(torch::nn::Sigmoid());
+  else
+    net->push_back(torch::nn::ReLU());
   net->push_back(torch::nn::Linear(hidden, 10));
   auto sgd = std::make_shared<torch::optim::SGD>(net->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
   torch::Tensor x = torch::randn({batch, 784});
@@ -98,33 +100,44 @@ Run xor_step() {
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
-    std::printf("usage: libtorch_bench WORKLOAD [--seconds S] [--threads N]\n"
-                "workloads: mlp_b64 mlp_b512 sigmoid_b1 scalar_chain linear1024 mnist_epoch xor_step\n");
+    std::printf(
+        "usage: libtorch_bench WORKLOAD [--seconds S] [--threads N]\n"
+        "workloads: mlp_b64 mlp_b512 sigmoid_b1 scalar_chain linear1024 mnist_epoch xor_step\n");
     return argc < 2 ? 2 : 0;
   }
   const std::string workload = argv[1];
   double seconds = 1.0;
   int threads = 1;
   for (int i = 2; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::atof(argv[i + 1]);
-    else if (std::strcmp(argv[i], "--threads") == 0) threads = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--seconds") == 0)
+      seconds = std::atof(argv[i + 1]);
+    else if (std::strcmp(argv[i], "--threads") == 0)
+      threads = std::atoi(argv[i + 1]);
   }
   torch::set_num_threads(threads);
   Run run;
-  if (workload == "mlp_b64") run = mlp(64);
-  else if (workload == "mlp_b512") run = mlp(512);
-  else if (workload == "sigmoid_b1") run = mlp(1, 16, true);
-  else if (workload == "scalar_chain") run = scalar_chain();
-  else if (workload == "linear1024") run = linear1024();
-  else if (workload == "mnist_epoch") run = mnist_epoch();
-  else if (workload == "xor_step") run = xor_step();
+  if (workload == "mlp_b64")
+    run = mlp(64);
+  else if (workload == "mlp_b512")
+    run = mlp(512);
+  else if (workload == "sigmoid_b1")
+    run = mlp(1, 16, true);
+  else if (workload == "scalar_chain")
+    run = scalar_chain();
+  else if (workload == "linear1024")
+    run = linear1024();
+  else if (workload == "mnist_epoch")
+    run = mnist_epoch();
+  else if (workload == "xor_step")
+    run = xor_step();
   else {
     std::fprintf(stderr, "libtorch_bench: unknown workload '%s'\n", workload.c_str());
     return 2;
   }
   using clock = std::chrono::steady_clock;
   const auto warm_until = clock::now() + std::chrono::duration<double>(std::min(0.2, seconds / 4));
-  do run(); while (clock::now() < warm_until);
+  do run();
+  while (clock::now() < warm_until);
   std::vector<double> samples;
   const auto end = clock::now() + std::chrono::duration<double>(seconds);
   while (true) {

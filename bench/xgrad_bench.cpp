@@ -114,8 +114,8 @@ void scalar_chain(benchmark::State& state) {
     x.mutable_grad() = Tensor();
   }
   state.counters["ns_per_op"] =
-      benchmark::Counter(static_cast<double>(kChainOps) * 1e-9, benchmark::Counter::kIsIterationInvariantRate |
-                                                                    benchmark::Counter::kInvert);
+      benchmark::Counter(static_cast<double>(kChainOps) * 1e-9,
+                         benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
 // ---- 4. Linear 1024 -> 1024, batch 1024, forward + backward: y = x W^T + b, dx, dW, db ----
@@ -132,8 +132,9 @@ void linear1024(benchmark::State& state) {
     Tensor y = layer(x);
     y.backward(g);
   }
-  state.counters["GFLOPs"] = benchmark::Counter(3.0 * 2.0 * static_cast<double>(n * n * n),
-                                                benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+  state.counters["GFLOPs"] =
+      benchmark::Counter(3.0 * 2.0 * static_cast<double>(n * n * n), benchmark::Counter::kIsIterationInvariantRate,
+                         benchmark::Counter::kIs1000);
 }
 
 // The same three products raw: y = x W^T, dx = g W, dW = g^T x.
@@ -147,8 +148,9 @@ void linear1024_sgemm3(benchmark::State& state) {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, n, n, 1.0f, g, n, x, n, 0.0f, dw, n);
     benchmark::ClobberMemory();
   }
-  state.counters["GFLOPs"] = benchmark::Counter(3.0 * 2.0 * static_cast<double>(n) * n * n,
-                                                benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+  state.counters["GFLOPs"] =
+      benchmark::Counter(3.0 * 2.0 * static_cast<double>(n) * n * n, benchmark::Counter::kIsIterationInvariantRate,
+                         benchmark::Counter::kIs1000);
 }
 
 // ---- 5. one epoch of examples/mnist_mlp: 8,000 digits, batch 64, 784-16-10 sigmoid ----
@@ -215,8 +217,9 @@ int memory(int steps) {
     m.step();
     if (s == steps / 10 || s == steps) rss.push_back(rss_kib("VmRSS:"));
   }
-  std::printf("{\"steps\": %d, \"rss_kib_at_10pct\": %ld, \"rss_kib_at_end\": %ld, \"peak_kib\": %ld, \"live_nodes\": %lld}\n",
-              steps, rss.front(), rss.back(), rss_kib("VmHWM:"), static_cast<long long>(xg::Node::live_count()));
+  std::printf(
+      "{\"steps\": %d, \"rss_kib_at_10pct\": %ld, \"rss_kib_at_end\": %ld, \"peak_kib\": %ld, \"live_nodes\": %lld}\n",
+      steps, rss.front(), rss.back(), rss_kib("VmHWM:"), static_cast<long long>(xg::Node::live_count()));
   return 0;
 }
 

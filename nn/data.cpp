@@ -5,8 +5,8 @@
 #include <autograd/grad_mode.hpp>
 #include <autograd/ops/shape.hpp>
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 #include <numeric>
 
 namespace xg::nn {

@@ -5,8 +5,8 @@
 #include <autograd/grad_mode.hpp>
 #include <autograd/random.hpp>
 
-#include <cmath>
 #include <fmt/format.h>
+#include <cmath>
 
 namespace xg::nn::init {
 
@@ -34,9 +34,10 @@ std::pair<int64_t, int64_t> fans(const Tensor& tensor, const char* op) {
 
 double nonzero_fan(int64_t fan, const Tensor& tensor, const char* op, const char* what) {
   if (fan == 0) {
-    throw ValueError(fmt::format("{}: {} of a tensor of shape {} is 0 and the formula divides by it (valid: a "
-                                 "tensor without zero-sized dims)",
-                                 op, what, format_shape(tensor.shape())));
+    throw ValueError(
+        fmt::format("{}: {} of a tensor of shape {} is 0 and the formula divides by it (valid: a "
+                    "tensor without zero-sized dims)",
+                    op, what, format_shape(tensor.shape())));
   }
   return static_cast<double>(fan);
 }

@@ -7,13 +7,12 @@
 #include <autograd/ops/shape.hpp>
 #include <nn/init.hpp>
 
-#include <cmath>
 #include <fmt/format.h>
+#include <cmath>
 
 namespace xg::nn {
 
-Linear::Linear(int64_t in, int64_t out, bool with_bias, TensorOptions options)
-    : in_features(in), out_features(out) {
+Linear::Linear(int64_t in, int64_t out, bool with_bias, TensorOptions options) : in_features(in), out_features(out) {
   if (in <= 0 || out <= 0) {
     throw ValueError(fmt::format("Linear: in_features and out_features must be positive, got {} and {}", in, out));
   }
@@ -34,13 +33,14 @@ Tensor Linear::forward(const Tensor& input) {
                                  in_features));
   }
   if (input.dtype() != weight.dtype()) {
-    throw DtypeError(fmt::format("Linear: input is {} but the layer's parameters are {} (shape {}); convert one "
-                                 "with .to(dtype)",
-                                 dtype_name(input.dtype()), dtype_name(weight.dtype()), format_shape(input.shape())));
+    throw DtypeError(
+        fmt::format("Linear: input is {} but the layer's parameters are {} (shape {}); convert one "
+                    "with .to(dtype)",
+                    dtype_name(input.dtype()), dtype_name(weight.dtype()), format_shape(input.shape())));
   }
   // x [*, in] @ W^T [in, out] -> [*, out], by gemm's transpose flag
-  Tensor y = input.dim() == 1 ? squeeze(gemm(unsqueeze(input, 0), weight, false, true), 0)
-                              : gemm(input, weight, false, true);
+  Tensor y =
+      input.dim() == 1 ? squeeze(gemm(unsqueeze(input, 0), weight, false, true), 0) : gemm(input, weight, false, true);
   return bias.defined() ? y + bias : y;
 }
 

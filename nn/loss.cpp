@@ -13,8 +13,8 @@
 #include <autograd/ops/shape.hpp>
 #include <autograd/ops/softmax.hpp>
 
-#include <cmath>
 #include <fmt/format.h>
+#include <cmath>
 
 namespace xg::nn {
 
@@ -45,8 +45,8 @@ void check_probabilities(const Tensor& t, const char* op, const char* what) {
   const std::vector<double> v = t.to_vector();
   for (size_t i = 0; i < v.size(); ++i) {
     if (!(v[i] >= 0.0 && v[i] <= 1.0)) {
-      throw ValueError(fmt::format("{}: {} values must be probabilities in [0, 1], got {} at flat index {}", op, what,
-                                   v[i], i));
+      throw ValueError(
+          fmt::format("{}: {} values must be probabilities in [0, 1], got {} at flat index {}", op, what, v[i], i));
     }
   }
 }
@@ -58,7 +58,9 @@ Tensor clamped_log(const Tensor& x) { return clamp(log(x), -100.0, std::nullopt)
 
 struct BinaryCrossEntropyBackward final : Node {
   const char* name() const override { return "binary_cross_entropy"; }
-  Tensor forward(const std::vector<Tensor>& in) const override { return binary_cross_entropy(in[0], in[1], Reduction::none); }
+  Tensor forward(const std::vector<Tensor>& in) const override {
+    return binary_cross_entropy(in[0], in[1], Reduction::none);
+  }
   std::string derivative() const override { return "d BCE/dx = (x - y) / (x (1 - x)), d BCE/dy = log(1 - x) - log(x)"; }
   Grads backward(const Tensor& g) override {
     const Tensor& x = input(0);
@@ -74,7 +76,9 @@ struct BinaryCrossEntropyBackward final : Node {
 // d/dz = sigmoid(z) - y; d/dy = -z
 struct BinaryCrossEntropyWithLogitsBackward final : Node {
   const char* name() const override { return "binary_cross_entropy_with_logits"; }
-  Tensor forward(const std::vector<Tensor>& in) const override { return binary_cross_entropy_with_logits(in[0], in[1], Reduction::none); }
+  Tensor forward(const std::vector<Tensor>& in) const override {
+    return binary_cross_entropy_with_logits(in[0], in[1], Reduction::none);
+  }
   std::string derivative() const override { return "d BCE(sigmoid(z), y)/dz = sigmoid(z) - y, /dy = -z"; }
   Grads backward(const Tensor& g) override {
     const Tensor& z = input(0);
@@ -96,9 +100,10 @@ Tensor class_mask(const Tensor& input, const Tensor& target, const char* op) {
   const bool batched = input.dim() == 2;
   if ((input.dim() != 1 && !batched) || target.dim() != (batched ? 1 : 0) ||
       (batched && target.size(0) != input.size(0))) {
-    throw ShapeError(fmt::format("{}: input {} and target {} do not fit (expected input [N, C] with target [N], or "
-                                 "input [C] with a 0-d target)",
-                                 op, format_shape(input.shape()), format_shape(target.shape())));
+    throw ShapeError(
+        fmt::format("{}: input {} and target {} do not fit (expected input [N, C] with target [N], or "
+                    "input [C] with a 0-d target)",
+                    op, format_shape(input.shape()), format_shape(target.shape())));
   }
   const int64_t classes = input.size(-1);
   const std::vector<double> labels = target.to_vector();

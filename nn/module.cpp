@@ -5,8 +5,8 @@
 #include <autograd/error.hpp>
 #include <autograd/grad_mode.hpp>
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 #include <string_view>
 
 namespace xg::nn {
@@ -165,8 +165,8 @@ std::string Module::summary(const Shape& input_shape) {
     for (size_t i = 0; i < children_.size(); ++i) {
       const auto& [name, child] = children_[i];
       x = child->forward(x);
-      rows.push_back({fmt::format("{} ({})", name, child->type_name()), format_shape(x.shape()),
-                      std::to_string(child_counts[i])});
+      rows.push_back(
+          {fmt::format("{} ({})", name, child->type_name()), format_shape(x.shape()), std::to_string(child_counts[i])});
     }
   } else {
     // how forward wires the children is its own business: only the module's output is known

@@ -15,8 +15,7 @@ class Sequential : public Module {
   Sequential() = default;
   /// Takes modules by value (moved in) or as shared pointers.
   template <class... Modules>
-    requires(sizeof...(Modules) > 0)
-  explicit Sequential(Modules&&... modules) {
+  requires(sizeof...(Modules) > 0) explicit Sequential(Modules&&... modules) {
     (push_back(std::forward<Modules>(modules)), ...);
   }
 

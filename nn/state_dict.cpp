@@ -26,8 +26,8 @@ void load_state_dict(Module& module, const std::map<std::string, Tensor>& state)
       problems.push_back(fmt::format("'{}' has shape {} in the checkpoint but {} in the model", name,
                                      format_shape(it->second.shape()), format_shape(p.shape())));
     } else if (it->second.dtype() != p.dtype()) {
-      problems.push_back(fmt::format("'{}' is {} in the checkpoint but {} in the model (convert with Module::to)",
-                                     name, dtype_name(it->second.dtype()), dtype_name(p.dtype())));
+      problems.push_back(fmt::format("'{}' is {} in the checkpoint but {} in the model (convert with Module::to)", name,
+                                     dtype_name(it->second.dtype()), dtype_name(p.dtype())));
     }
   }
   for (const auto& [name, t] : state) {
@@ -36,8 +36,9 @@ void load_state_dict(Module& module, const std::map<std::string, Tensor>& state)
     if (!known) problems.push_back(fmt::format("unexpected key '{}'", name));
   }
   if (!problems.empty()) {
-    std::string message = fmt::format("load_state_dict: the state does not fit this {} ({} problem{}):",
-                                      module.type_name(), problems.size(), problems.size() == 1 ? "" : "s");
+    std::string message =
+        fmt::format("load_state_dict: the state does not fit this {} ({} problem{}):", module.type_name(),
+                    problems.size(), problems.size() == 1 ? "" : "s");
     for (const auto& p : problems) message += "\n  " + p;
     throw ValueError(message);
   }

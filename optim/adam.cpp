@@ -145,13 +145,9 @@ void adam_step(Updates& updates, ConfigOf config_of_group) {
 Adam::Adam(std::vector<Tensor> params, AdamOptions options)
     : Adam(std::vector<ParamGroup<AdamOptions>>{{.params = std::move(params), .options = options}}) {}
 
-Adam::Adam(std::vector<ParamGroup<AdamOptions>> param_groups) {
-  add_param_groups(std::move(param_groups));
-}
+Adam::Adam(std::vector<ParamGroup<AdamOptions>> param_groups) { add_param_groups(std::move(param_groups)); }
 
-void Adam::validate_options(const AdamOptions& options) const {
-  validate("Adam", options);
-}
+void Adam::validate_options(const AdamOptions& options) const { validate("Adam", options); }
 
 std::vector<Optimizer::StateEntry> Adam::state_entries(size_t group) const {
   return adam_state_entries(param_group(group).options.amsgrad);
@@ -168,13 +164,9 @@ void Adam::step() {
 AdamW::AdamW(std::vector<Tensor> params, AdamWOptions options)
     : AdamW(std::vector<ParamGroup<AdamWOptions>>{{.params = std::move(params), .options = options}}) {}
 
-AdamW::AdamW(std::vector<ParamGroup<AdamWOptions>> param_groups) {
-  add_param_groups(std::move(param_groups));
-}
+AdamW::AdamW(std::vector<ParamGroup<AdamWOptions>> param_groups) { add_param_groups(std::move(param_groups)); }
 
-void AdamW::validate_options(const AdamWOptions& options) const {
-  validate("AdamW", options);
-}
+void AdamW::validate_options(const AdamWOptions& options) const { validate("AdamW", options); }
 
 std::vector<Optimizer::StateEntry> AdamW::state_entries(size_t group) const {
   return adam_state_entries(param_group(group).options.amsgrad);

@@ -17,9 +17,7 @@ namespace xg::optim {
 namespace {
 
 // "[2, 3] float32", the way load and step errors describe a tensor.
-std::string describe(const Tensor& t) {
-  return fmt::format("{} {}", format_shape(t.shape()), dtype_name(t.dtype()));
-}
+std::string describe(const Tensor& t) { return fmt::format("{} {}", format_shape(t.shape()), dtype_name(t.dtype())); }
 
 // What is wrong with `value` as a state entry of `param`, or an empty string.
 // Shared by load (a file's entry) and step (a parameter converted by Module::to after steps).

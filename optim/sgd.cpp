@@ -17,8 +17,8 @@ namespace {
 // template parameters so that each combination is a branch-free loop GCC vectorises (with the
 // flags tested inside, it ran ~12 instructions per element; unswitching gave up).
 template <class T, bool Maximize, bool Decay, bool Momentum, bool FirstStep, bool Nesterov>
-void sgd_loop(const SGDOptions& options, T* __restrict theta, const T* __restrict grad,
-              T* __restrict momentum_buffer, int64_t count) {
+void sgd_loop(const SGDOptions& options, T* __restrict theta, const T* __restrict grad, T* __restrict momentum_buffer,
+              int64_t count) {
   const T weight_decay = static_cast<T>(options.weight_decay);
   const T momentum = static_cast<T>(options.momentum);
   const T one_minus_dampening = static_cast<T>(1.0 - options.dampening);
@@ -39,8 +39,10 @@ void sgd_loop(const SGDOptions& options, T* __restrict theta, const T* __restric
 // f(std::bool_constant<b>{}) for a run-time b.
 template <class F>
 void with_flag(bool b, F&& f) {
-  if (b) f(std::true_type{});
-  else f(std::false_type{});
+  if (b)
+    f(std::true_type{});
+  else
+    f(std::false_type{});
 }
 
 template <class T>
@@ -51,8 +53,8 @@ void sgd_update(const SGDOptions& options, bool first_step, T* theta, const T* g
       with_flag(options.momentum != 0, [&](auto use_momentum) {
         with_flag(first_step, [&](auto first) {
           with_flag(options.nesterov, [&](auto nesterov) {
-            sgd_loop<T, maximize(), decay(), use_momentum(), first(), nesterov()>(options, theta, grad,
-                                                                                 momentum_buffer, count);
+            sgd_loop<T, maximize(), decay(), use_momentum(), first(), nesterov()>(options, theta, grad, momentum_buffer,
+                                                                                  count);
           });
         });
       });
@@ -65,9 +67,7 @@ void sgd_update(const SGDOptions& options, bool first_step, T* theta, const T* g
 SGD::SGD(std::vector<Tensor> params, SGDOptions options)
     : SGD(std::vector<ParamGroup<SGDOptions>>{{.params = std::move(params), .options = options}}) {}
 
-SGD::SGD(std::vector<ParamGroup<SGDOptions>> param_groups) {
-  add_param_groups(std::move(param_groups));
-}
+SGD::SGD(std::vector<ParamGroup<SGDOptions>> param_groups) { add_param_groups(std::move(param_groups)); }
 
 void SGD::validate_options(const SGDOptions& options) const {
   // !(x >= 0) also refuses NaN

@@ -7,9 +7,10 @@
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-      std::printf("usage: xgrad-info [--version | --blas | --help]\n"
-                  "  --version  xgrad version, BLAS library and core in use, xtensor and compiler (default)\n"
-                  "  --blas     only the BLAS line\n");
+      std::printf(
+          "usage: xgrad-info [--version | --blas | --help]\n"
+          "  --version  xgrad version, BLAS library and core in use, xtensor and compiler (default)\n"
+          "  --blas     only the BLAS line\n");
       return 0;
     }
     if (std::strcmp(argv[i], "--blas") == 0) {

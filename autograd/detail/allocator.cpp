@@ -1,10 +1,10 @@
 // Per-thread size-class free lists for tensor storage (see allocator.hpp for why).
 //
 // Size classes: four per power of two (1, 1.25, 1.5, 1.75 x 2^k), rounded up to 64 bytes, so a
-// block over 256 bytes wastes at most 25% (smaller ones at most 63 bytes). Each thread keeps at most kMaxCachedBytes; beyond that, and for blocks
-// over kMaxBlockBytes, blocks go straight back to free(). A block freed on another thread than
-// the one that allocated it joins that other thread's cache, which is fine: every block is an
-// aligned_alloc block and ends in free().
+// block over 256 bytes wastes at most 25% (smaller ones at most 63 bytes). Each thread keeps at most kMaxCachedBytes;
+// beyond that, and for blocks over kMaxBlockBytes, blocks go straight back to free(). A block freed on another thread
+// than the one that allocated it joins that other thread's cache, which is fine: every block is an aligned_alloc block
+// and ends in free().
 #include <autograd/detail/allocator.hpp>
 
 #include <array>
@@ -18,7 +18,7 @@ namespace xg::detail {
 namespace {
 
 constexpr size_t kAlignment = 64;
-constexpr size_t kMaxBlockBytes = size_t{256} << 20;  // larger blocks are not cached
+constexpr size_t kMaxBlockBytes = size_t{256} << 20;   // larger blocks are not cached
 constexpr size_t kMaxCachedBytes = size_t{512} << 20;  // per thread
 constexpr size_t kClasses = 4 * 64;
 

@@ -80,9 +80,12 @@ template <class S>
 AxisSplit split_at(const S& shape, size_t axis) {
   AxisSplit s;
   for (size_t d = 0; d < shape.size(); ++d) {
-    if (d < axis) s.outer *= shape[d];
-    else if (d == axis) s.n = shape[d];
-    else s.inner *= shape[d];
+    if (d < axis)
+      s.outer *= shape[d];
+    else if (d == axis)
+      s.n = shape[d];
+    else
+      s.inner *= shape[d];
   }
   return s;
 }

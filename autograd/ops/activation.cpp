@@ -18,10 +18,11 @@ struct TanhBackward final : Node {
   Tensor forward(const std::vector<Tensor>& in) const override { return tanh(in[0]); }
   std::string derivative() const override { return "d tanh(x)/dx = 1 - tanh(x)^2"; }
   Grads backward(const Tensor& g) override {
-    if (Tensor fused = detail::fused_grad(g, input(0), [](const auto& go, const auto& x) {
-          using T = typename std::decay_t<decltype(x)>::value_type;
-          return go * (T(1) - xt::square(xt::tanh(x)));
-        });
+    if (Tensor fused = detail::fused_grad(g, input(0),
+                                          [](const auto& go, const auto& x) {
+                                            using T = typename std::decay_t<decltype(x)>::value_type;
+                                            return go * (T(1) - xt::square(xt::tanh(x)));
+                                          });
         fused.defined()) {
       return {fused};
     }
@@ -42,11 +43,13 @@ struct SigmoidBackward final : Node {
   Tensor forward(const std::vector<Tensor>& in) const override { return sigmoid(in[0]); }
   std::string derivative() const override { return "d sigmoid(x)/dx = sigmoid(x) * (1 - sigmoid(x))"; }
   Grads backward(const Tensor& g) override {
-    if (Tensor fused = detail::fused_grad(g, input(0), [](const auto& go, const auto& x) {
-          using T = typename std::decay_t<decltype(x)>::value_type;
-          // s (1 - s) = e^-x / (1 + e^-x)^2 = 1 / (e^(x/2) + e^(-x/2))^2: no overflow to inf/inf
-          return go / xt::square(xt::exp(x * T(0.5)) + xt::exp(x * T(-0.5)));
-        });
+    if (Tensor fused = detail::fused_grad(g, input(0),
+                                          [](const auto& go, const auto& x) {
+                                            using T = typename std::decay_t<decltype(x)>::value_type;
+                                            // s (1 - s) = e^-x / (1 + e^-x)^2 = 1 / (e^(x/2) + e^(-x/2))^2: no overflow
+                                            // to inf/inf
+                                            return go / xt::square(xt::exp(x * T(0.5)) + xt::exp(x * T(-0.5)));
+                                          });
         fused.defined()) {
       return {fused};
     }
@@ -69,10 +72,11 @@ struct ReluBackward final : Node {
   Tensor forward(const std::vector<Tensor>& in) const override { return relu(in[0]); }
   std::string derivative() const override { return "d relu(x)/dx = 1 if x > 0 else 0"; }
   Grads backward(const Tensor& g) override {
-    if (Tensor fused = detail::fused_grad(g, input(0), [](const auto& go, const auto& x) {
-          using T = typename std::decay_t<decltype(x)>::value_type;
-          return xt::where(x > T(0), go, T(0));
-        });
+    if (Tensor fused = detail::fused_grad(g, input(0),
+                                          [](const auto& go, const auto& x) {
+                                            using T = typename std::decay_t<decltype(x)>::value_type;
+                                            return xt::where(x > T(0), go, T(0));
+                                          });
         fused.defined()) {
       return {fused};
     }

@@ -28,8 +28,8 @@ struct AddBackward final : Node {
   }
 };
 Tensor add(const Tensor& a, const Tensor& b) {
-  return Tensor::record<AddBackward>(
-      binary<false>(a, b, "add", [](const auto& x, const auto& y) { return x + y; }), {a, b});
+  return Tensor::record<AddBackward>(binary<false>(a, b, "add", [](const auto& x, const auto& y) { return x + y; }),
+                                     {a, b});
 }
 
 // ---- sub ----
@@ -44,8 +44,8 @@ struct SubBackward final : Node {
   }
 };
 Tensor sub(const Tensor& a, const Tensor& b) {
-  return Tensor::record<SubBackward>(
-      binary<false>(a, b, "sub", [](const auto& x, const auto& y) { return x - y; }), {a, b});
+  return Tensor::record<SubBackward>(binary<false>(a, b, "sub", [](const auto& x, const auto& y) { return x - y; }),
+                                     {a, b});
 }
 
 // ---- mul ----
@@ -60,8 +60,8 @@ struct MulBackward final : Node {
   }
 };
 Tensor mul(const Tensor& a, const Tensor& b) {
-  return Tensor::record<MulBackward>(
-      binary<false>(a, b, "mul", [](const auto& x, const auto& y) { return x * y; }), {a, b});
+  return Tensor::record<MulBackward>(binary<false>(a, b, "mul", [](const auto& x, const auto& y) { return x * y; }),
+                                     {a, b});
 }
 
 // ---- div ----
@@ -79,8 +79,7 @@ struct DivBackward final : Node {
 };
 Tensor div(const Tensor& a, const Tensor& b) {
   // int64 / int64 would truncate; torch's true division gives float, xgrad asks for floats
-  return Tensor::record<DivBackward>(binary(a, b, "div", [](const auto& x, const auto& y) { return x / y; }),
-                                     {a, b});
+  return Tensor::record<DivBackward>(binary(a, b, "div", [](const auto& x, const auto& y) { return x / y; }), {a, b});
 }
 
 // ---- neg ----
@@ -390,7 +389,8 @@ Tensor scalar_kernel(const Tensor& a, double c, const char* op, F&& f) {
 // The local derivative of a op c is a constant, `slope`: grad_output * slope.
 Tensor scaled(const Tensor& g, double slope) {
   if (slope == 1.0) return g;
-  if (!is_grad_enabled()) return scalar_kernel(g, slope, "backward", [](const auto& x, const auto& c) { return x * c; });
+  if (!is_grad_enabled())
+    return scalar_kernel(g, slope, "backward", [](const auto& x, const auto& c) { return x * c; });
   return mul_scalar(g, slope);  // recorded, for create_graph
 }
 
@@ -464,9 +464,10 @@ namespace {
 Tensor scalar_operand(const Tensor& t, double value, const char* op) {
   detail::check_defined(t, op);
   if (t.dtype() == Dtype::int64 && !(std::isfinite(value) && value == std::trunc(value))) {
-    throw DtypeError(fmt::format("{}: the scalar {} is not an integer and the tensor is int64 (shape {}); "
-                                 "convert the tensor with .to(xg::float32) or .to(xg::float64) first",
-                                 op, value, format_shape(t.shape())));
+    throw DtypeError(
+        fmt::format("{}: the scalar {} is not an integer and the tensor is int64 (shape {}); "
+                    "convert the tensor with .to(xg::float32) or .to(xg::float64) first",
+                    op, value, format_shape(t.shape())));
   }
   return detail::scalar_like(t, value);
 }

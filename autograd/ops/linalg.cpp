@@ -21,17 +21,17 @@ namespace {
 
 void blas_gemm(bool ta, bool tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c,
                int ldc) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a, lda,
-              b, ldb, 0.0f, c, ldc);
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a, lda, b,
+              ldb, 0.0f, c, ldc);
 }
 void blas_gemm(bool ta, bool tb, int m, int n, int k, const double* a, int lda, const double* b, int ldb, double* c,
                int ldc) {
-  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0, a, lda,
-              b, ldb, 0.0, c, ldc);
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0, a, lda, b,
+              ldb, 0.0, c, ldc);
 }
 
 struct GemmDims {
-  int64_t batch;       // 0 when both operands are 2-D
+  int64_t batch;  // 0 when both operands are 2-D
   int64_t m, n, k;
   bool batched_a, batched_b;
 };
@@ -110,7 +110,8 @@ Tensor gemm_named(const Tensor& a, const Tensor& b, bool transpose_a, bool trans
   const GemmDims d = gemm_dims(a.shape(), b.shape(), transpose_a, transpose_b, op);
   Tensor out = dispatch(a.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    return detail::make_tensor<T>(gemm_forward<T>(detail::array<T>(a), detail::array<T>(b), transpose_a, transpose_b, d));
+    return detail::make_tensor<T>(
+        gemm_forward<T>(detail::array<T>(a), detail::array<T>(b), transpose_a, transpose_b, d));
   });
   return Tensor::record<MatmulBackward>(std::move(out), {a, b}, transpose_a, transpose_b);
 }

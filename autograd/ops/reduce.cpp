@@ -27,8 +27,10 @@ Tensor expand_back(const Tensor& g, const Shape& input, int64_t axis, bool keepd
 
 Shape reduced_shape(Shape s, int64_t axis, bool keepdim) {
   if (s.empty()) return s;
-  if (keepdim) s[axis] = 1;
-  else s.erase(s.begin() + axis);
+  if (keepdim)
+    s[axis] = 1;
+  else
+    s.erase(s.begin() + axis);
   return s;
 }
 
@@ -58,9 +60,10 @@ void check_not_empty(const Tensor& x, const char* op) {
 // [0], as in torch; over axis 0 there is no element to take.
 void check_axis_not_empty(const Tensor& x, int64_t axis, const char* op) {
   if (x.dim() > 0 && x.size(axis) == 0) {
-    throw ShapeError(fmt::format("{}: cannot reduce along axis {} of size 0 (shape {}; the {} of no elements is "
-                                 "undefined)",
-                                 op, axis, format_shape(x.shape()), op));
+    throw ShapeError(
+        fmt::format("{}: cannot reduce along axis {} of size 0 (shape {}; the {} of no elements is "
+                    "undefined)",
+                    op, axis, format_shape(x.shape()), op));
   }
 }
 
@@ -73,7 +76,9 @@ struct SumBackward final : Node {
   std::optional<int64_t> axis;
   bool keepdim;
   const char* name() const override { return "sum"; }
-  Tensor forward(const std::vector<Tensor>& in) const override { return axis ? sum(in[0], *axis, keepdim) : sum(in[0]); }
+  Tensor forward(const std::vector<Tensor>& in) const override {
+    return axis ? sum(in[0], *axis, keepdim) : sum(in[0]);
+  }
   std::string derivative() const override { return "d sum(x)/dx_i = 1"; }
   Grads backward(const Tensor& g) override {
     // g [] or [.. 1 ..] -> grad_x [input shape]
@@ -93,7 +98,8 @@ Tensor sum(const Tensor& x) {
 Tensor sum(const Tensor& x, int64_t axis, bool keepdim) {
   detail::check_defined(x, "sum");
   const int64_t ax = normalize_axis(axis, x.dim(), "sum");
-  Tensor out = reduce_axis<false>(x, ax, keepdim, "sum", [](const auto& a, size_t k) { return detail::sum_along(a, k); });
+  Tensor out =
+      reduce_axis<false>(x, ax, keepdim, "sum", [](const auto& a, size_t k) { return detail::sum_along(a, k); });
   return Tensor::record<SumBackward>(std::move(out), {x}, ax, keepdim);
 }
 
@@ -105,7 +111,9 @@ struct MeanBackward final : Node {
   bool keepdim;
   double count;
   const char* name() const override { return "mean"; }
-  Tensor forward(const std::vector<Tensor>& in) const override { return axis ? mean(in[0], *axis, keepdim) : mean(in[0]); }
+  Tensor forward(const std::vector<Tensor>& in) const override {
+    return axis ? mean(in[0], *axis, keepdim) : mean(in[0]);
+  }
   std::string derivative() const override { return "d mean(x)/dx_i = 1 / n"; }
   Grads backward(const Tensor& g) override {
     const Shape in = input_shape(0);
@@ -200,9 +208,12 @@ struct ExtremumAxisBackward final : Node {
   int64_t axis;
   bool keepdim;
   const char* name() const override { return max ? "max" : "min"; }
-  Tensor forward(const std::vector<Tensor>& in) const override { return max ? xg::max(in[0], axis, keepdim) : xg::min(in[0], axis, keepdim); }
+  Tensor forward(const std::vector<Tensor>& in) const override {
+    return max ? xg::max(in[0], axis, keepdim) : xg::min(in[0], axis, keepdim);
+  }
   std::string derivative() const override {
-    return max ? "d max(x, axis)/dx = 1 at the first maximum, else 0" : "d min(x, axis)/dx = 1 at the first minimum, else 0";
+    return max ? "d max(x, axis)/dx = 1 at the first maximum, else 0"
+               : "d min(x, axis)/dx = 1 at the first minimum, else 0";
   }
   Grads backward(const Tensor& g) override {
     const Tensor& x = input(0);
@@ -226,8 +237,8 @@ static Tensor extremum_axis(const Tensor& x, int64_t axis, bool keepdim, bool is
   detail::check_defined(x, op);
   const int64_t ax = normalize_axis(axis, x.dim(), op);
   check_axis_not_empty(x, ax, op);
-  Tensor out = reduce_axis<false>(x, ax, keepdim, op,
-                                  [is_max](const auto& a, size_t k) { return detail::extremum_along(a, k, is_max).first; });
+  Tensor out = reduce_axis<false>(
+      x, ax, keepdim, op, [is_max](const auto& a, size_t k) { return detail::extremum_along(a, k, is_max).first; });
   return Tensor::record<ExtremumAxisBackward>(std::move(out), {x}, is_max, ax, keepdim);
 }
 Tensor max(const Tensor& x, int64_t axis, bool keepdim) { return extremum_axis(x, axis, keepdim, true); }

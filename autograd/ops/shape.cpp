@@ -26,8 +26,10 @@ void copy_entry(const T* src, const detail::AxisSplit& s, size_t from, T* dst, c
     const T* in = src + (o * s.n + from) * s.inner;
     T* out = dst + (o * d.n + to) * d.inner;
     for (size_t i = 0; i < s.inner; ++i) {
-      if constexpr (Add) out[i] += in[i];
-      else out[i] = in[i];
+      if constexpr (Add)
+        out[i] += in[i];
+      else
+        out[i] = in[i];
     }
   }
 }
@@ -167,7 +169,8 @@ Tensor slice_backward(const Tensor& g, const Shape& input_shape, int64_t axis, i
     const Array<T>& src = detail::array<T>(g);
     const auto s = detail::split_at(src.shape(), static_cast<size_t>(axis));
     const auto d = detail::split_at(z.shape(), static_cast<size_t>(axis));
-    for (size_t k = 0; k < s.n; ++k) copy_entry(src.data(), s, k, z.data(), d, static_cast<size_t>(start + static_cast<int64_t>(k) * step));
+    for (size_t k = 0; k < s.n; ++k)
+      copy_entry(src.data(), s, k, z.data(), d, static_cast<size_t>(start + static_cast<int64_t>(k) * step));
     return detail::make_tensor<T>(std::move(z));
   });
   return Tensor::record<SliceBackwardBackward>(std::move(out), {g}, axis, start, end, step);
@@ -189,7 +192,8 @@ Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end, int64_t 
     Array<T> result = Array<T>::from_shape(detail::to_xshape<T>(out_shape));
     const auto from = detail::split_at(src.shape(), static_cast<size_t>(ax));
     const auto to = detail::split_at(result.shape(), static_cast<size_t>(ax));
-    for (size_t k = 0; k < to.n; ++k) copy_entry(src.data(), from, static_cast<size_t>(s + static_cast<int64_t>(k) * step), result.data(), to, k);
+    for (size_t k = 0; k < to.n; ++k)
+      copy_entry(src.data(), from, static_cast<size_t>(s + static_cast<int64_t>(k) * step), result.data(), to, k);
     return detail::make_tensor<T>(std::move(result));
   });
   return Tensor::record<SliceBackward>(std::move(out), {x}, ax, s, e, step);
@@ -295,7 +299,8 @@ Tensor index_select_backward(const Tensor& g, const Shape& input_shape, int64_t 
     const auto from = detail::split_at(src.shape(), static_cast<size_t>(axis));
     const auto to = detail::split_at(z.shape(), static_cast<size_t>(axis));
     // repeated indices add up: each selection contributed its own copy
-    for (size_t k = 0; k < idx.size(); ++k) copy_entry<true>(src.data(), from, k, z.data(), to, static_cast<size_t>(idx.data()[k]));
+    for (size_t k = 0; k < idx.size(); ++k)
+      copy_entry<true>(src.data(), from, k, z.data(), to, static_cast<size_t>(idx.data()[k]));
     return detail::make_tensor<T>(std::move(z));
   });
   return Tensor::record<IndexSelectBackwardBackward>(std::move(out), {g}, axis, index);
@@ -314,8 +319,8 @@ Tensor index_select(const Tensor& x, int64_t axis, const Tensor& index) {
   const Tensor idx = index.reshape({-1}).detach();
   for (int64_t i : detail::array<int64_t>(idx)) {
     if (i < 0 || i >= n) {
-      throw ValueError(fmt::format("index_select: index {} is out of range for axis {} of size {} (shape {})", i,
-                                   ax, n, format_shape(x.shape())));
+      throw ValueError(fmt::format("index_select: index {} is out of range for axis {} of size {} (shape {})", i, ax, n,
+                                   format_shape(x.shape())));
     }
   }
   Shape out_shape = x.shape();
@@ -327,7 +332,8 @@ Tensor index_select(const Tensor& x, int64_t axis, const Tensor& index) {
     const Array<T>& src = detail::array<T>(x);
     const auto from = detail::split_at(src.shape(), static_cast<size_t>(ax));
     const auto to = detail::split_at(result.shape(), static_cast<size_t>(ax));
-    for (size_t k = 0; k < ix.size(); ++k) copy_entry(src.data(), from, static_cast<size_t>(ix.data()[k]), result.data(), to, k);
+    for (size_t k = 0; k < ix.size(); ++k)
+      copy_entry(src.data(), from, static_cast<size_t>(ix.data()[k]), result.data(), to, k);
     return detail::make_tensor<T>(std::move(result));
   });
   return Tensor::record<IndexSelectBackward>(std::move(out), {x}, ax, idx);

@@ -60,13 +60,9 @@ std::string quoted(const std::string& text) {
 }
 
 // Absolute, so that the script redraws the picture from any working directory.
-std::string quoted_path(const fs::path& path) {
-  return quoted(fs::absolute(path).lexically_normal().string());
-}
+std::string quoted_path(const fs::path& path) { return quoted(fs::absolute(path).lexically_normal().string()); }
 
-std::string number(double value) {
-  return std::isfinite(value) ? fmt::format("{:.9g}", value) : "NaN";
-}
+std::string number(double value) { return std::isfinite(value) ? fmt::format("{:.9g}", value) : "NaN"; }
 
 std::string range(const std::optional<double>& low, const std::optional<double>& high) {
   return fmt::format("[{}:{}]", low ? number(*low) : "*", high ? number(*high) : "*");

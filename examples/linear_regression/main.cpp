@@ -49,9 +49,7 @@ struct Checks {
   }
 };
 
-std::string values(const xg::Tensor& t) {
-  return xg::format_values(t);
-}
+std::string values(const xg::Tensor& t) { return xg::format_values(t); }
 
 // ---- 1: the predictions of a linear model as one matrix product ----
 

@@ -73,9 +73,7 @@ double rule_score(const Applicant& a) {
 }
 
 // The chance that the rule approves: P(score + noise > 0) = Phi(score / noise_sd).
-double rule_probability(const Applicant& a) {
-  return 0.5 * std::erfc(-rule_score(a) / (noise_sd * std::sqrt(2.0)));
-}
+double rule_probability(const Applicant& a) { return 0.5 * std::erfc(-rule_score(a) / (noise_sd * std::sqrt(2.0))); }
 
 // The applicants, drawn from xgrad's seeded generator:
 //   age uniform in 21..60; education high school 25%, bachelor's 45%, master's 22%, doctorate 8%;

@@ -38,9 +38,7 @@ using Clock = std::chrono::steady_clock;
 constexpr int64_t num_classes = 10;
 constexpr int exit_not_learned = 3;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 struct Options {
   int64_t hidden = 16;
@@ -177,9 +175,7 @@ bool meets_min_accuracy(const Options& options, double accuracy) {
   return true;
 }
 
-void report(const examples::PlotResult& result) {
-  fmt::print("  {}\n", result.message);
-}
+void report(const examples::PlotResult& result) { fmt::print("  {}\n", result.message); }
 
 void draw_confusion(const std::string& out, const std::vector<int64_t>& confusion, const std::string& title) {
   const std::vector<double> values(confusion.begin(), confusion.end());

@@ -13,8 +13,8 @@ int main() {
   xg::Tensor b = xg::tensor(0.2, {.requires_grad = true}).name("b");
   xg::Tensor target = xg::tensor(1.0).name("t");
 
-  xg::Tensor mu = xg::matmul(w, x) + b;   // weighted sum + bias
-  xg::Tensor y = xg::sigmoid(mu);         // activation
+  xg::Tensor mu = xg::matmul(w, x) + b;  // weighted sum + bias
+  xg::Tensor y = xg::sigmoid(mu);        // activation
   xg::Tensor error = xg::pow(y - target, 2.0);
 
   std::cout << "mu = w . x + b = " << mu << "\n"

@@ -51,9 +51,9 @@ TEST_CASE("broadcast_shapes names both shapes and the op when they do not fit") 
   CHECK_THROWS_WITH(xg::broadcast_shapes({3, 4}, {2, 4}),
                     Catch::StartsWith("broadcast_shapes: shapes [3, 4] and [2, 4] cannot be broadcast together") &&
                         Catch::Contains("3 vs 2"));
-  CHECK_THROWS_WITH(xg::broadcast_shapes({2, 3}, {4}, "add"),
-                    Catch::StartsWith("add: shapes [2, 3] and [4] cannot be broadcast together") &&
-                        Catch::Contains("3 vs 4"));
+  CHECK_THROWS_WITH(
+      xg::broadcast_shapes({2, 3}, {4}, "add"),
+      Catch::StartsWith("add: shapes [2, 3] and [4] cannot be broadcast together") && Catch::Contains("3 vs 4"));
   CHECK_THROWS_WITH(xg::broadcast_shapes({5, 2, 3}, {4, 1, 3}, "mul"),
                     Catch::Contains("mul") && Catch::Contains("[5, 2, 3]") && Catch::Contains("[4, 1, 3]"));
   CHECK_THROWS_AS(xg::broadcast_shapes({0}, {2}), xg::ShapeError);
@@ -145,9 +145,9 @@ TEST_CASE("sum_to sums axes where the target has size 1 and keeps them") {
   // [2, 3, 4] -> [3, 1]: the leading axis and the last one summed
   const Tensor mixed = xg::sum_to(iota({2, 3, 4}), {3, 1});
   CHECK(mixed.shape() == Shape{3, 1});
-  CHECK_THAT(mixed.to_vector(), Equals(std::vector<double>{(0 + 1 + 2 + 3) + (12 + 13 + 14 + 15),
-                                                           (4 + 5 + 6 + 7) + (16 + 17 + 18 + 19),
-                                                           (8 + 9 + 10 + 11) + (20 + 21 + 22 + 23)}));
+  CHECK_THAT(mixed.to_vector(),
+             Equals(std::vector<double>{(0 + 1 + 2 + 3) + (12 + 13 + 14 + 15), (4 + 5 + 6 + 7) + (16 + 17 + 18 + 19),
+                                        (8 + 9 + 10 + 11) + (20 + 21 + 22 + 23)}));
   const Tensor inner = xg::sum_to(iota({2, 3, 4}), {2, 1, 4});
   CHECK(inner.shape() == Shape{2, 1, 4});
   CHECK_THAT(inner.to_vector(), Equals(std::vector<double>{12, 15, 18, 21, 48, 51, 54, 57}));
@@ -185,9 +185,8 @@ TEST_CASE("sum_to backward broadcasts the gradient back") {
   struct Case {
     Shape from, to;
   };
-  for (const Case& c :
-       std::vector<Case>{{{2, 3}, {3}}, {{2, 3}, {2, 1}}, {{2, 3}, {}}, {{4, 2, 5, 3}, {2, 1, 3}},
-                         {{2, 3, 4}, {3, 1}}}) {
+  for (const Case& c : std::vector<Case>{
+           {{2, 3}, {3}}, {{2, 3}, {2, 1}}, {{2, 3}, {}}, {{4, 2, 5, 3}, {2, 1, 3}}, {{2, 3, 4}, {3, 1}}}) {
     DYNAMIC_SECTION(xg::format_shape(c.from) << " to " << xg::format_shape(c.to)) {
       const Shape to = c.to;
       const xg::TensorFunction fn = [to](const Inputs& in) { return xg::sum_to(in[0], to); };

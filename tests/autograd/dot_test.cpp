@@ -4,11 +4,11 @@
 #include <autograd/ops/activation.hpp>
 #include <autograd/ops/elementwise.hpp>
 
+#include <unistd.h>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <unistd.h>
 
 using namespace xg;
 using Catch::Contains;
@@ -42,8 +42,10 @@ TEST_CASE("after backward the records show the gradients") {
   g.y.backward();
   const std::string dot = to_dot(g.y);
   const double t = std::tanh(-0.75);
-  CHECK_THAT(dot, Contains("w | [] | value -0.5000 | grad " + format_values(scalar_tensor(2.0 * (1 - t * t), {.dtype = float64}))));
-  CHECK_THAT(dot, Contains("b | [] | value 0.2500 | grad " + format_values(scalar_tensor(1 - t * t, {.dtype = float64}))));
+  CHECK_THAT(dot, Contains("w | [] | value -0.5000 | grad " +
+                           format_values(scalar_tensor(2.0 * (1 - t * t), {.dtype = float64}))));
+  CHECK_THAT(dot,
+             Contains("b | [] | value 0.2500 | grad " + format_values(scalar_tensor(1 - t * t, {.dtype = float64}))));
 }
 
 TEST_CASE("the DOT text renders with Graphviz when it is installed") {

@@ -20,9 +20,9 @@ Tensor scalar(double v) { return scalar_tensor(v, {.dtype = float64, .requires_g
 
 TEST_CASE("a tensor used twice accumulates both gradients (diamond)") {
   Tensor x = scalar(3.0);
-  Tensor a = x * 2.0;     // da/dx = 2
-  Tensor b = x * x;       // db/dx = 2x = 6
-  Tensor y = a + b;       // both paths meet again
+  Tensor a = x * 2.0;  // da/dx = 2
+  Tensor b = x * x;    // db/dx = 2x = 6
+  Tensor y = a + b;    // both paths meet again
   y.backward();
   CHECK(x.grad().item() == Approx(8.0));
 }
@@ -310,11 +310,11 @@ TEST_CASE("gradients of ops on inputs that need none are skipped") {
 
 TEST_CASE("grad() frees only the nodes it ran") {
   Tensor x = scalar(0.5);
-  Tensor h = tanh(x);       // below the requested input: not run by grad({y}, {h})
+  Tensor h = tanh(x);  // below the requested input: not run by grad({y}, {h})
   Tensor y = h * h;
   CHECK(grad({y}, {h})[0].item() == Approx(2 * std::tanh(0.5)));
   CHECK_FALSE(h.grad_fn()->released());
-  (h * 3.0).backward();     // so a later backward through h's history still works
+  (h * 3.0).backward();  // so a later backward through h's history still works
   CHECK(x.grad().item() == Approx(3 * (1 - std::tanh(0.5) * std::tanh(0.5))));
 }
 
@@ -322,14 +322,14 @@ TEST_CASE("a gradient passed through to two leaves and the caller is never share
   Tensor a = scalar(1.0);
   Tensor b = scalar(2.0);
   Tensor g = tensor(1.0, {.dtype = float64});
-  (a + b).backward(g);           // add passes g through unchanged to both leaves
+  (a + b).backward(g);  // add passes g through unchanged to both leaves
   CHECK_FALSE(a.grad().is_same(b.grad()));
   CHECK_FALSE(a.grad().is_same(g));
-  (a + b).backward(g);           // in-place accumulation into a.grad must not touch b.grad or g
+  (a + b).backward(g);  // in-place accumulation into a.grad must not touch b.grad or g
   CHECK(a.grad().item() == 2.0);
   CHECK(b.grad().item() == 2.0);
   CHECK(g.item() == 1.0);
-  Tensor kept = a.grad();        // a caller holding .grad(): accumulation goes out of place
+  Tensor kept = a.grad();  // a caller holding .grad(): accumulation goes out of place
   (a * 1.0).backward();
   CHECK(kept.item() == 2.0);
   CHECK(a.grad().item() == 3.0);
@@ -383,9 +383,9 @@ TEST_CASE("a failed backward writes no retained gradient either") {
 TEST_CASE("grad() above a part of the graph an earlier backward freed still works") {
   Tensor x = scalar(0.5);
   Tensor h = tanh(x) * 2.0;
-  (h * 1.0).backward();         // frees h's history (tanh, mul)
-  Tensor z = h * h;             // a new graph on top of h
-  CHECK(grad({z}, {h})[0].item() == Approx(2 * h.item()));  // h's freed history is not needed
+  (h * 1.0).backward();                                        // frees h's history (tanh, mul)
+  Tensor z = h * h;                                            // a new graph on top of h
+  CHECK(grad({z}, {h})[0].item() == Approx(2 * h.item()));     // h's freed history is not needed
   CHECK_THROWS_WITH(grad({z}, {x}), Contains("second time"));  // reaching x needs it: refused upfront
 }
 

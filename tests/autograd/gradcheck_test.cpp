@@ -16,8 +16,8 @@
 #include <cmath>
 #include <limits>
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 #include <functional>
 #include <iostream>
 #include <stdexcept>
@@ -70,7 +70,7 @@ TEST_CASE("gradcheck passes a correct function and says how close it was") {
 }
 
 TEST_CASE("gradcheck names the input and element that differ and by how much") {
-  Tensor a = tensor({1.0, 2.0}, {.dtype = float64});                    // not checked
+  Tensor a = tensor({1.0, 2.0}, {.dtype = float64});  // not checked
   Tensor x = tensor({{0.5, -1.5}, {2.0, 3.0}}, {.dtype = float64, .requires_grad = true});
   GradcheckResult r = gradcheck([](const std::vector<Tensor>& in) { return bad_square(in[1]) * in[0]; }, {a, x});
   REQUIRE_FALSE(r.passed);
@@ -187,12 +187,15 @@ TEST_CASE("gradgradcheck finds a wrong second derivative that gradcheck cannot s
 
 TEST_CASE("the Catch2 matcher reports the gradcheck text on failure") {
   Tensor x = tensor({1.0, -2.0}, {.dtype = float64, .requires_grad = true});
-  CHECK_THAT((std::vector<Tensor>{x}), testing::PassesGradcheck([](const std::vector<Tensor>& in) { return in[0] * in[0]; }));
-  CHECK_THAT((std::vector<Tensor>{x}), !testing::PassesGradcheck([](const std::vector<Tensor>& in) { return bad_square(in[0]); }));
+  CHECK_THAT((std::vector<Tensor>{x}),
+             testing::PassesGradcheck([](const std::vector<Tensor>& in) { return in[0] * in[0]; }));
+  CHECK_THAT((std::vector<Tensor>{x}),
+             !testing::PassesGradcheck([](const std::vector<Tensor>& in) { return bad_square(in[0]); }));
   auto matcher = testing::PassesGradcheck([](const std::vector<Tensor>& in) { return bad_square(in[0]); });
   CHECK_FALSE(matcher.match({x}));
   CHECK_THAT(matcher.describe(), Contains("passes gradcheck") && Contains("Jacobian mismatch"));
-  CHECK_THAT((std::vector<Tensor>{x}), testing::PassesGradgradcheck([](const std::vector<Tensor>& in) { return sin(in[0]); }));
+  CHECK_THAT((std::vector<Tensor>{x}),
+             testing::PassesGradgradcheck([](const std::vector<Tensor>& in) { return sin(in[0]); }));
 }
 
 // ---- reports per (output, input) pair, and the diagnosis of deliberately broken ops ----
@@ -299,7 +302,8 @@ TEST_CASE("gradcheck reports each input's worst element, errors, tolerance, eps 
   CHECK(p.diagnosis == r.diagnosis);
   const std::string report = r.report();
   CHECK_THAT(report, Contains("diagnosis: analytic is 0.5 x numerical everywhere") && Contains("rel err") &&
-                         Contains("eps 1e-06, float64") && Contains("4/16") && Contains("Jacobian d output / d input 0"));
+                         Contains("eps 1e-06, float64") && Contains("4/16") &&
+                         Contains("Jacobian d output / d input 0"));
 }
 
 TEST_CASE("gradcheck keeps a report for every input, passing ones too") {
@@ -372,9 +376,7 @@ TEST_CASE("diagnosis: only one slice of a broadcast input's gradient") {
 TEST_CASE("diagnosis: zero analytic gradient") {
   Tensor x = tensor({0.5, -1.5}, {.dtype = float64, .requires_grad = true});
   GradcheckResult r = gradcheck(
-      [](const std::vector<Tensor>& in) {
-        return record_broken<ZeroBackward>([&] { return in[0] * 3.0; }, {in[0]});
-      },
+      [](const std::vector<Tensor>& in) { return record_broken<ZeroBackward>([&] { return in[0] * 3.0; }, {in[0]}); },
       {x});
   REQUIRE_FALSE(r.passed);
   CHECK(r.diagnosis ==
@@ -523,8 +525,8 @@ TEST_CASE("fast mode passes a correct function with one direction per input") {
   manual_seed(4);
   Tensor x = randn({5, 4}, float64).requires_grad_();
   Tensor w = randn({4, 3}, float64).requires_grad_();
-  GradcheckResult r = gradcheck([](const std::vector<Tensor>& in) { return tanh(matmul(in[0], in[1])); }, {x, w},
-                                {.fast = true});
+  GradcheckResult r =
+      gradcheck([](const std::vector<Tensor>& in) { return tanh(matmul(in[0], in[1])); }, {x, w}, {.fast = true});
   CHECK(r.passed);
   CHECK_FALSE(r.fast_fallback);
   CHECK(r.entries_checked == 2);  // one direction per input, not 15 x 32 entries
@@ -664,40 +666,48 @@ TEST_CASE("print the reports of broken ops", "[.print]") {
   {
     Tensor x = tensor({{0.1, 0.2}, {0.3, 0.4}, {0.5, 0.6}}, {.dtype = float64, .requires_grad = true});
     Tensor b = tensor({1.0, -1.0}, {.dtype = float64, .requires_grad = true});
-    fmt::print("{}\n\n", gradcheck(
-        [](const std::vector<Tensor>& in) {
-          return record_broken<MeanInsteadOfSumBackward>([&] { return in[0] + in[1]; }, {in[0], in[1]});
-        },
-        {x, b}).report());
-    fmt::print("{}\n\n", check_op(
-        [](const std::vector<Tensor>& in) {
-          return record_broken<MeanInsteadOfSumBackward>([&] { return in[0] + in[1]; }, {in[0], in[1]});
-        },
-        {{3, 2}, {2}}).report());
+    fmt::print("{}\n\n",
+               gradcheck(
+                   [](const std::vector<Tensor>& in) {
+                     return record_broken<MeanInsteadOfSumBackward>([&] { return in[0] + in[1]; }, {in[0], in[1]});
+                   },
+                   {x, b})
+                   .report());
+    fmt::print("{}\n\n",
+               check_op(
+                   [](const std::vector<Tensor>& in) {
+                     return record_broken<MeanInsteadOfSumBackward>([&] { return in[0] + in[1]; }, {in[0], in[1]});
+                   },
+                   {{3, 2}, {2}})
+                   .report());
   }
   Tensor x = tensor({{0.5, -1.5}, {2.0, 3.0}}, {.dtype = float64, .requires_grad = true});
   fmt::print("{}\n\n", gradcheck([](const std::vector<Tensor>& in) { return bad_square(in[0]); }, {x}).report());
   Tensor a = tensor({{0.1, 0.2}, {0.3, 0.4}, {0.5, 0.6}}, {.dtype = float64, .requires_grad = true});
   Tensor b = tensor({1.0, -1.0}, {.dtype = float64, .requires_grad = true});
   fmt::print("{}\n\n", gradcheck(
-      [](const std::vector<Tensor>& in) {
-        return record_broken<FirstRowOnlyBackward>([&] { return in[0] + in[1]; }, {in[0], in[1]});
-      },
-      {a, b}).report());
+                           [](const std::vector<Tensor>& in) {
+                             return record_broken<FirstRowOnlyBackward>([&] { return in[0] + in[1]; }, {in[0], in[1]});
+                           },
+                           {a, b})
+                           .report());
   Tensor r = tensor({-1.0, 0.0, 2.0}, {.dtype = float64, .requires_grad = true});
   fmt::print("{}\n\n", gradcheck(
-      [](const std::vector<Tensor>& in) {
-        return record_broken<BadSubgradientReluBackward>([&] { return relu(in[0]); }, {in[0]});
-      },
-      {r}).report());
+                           [](const std::vector<Tensor>& in) {
+                             return record_broken<BadSubgradientReluBackward>([&] { return relu(in[0]); }, {in[0]});
+                           },
+                           {r})
+                           .report());
   fmt::print("{}\n\n", gradcheck([](const std::vector<Tensor>& in) { return relu(in[0]); }, {r}).report());
   const Tensor m = tensor({{1.0, 2.0, 0.0}, {-1.0, 0.5, 3.0}, {4.0, 0.0, -2.0}}, {.dtype = float64});
   Tensor v = tensor({{0.3}, {-0.7}, {1.1}}, {.dtype = float64, .requires_grad = true});
   fmt::print("{}\n\n", gradcheck(
-      [&m](const std::vector<Tensor>& in) {
-        return record_broken<TransposedMatvecBackward>([&] { return matmul(m, in[0]); }, {in[0]}, m);
-      },
-      {v}).report());
+                           [&m](const std::vector<Tensor>& in) {
+                             return record_broken<TransposedMatvecBackward>([&] { return matmul(m, in[0]); }, {in[0]},
+                                                                            m);
+                           },
+                           {v})
+                           .report());
 }
 
 namespace {
@@ -729,8 +739,8 @@ TEST_CASE("blame names the first recorded op whose backward disagrees, with its 
   CHECK(r.node_type == "BadSquareBackward");
   CHECK(r.inputs == std::vector<std::string>{"h"});
   CHECK(r.nodes_checked >= 3);  // matmul, tanh and bad_square at least (the ops before it passed)
-  CHECK(r.position == 4);  // matmul (gemm, then the reshape dropping the 1-D axis), tanh, bad_square
-  CHECK(r.graph_ops == 6);  // ... then mul and sum
+  CHECK(r.position == 4);       // matmul (gemm, then the reshape dropping the 1-D axis), tanh, bad_square
+  CHECK(r.graph_ops == 6);      // ... then mul and sum
   CHECK_THAT(r.report(), Contains("'bad_square' (BadSquareBackward, op 4 of 6 in recording order), on inputs (h)") &&
                              Contains("0.5 x numerical"));
   CHECK(r.check.diagnosis.find("0.5 x numerical") != std::string::npos);
@@ -744,7 +754,8 @@ TEST_CASE("blame names where the failing op was created when the graph was built
   {
     xg::DetectAnomalyGuard anomaly;
     Tensor h = xg::tanh(xg::matmul(w, x)).name("h");
-    line = __LINE__; Tensor bad = RerunnableBadSquare().forward({h});
+    line = __LINE__ + 1;
+    Tensor bad = RerunnableBadSquare().forward({h});
     loss = xg::sum(bad);
   }
   const xg::BlameResult r = xg::blame(loss);
@@ -765,7 +776,8 @@ TEST_CASE("blame passes a correct graph and lists what it could not re-run") {
   const xg::BlameResult r = xg::blame(xg::sum(custom));
   CHECK_FALSE(r.found);
   CHECK(r.not_rerunnable == std::vector<std::string>{"bad_square"});
-  CHECK_THAT(r.report(), Contains("agree with central differences") && Contains("not checked") && Contains("bad_square"));
+  CHECK_THAT(r.report(),
+             Contains("agree with central differences") && Contains("not checked") && Contains("bad_square"));
 }
 
 TEST_CASE("keep_float32 checks a float32 function in float32 with Stan's step and the realised step") {
@@ -781,16 +793,16 @@ TEST_CASE("keep_float32 checks a float32 function in float32 with Stan's step an
   const double h = std::cbrt(static_cast<double>(std::numeric_limits<float>::epsilon()));
   CHECK(h == Approx(4.9e-3).epsilon(0.01));
   // a broken float32 op still fails in this mode
-  const GradcheckResult bad = xg::gradcheck([](const std::vector<Tensor>& in) { return bad_square(in[0]); },
-                                            {x}, {.keep_float32 = true});
+  const GradcheckResult bad =
+      xg::gradcheck([](const std::vector<Tensor>& in) { return bad_square(in[0]); }, {x}, {.keep_float32 = true});
   CHECK_FALSE(bad.passed);
   CHECK(bad.diagnosis.find("0.5 x numerical") != std::string::npos);
 }
 
 TEST_CASE("a keep_float32 report says how the differences were taken, not eps in float64") {
   Tensor x = xg::tensor({0.7, -1.3}, {.requires_grad = true});
-  const GradcheckResult r = xg::gradcheck([](const std::vector<Tensor>& in) { return xg::tanh(in[0]); }, {x},
-                                          {.keep_float32 = true});
+  const GradcheckResult r =
+      xg::gradcheck([](const std::vector<Tensor>& in) { return xg::tanh(in[0]); }, {x}, {.keep_float32 = true});
   CHECK(r.passed);
   CHECK_THAT(r.report(), Contains("float32 kept") && !Contains("eps 1e-06, float64"));
 }
@@ -825,7 +837,10 @@ TEST_CASE("gradcheck of a function with several outputs checks every (output, in
 TEST_CASE("with several outputs the report names the failing output and pair") {
   Tensor x = tensor({{0.5, -1.5}, {2.0, 3.0}}, {.dtype = float64, .requires_grad = true});
   const GradcheckResult r = xg::gradcheck(
-      [](const std::vector<Tensor>& in) { return std::vector<Tensor>{xg::tanh(in[0]), bad_square(in[0])}; }, {x});
+      [](const std::vector<Tensor>& in) {
+        return std::vector<Tensor>{xg::tanh(in[0]), bad_square(in[0])};
+      },
+      {x});
   REQUIRE_FALSE(r.passed);
   REQUIRE(r.pairs.size() == 2);
   CHECK(r.pairs[0].passed);
@@ -851,9 +866,9 @@ TEST_CASE("with several outputs the report names the failing output and pair") {
 TEST_CASE("the report gives each pair's step: eps in float64, Stan's realised steps in float32") {
   Tensor a = tensor({0.5, -2.0}, {.dtype = float64, .requires_grad = true});
   Tensor b = tensor({0.7, 3.0}, {.requires_grad = true});  // float32, |x| up to 3 scales Stan's step
-  const GradcheckResult r = xg::gradcheck(
-      [](const std::vector<Tensor>& in) { return xg::tanh(in[0]) * xg::tanh(in[1].to(float64)); }, {a, b},
-      {.keep_float32 = true});
+  const GradcheckResult r =
+      xg::gradcheck([](const std::vector<Tensor>& in) { return xg::tanh(in[0]) * xg::tanh(in[1].to(float64)); }, {a, b},
+                    {.keep_float32 = true});
   REQUIRE(r.pairs.size() == 2);
   CHECK(r.pairs[0].step_min == 1e-6);
   CHECK(r.pairs[0].step_max == 1e-6);
@@ -863,8 +878,8 @@ TEST_CASE("the report gives each pair's step: eps in float64, Stan's realised st
   CHECK(r.pairs[1].step_max == Approx(3 * h).epsilon(1e-3));  // at 3.0
   CHECK_THAT(r.pairs[1].step_note, Contains("Stan's step"));
   // a failing report shows the column: Stan's range for a float32 input
-  const GradcheckResult bad = xg::gradcheck([](const std::vector<Tensor>& in) { return bad_square(in[0]); }, {b},
-                                            {.keep_float32 = true});
+  const GradcheckResult bad =
+      xg::gradcheck([](const std::vector<Tensor>& in) { return bad_square(in[0]); }, {b}, {.keep_float32 = true});
   REQUIRE_FALSE(bad.passed);
   CHECK_THAT(bad.report(), Contains(fmt::format(" {:.2g}..{:.2g} ", bad.pairs[0].step_min, bad.pairs[0].step_max)));
   CHECK(bad.pairs[0].step_min == Approx(h).epsilon(1e-3));
@@ -919,8 +934,8 @@ TEST_CASE("with several outputs, kinks, reentrancy and zero grad_output are foun
   // a wrong subgradient at the kink of output 1
   const GradcheckResult kink = xg::gradcheck(
       [](const std::vector<Tensor>& in) {
-        return std::vector<Tensor>{xg::tanh(in[0]), record_broken<BadSubgradientReluBackward>(
-                                                        [&] { return xg::relu(in[0]); }, {in[0]})};
+        return std::vector<Tensor>{xg::tanh(in[0]),
+                                   record_broken<BadSubgradientReluBackward>([&] { return xg::relu(in[0]); }, {in[0]})};
       },
       {x});
   REQUIRE_FALSE(kink.passed);
@@ -932,7 +947,10 @@ TEST_CASE("with several outputs, kinks, reentrancy and zero grad_output are foun
   CHECK_THAT(kink.diagnosis, Contains("only at kinks"));
   // a valid subgradient at the kink of output 1 passes, and the report names the output
   const GradcheckResult valid = xg::gradcheck(
-      [](const std::vector<Tensor>& in) { return std::vector<Tensor>{xg::tanh(in[0]), xg::relu(in[0])}; }, {x});
+      [](const std::vector<Tensor>& in) {
+        return std::vector<Tensor>{xg::tanh(in[0]), xg::relu(in[0])};
+      },
+      {x});
   CHECK(valid.passed);
   CHECK_THAT(valid.report(), Contains("is a kink of the function (output 1 at [0])"));
   // a backward that is not reentrant, in output 1 only
@@ -949,8 +967,8 @@ TEST_CASE("with several outputs, kinks, reentrancy and zero grad_output are foun
   // Jacobian, so only the zero grad_output check can see it
   const GradcheckResult zero = xg::gradcheck(
       [](const std::vector<Tensor>& in) {
-        return std::vector<Tensor>{
-            xg::sin(in[0]), xg::sum(record_broken<ConstantBackward>([&] { return in[0] * 1.0; }, {in[0]}))};
+        return std::vector<Tensor>{xg::sin(in[0]),
+                                   xg::sum(record_broken<ConstantBackward>([&] { return in[0] * 1.0; }, {in[0]}))};
       },
       {x});
   REQUIRE_FALSE(zero.passed);
@@ -966,7 +984,8 @@ TEST_CASE("gradcheck and blame inside anomaly mode report instead of throwing An
   CHECK_FALSE(r.passed);
   CHECK(xg::is_anomaly_enabled());  // and the guard's mode is back afterwards
   Tensor w = tensor({{0.5, -1.0}, {2.0, 0.25}}, {.dtype = float64, .requires_grad = true});
-  Tensor loss = xg::sum(RerunnableBadSquare().forward({xg::tanh(xg::matmul(w, tensor({1.0, 2.0}, {.dtype = float64})))}));
+  Tensor loss =
+      xg::sum(RerunnableBadSquare().forward({xg::tanh(xg::matmul(w, tensor({1.0, 2.0}, {.dtype = float64})))}));
   const xg::BlameResult b = xg::blame(loss);
   CHECK(b.found);
   CHECK_THAT(b.creation_site, Contains("gradcheck_test.cpp:"));

@@ -10,8 +10,8 @@ TEST_CASE("the BLAS in use is OpenBLAS, reported with its core") {
 
 TEST_CASE("the version and build information name xgrad, BLAS and xtensor") {
   CHECK(xg::version() == "0.1.0");
-  CHECK_THAT(xg::build_info(), Catch::Contains("xgrad 0.1.0") && Catch::Contains("BLAS: OpenBLAS") &&
-                                   Catch::Contains("xtensor 0.24"));
+  CHECK_THAT(xg::build_info(),
+             Catch::Contains("xgrad 0.1.0") && Catch::Contains("BLAS: OpenBLAS") && Catch::Contains("xtensor 0.24"));
 }
 
 TEST_CASE("gemm resolves to the OpenBLAS shared library at run time") {

@@ -8,17 +8,17 @@
 #include <catch2/catch.hpp>
 #include <support/temp_dir.hpp>
 
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <numeric>
 #include <random>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -408,7 +408,8 @@ TEST_CASE("an entry whose header dictionary is malformed is refused before xtens
   CHECK_THROWS_WITH(xg::load_npz(path), Catch::Contains("load_npz") && Catch::Contains("not a valid .npy array"));
 }
 
-TEST_CASE("load_npz reads a '|' byte-order mark as native, as numpy does, and refuses '=' and big-endian with an IOError") {
+TEST_CASE(
+    "load_npz reads a '|' byte-order mark as native, as numpy does, and refuses '=' and big-endian with an IOError") {
   // npz_fuzz's third finding: '<i8' with one flipped bit is '|i8', which xtensor's cast refused
   // with a plain std::runtime_error (numpy reads it as '<i8'); numpy never writes '=' to a file
   const TempDir dir;

@@ -92,8 +92,8 @@ TEST_CASE("trace prints a local derivative only where it is one: element-wise, n
   }
   const std::string s = out.str();
   CHECK_THAT(s, Contains("local       dy/dw = [1., 1., 1.]"));
-  CHECK_THAT(s, !Contains("dy/db ="));                    // backward(ones) gives 3 there, not a derivative
-  CHECK_THAT(s, Contains("to input    grad(b) = 3."));   // the contribution still shows
+  CHECK_THAT(s, !Contains("dy/db ="));                  // backward(ones) gives 3 there, not a derivative
+  CHECK_THAT(s, Contains("to input    grad(b) = 3."));  // the contribution still shows
 }
 
 TEST_CASE("trace puts names with spaces in parentheses") {

@@ -39,24 +39,101 @@ using xg::Shape;
 using xg::Tensor;
 
 enum class Op {
-  add, sub, mul, div, neg, add_scalar, mul_scalar, scalar_sub, scalar_div, div_scalar,
-  pow_int, pow_real, pow_tensor, pow_base, exp, log, sqrt, abs, sin, cos, sign, clamp, where,
-  tanh, sigmoid, relu, leaky_relu, step, softplus, matmul, gemm, sum, sum_axis, mean, mean_axis,
-  max, max_axis, min, min_axis, reshape, view, flatten, unsqueeze, squeeze, transpose,
-  transpose_axes, concat, stack, slice, index_select, softmax, log_softmax, mse_loss,
-  bce_with_logits, cross_entropy, bce, nll_loss, broadcast_to, concat3, clone, buggy_square,
+  add,
+  sub,
+  mul,
+  div,
+  neg,
+  add_scalar,
+  mul_scalar,
+  scalar_sub,
+  scalar_div,
+  div_scalar,
+  pow_int,
+  pow_real,
+  pow_tensor,
+  pow_base,
+  exp,
+  log,
+  sqrt,
+  abs,
+  sin,
+  cos,
+  sign,
+  clamp,
+  where,
+  tanh,
+  sigmoid,
+  relu,
+  leaky_relu,
+  step,
+  softplus,
+  matmul,
+  gemm,
+  sum,
+  sum_axis,
+  mean,
+  mean_axis,
+  max,
+  max_axis,
+  min,
+  min_axis,
+  reshape,
+  view,
+  flatten,
+  unsqueeze,
+  squeeze,
+  transpose,
+  transpose_axes,
+  concat,
+  stack,
+  slice,
+  index_select,
+  softmax,
+  log_softmax,
+  mse_loss,
+  bce_with_logits,
+  cross_entropy,
+  bce,
+  nll_loss,
+  broadcast_to,
+  concat3,
+  clone,
+  buggy_square,
   count
 };
 
-constexpr std::array<const char*, static_cast<size_t>(Op::count)> kOpNames = {
-    "add", "sub", "mul", "div", "neg", "add_scalar", "mul_scalar", "scalar_sub", "scalar_div",
-    "div_scalar", "pow_int", "pow_real", "pow_tensor", "pow_base", "exp", "log", "sqrt", "abs",
-    "sin", "cos", "sign", "clamp", "where", "tanh", "sigmoid", "relu", "leaky_relu", "step",
-    "softplus", "matmul", "gemm", "sum", "sum_axis", "mean", "mean_axis", "max", "max_axis", "min",
-    "min_axis", "reshape", "view", "flatten", "unsqueeze", "squeeze", "transpose",
-    "transpose_axes", "concat", "stack", "slice", "index_select", "softmax", "log_softmax",
-    "mse_loss", "bce_with_logits", "cross_entropy", "bce", "nll_loss", "broadcast_to", "concat3", "clone",
-    "buggy_square"};
+constexpr std::array<const char*, static_cast<size_t>(Op::count)> kOpNames = {"add",           "sub",
+                                                                              "mul",           "div",
+                                                                              "neg",           "add_scalar",
+                                                                              "mul_scalar",    "scalar_sub",
+                                                                              "scalar_div",    "div_scalar",
+                                                                              "pow_int",       "pow_real",
+                                                                              "pow_tensor",    "pow_base",
+                                                                              "exp",           "log",
+                                                                              "sqrt",          "abs",
+                                                                              "sin",           "cos",
+                                                                              "sign",          "clamp",
+                                                                              "where",         "tanh",
+                                                                              "sigmoid",       "relu",
+                                                                              "leaky_relu",    "step",
+                                                                              "softplus",      "matmul",
+                                                                              "gemm",          "sum",
+                                                                              "sum_axis",      "mean",
+                                                                              "mean_axis",     "max",
+                                                                              "max_axis",      "min",
+                                                                              "min_axis",      "reshape",
+                                                                              "view",          "flatten",
+                                                                              "unsqueeze",     "squeeze",
+                                                                              "transpose",     "transpose_axes",
+                                                                              "concat",        "stack",
+                                                                              "slice",         "index_select",
+                                                                              "softmax",       "log_softmax",
+                                                                              "mse_loss",      "bce_with_logits",
+                                                                              "cross_entropy", "bce",
+                                                                              "nll_loss",      "broadcast_to",
+                                                                              "concat3",       "clone",
+                                                                              "buggy_square"};
 
 const char* op_name(Op op) { return kOpNames[static_cast<size_t>(op)]; }
 
@@ -65,9 +142,7 @@ struct BuggySquareBackward final : xg::Node {
   const char* name() const override { return "buggy_square"; }
   xg::Grads backward(const Tensor& g) override { return {g * input(0)}; }
 };
-Tensor buggy_square(const Tensor& x) {
-  return Tensor::record<BuggySquareBackward>(x.detach() * x.detach(), {x});
-}
+Tensor buggy_square(const Tensor& x) { return Tensor::record<BuggySquareBackward>(x.detach() * x.detach(), {x}); }
 
 // One step of the program: a leaf (input `leaf`) or an op on earlier values a, b.
 struct Step {
@@ -166,12 +241,9 @@ Tensor apply(const Step& s, const std::vector<Tensor>& v, const std::vector<Tens
   throw std::logic_error("graph_fuzz: apply called on a leaf");
 }
 
-std::string shape_literal(const Shape& shape) {
-  return fmt::format("{{{}}}", fmt::join(shape, ", "));
-}
+std::string shape_literal(const Shape& shape) { return fmt::format("{{{}}}", fmt::join(shape, ", ")); }
 
-constexpr std::array<const char*, 3> kReductions = {"nn::Reduction::none", "nn::Reduction::mean",
-                                                    "nn::Reduction::sum"};
+constexpr std::array<const char*, 3> kReductions = {"nn::Reduction::none", "nn::Reduction::mean", "nn::Reduction::sum"};
 
 // The step as a C++ expression over v<i> and c<j>.
 std::string expression(const Step& s) {
@@ -203,14 +275,22 @@ std::string expression(const Step& s) {
     case Op::softplus: return fmt::format("softplus({}, {:.17g})", a, s.d);
     case Op::matmul: return fmt::format("matmul({}, {})", a, b);
     case Op::gemm: return fmt::format("gemm({}, {}, {}, {})", a, b, yes, s.i0 != 0 ? "true" : "false");
-    case Op::sum_axis: case Op::mean_axis: case Op::max_axis: case Op::min_axis:
-      return fmt::format("{}({}, {}, {})", std::string_view(op_name(s.op)).substr(0, std::string_view(op_name(s.op)).find('_')),
-                         a, s.i0, yes);
-    case Op::reshape: case Op::view: return fmt::format("{}({}, {})", op_name(s.op), a, shape_literal(s.shape));
-    case Op::unsqueeze: case Op::squeeze: case Op::softmax: case Op::log_softmax:
-      return fmt::format("{}({}, {})", op_name(s.op), a, s.i0);
+    case Op::sum_axis:
+    case Op::mean_axis:
+    case Op::max_axis:
+    case Op::min_axis:
+      return fmt::format("{}({}, {}, {})",
+                         std::string_view(op_name(s.op)).substr(0, std::string_view(op_name(s.op)).find('_')), a, s.i0,
+                         yes);
+    case Op::reshape:
+    case Op::view: return fmt::format("{}({}, {})", op_name(s.op), a, shape_literal(s.shape));
+    case Op::unsqueeze:
+    case Op::squeeze:
+    case Op::softmax:
+    case Op::log_softmax: return fmt::format("{}({}, {})", op_name(s.op), a, s.i0);
     case Op::transpose_axes: return fmt::format("transpose({}, {}, {})", a, s.i0, s.i1);
-    case Op::concat: case Op::stack: return fmt::format("{}({{{}, {}}}, {})", op_name(s.op), a, b, s.i0);
+    case Op::concat:
+    case Op::stack: return fmt::format("{}({{{}, {}}}, {})", op_name(s.op), a, b, s.i0);
     case Op::slice: return fmt::format("slice({}, {}, {}, {}, {})", a, s.i0, s.i1, s.i2, s.i3);
     case Op::index_select: return fmt::format("index_select({}, {}, {})", a, s.i0, c);
     case Op::mse_loss: return fmt::format("nn::mse_loss({}, {}, {})", a, b, red);
@@ -230,12 +310,13 @@ std::string tensor_literal(const Tensor& t, bool requires_grad) {
   if (t.dtype() == xg::int64) {
     std::vector<int64_t> values;
     for (double x : t.to_vector()) values.push_back(static_cast<int64_t>(x));
-    return fmt::format("from_vector(std::vector<int64_t>{{{}}}, {})", fmt::join(values, ", "), shape_literal(t.shape()));
+    return fmt::format("from_vector(std::vector<int64_t>{{{}}}, {})", fmt::join(values, ", "),
+                       shape_literal(t.shape()));
   }
   std::vector<std::string> values;
   for (double x : t.to_vector()) values.push_back(fmt::format("{:.17g}", x));
-  return fmt::format("from_vector({{{}}}, {}, {{.dtype = float64{}}})", fmt::join(values, ", "), shape_literal(t.shape()),
-                     requires_grad ? ", .requires_grad = true" : "");
+  return fmt::format("from_vector({{{}}}, {}, {{.dtype = float64{}}})", fmt::join(values, ", "),
+                     shape_literal(t.shape()), requires_grad ? ", .requires_grad = true" : "");
 }
 
 std::vector<Tensor> run(const Graph& g, const std::vector<Tensor>& leaves) {
@@ -382,13 +463,20 @@ class Drawer {
     const auto rank = static_cast<int64_t>(sa.size());
     auto axis = [&] { return integer(-rank, rank - 1); };
     switch (s.op) {
-      case Op::add: case Op::sub: case Op::mul: case Op::div: case Op::pow_tensor:
+      case Op::add:
+      case Op::sub:
+      case Op::mul:
+      case Op::div:
+      case Op::pow_tensor:
         s.b = partner(s.a, false);
         if (s.b < 0) return std::nullopt;
         if (coin(0.5)) std::swap(s.a, s.b);
         break;
-      case Op::add_scalar: case Op::mul_scalar: case Op::scalar_sub: s.d = real(-2, 2); break;
-      case Op::scalar_div: case Op::div_scalar: s.d = real(0.5, 2) * (coin(0.5) ? 1 : -1); break;
+      case Op::add_scalar:
+      case Op::mul_scalar:
+      case Op::scalar_sub: s.d = real(-2, 2); break;
+      case Op::scalar_div:
+      case Op::div_scalar: s.d = real(0.5, 2) * (coin(0.5) ? 1 : -1); break;
       case Op::pow_int: s.i0 = integer(0, 3); break;
       case Op::pow_real: s.d = real(-1.5, 2.5); break;
       case Op::pow_base: s.d = real(0.3, 3); break;
@@ -404,26 +492,38 @@ class Drawer {
         s.constant = add_constant(xg::from_vector(cond, cs, {.dtype = xg::float64}));
         break;
       }
-      case Op::matmul: case Op::gemm: {
+      case Op::matmul:
+      case Op::gemm: {
         if (rank < 1 || rank > 3 || (s.op == Op::gemm && rank != 2)) return std::nullopt;
         s.flag = s.op == Op::gemm && coin(0.5);  // gemm: transpose a
         s.i0 = s.op == Op::gemm && coin(0.5);    // gemm: transpose b
         const int64_t k = rank == 1 ? sa[0] : (s.flag ? sa[0] : sa[static_cast<size_t>(rank) - 1]);
         Shape sb;
-        if (s.op == Op::gemm) sb = s.i0 ? Shape{integer(1, 3), k} : Shape{k, integer(1, 3)};
-        else if (rank == 3 && coin(0.5)) sb = Shape{sa[0], k, integer(1, 3)};  // batched: [B, m, k] x [B, k, n]
-        else sb = coin(0.3) ? Shape{k} : Shape{k, integer(1, 3)};
+        if (s.op == Op::gemm)
+          sb = s.i0 ? Shape{integer(1, 3), k} : Shape{k, integer(1, 3)};
+        else if (rank == 3 && coin(0.5))
+          sb = Shape{sa[0], k, integer(1, 3)};  // batched: [B, m, k] x [B, k, n]
+        else
+          sb = coin(0.3) ? Shape{k} : Shape{k, integer(1, 3)};
         std::vector<int> fits;
         for (int i = 0; i < static_cast<int>(values_.size()); ++i) {
           if (values_[i].shape() == sb) fits.push_back(i);
         }
-        if (!fits.empty() && coin(0.6)) s.b = fits[static_cast<size_t>(integer(0, static_cast<int64_t>(fits.size()) - 1))];
-        else if (g_.leaves.size() < 5) s.b = add_leaf(sb);
-        else return std::nullopt;
+        if (!fits.empty() && coin(0.6))
+          s.b = fits[static_cast<size_t>(integer(0, static_cast<int64_t>(fits.size()) - 1))];
+        else if (g_.leaves.size() < 5)
+          s.b = add_leaf(sb);
+        else
+          return std::nullopt;
         break;
       }
-      case Op::sum_axis: case Op::mean_axis: case Op::max_axis: case Op::min_axis: case Op::softmax:
-      case Op::log_softmax: case Op::squeeze:
+      case Op::sum_axis:
+      case Op::mean_axis:
+      case Op::max_axis:
+      case Op::min_axis:
+      case Op::softmax:
+      case Op::log_softmax:
+      case Op::squeeze:
         if (rank == 0) return std::nullopt;
         s.i0 = axis();
         s.flag = coin(0.5);
@@ -441,7 +541,8 @@ class Drawer {
         s.i0 = axis();
         s.i1 = axis();
         break;
-      case Op::reshape: case Op::view: {
+      case Op::reshape:
+      case Op::view: {
         // the same elements as another shape: dims permuted, or flattened into a row or a column
         Shape t = sa;
         std::shuffle(t.begin(), t.end(), rng_);
@@ -450,7 +551,8 @@ class Drawer {
         s.shape = t;
         break;
       }
-      case Op::concat: case Op::stack:
+      case Op::concat:
+      case Op::stack:
         if (rank == 0 && s.op == Op::concat) return std::nullopt;
         s.b = coin(0.3) ? s.a : partner(s.a, true);  // x with itself: both halves flow back to x
         if (s.b < 0) return std::nullopt;
@@ -486,7 +588,8 @@ class Drawer {
         s.i0 = integer(0, 2);
         break;
       }
-      case Op::sign: case Op::step:
+      case Op::sign:
+      case Op::step:
         // a jump, not a kink: an argument within reach of the perturbation (here 0 up to
         // rounding, as in mean([a/3, -a, a/3, a/3])) makes the central difference 1/eps
         for (double v : a.to_vector()) {
@@ -522,7 +625,8 @@ class Drawer {
         if (s.b < 0) return std::nullopt;
         s.i0 = axis();
         break;
-      case Op::cross_entropy: case Op::nll_loss: {
+      case Op::cross_entropy:
+      case Op::nll_loss: {
         if (rank != 2) return std::nullopt;
         std::vector<int64_t> labels(static_cast<size_t>(sa[0]));
         for (auto& l : labels) l = integer(0, sa[1] - 1);
@@ -640,7 +744,8 @@ Graph shrink(Graph g, bool second_order, bool original_second_order) {
     const Step& s = g.steps[static_cast<size_t>(i)];
     if (s.op == Op::count) continue;
     for (int operand : {s.a, s.b}) {
-      if (operand < 0 || values[static_cast<size_t>(operand)].shape() != values[static_cast<size_t>(i)].shape()) continue;
+      if (operand < 0 || values[static_cast<size_t>(operand)].shape() != values[static_cast<size_t>(i)].shape())
+        continue;
       Graph h = g;
       for (Step& t : h.steps) {
         if (t.a == i) t.a = operand;
@@ -656,14 +761,17 @@ Graph shrink(Graph g, bool second_order, bool original_second_order) {
 }
 
 std::string reproduction(const Graph& g, bool second_order, bool inject_bug) {
-  std::string out = "#include <autograd/autograd.hpp>\n#include <nn/loss.hpp>\n#include <iostream>\n\nusing namespace xg;\n\n";
+  std::string out =
+      "#include <autograd/autograd.hpp>\n#include <nn/loss.hpp>\n#include <iostream>\n\nusing namespace xg;\n\n";
   if (inject_bug) {
-    out += "// graph_fuzz's injected bug: x^2 whose backward forgets the factor 2\n"
-           "struct BuggySquareBackward final : Node {\n"
-           "  const char* name() const override { return \"buggy_square\"; }\n"
-           "  Grads backward(const Tensor& g) override { return {g * input(0)}; }\n"
-           "};\n"
-           "Tensor buggy_square(const Tensor& x) { return Tensor::record<BuggySquareBackward>(x.detach() * x.detach(), {x}); }\n\n";
+    out +=
+        "// graph_fuzz's injected bug: x^2 whose backward forgets the factor 2\n"
+        "struct BuggySquareBackward final : Node {\n"
+        "  const char* name() const override { return \"buggy_square\"; }\n"
+        "  Grads backward(const Tensor& g) override { return {g * input(0)}; }\n"
+        "};\n"
+        "Tensor buggy_square(const Tensor& x) { return Tensor::record<BuggySquareBackward>(x.detach() * x.detach(), "
+        "{x}); }\n\n";
   }
   out += "int main() {\n";
   for (size_t j = 0; j < g.constants.size(); ++j) {
@@ -674,14 +782,17 @@ std::string reproduction(const Graph& g, bool second_order, bool inject_bug) {
   out += "  };\n  auto f = [&](const std::vector<Tensor>& in) {\n";
   for (size_t i = 0; i < g.steps.size(); ++i) {
     const Step& s = g.steps[i];
-    if (s.op == Op::count) out += fmt::format("    const Tensor& v{} = in[{}];\n", i, s.leaf);
-    else out += fmt::format("    Tensor v{} = {};\n", i, expression(s));
+    if (s.op == Op::count)
+      out += fmt::format("    const Tensor& v{} = in[{}];\n", i, s.leaf);
+    else
+      out += fmt::format("    Tensor v{} = {};\n", i, expression(s));
   }
   out += fmt::format("    return v{};\n  }};\n", g.output);
   out += "  const GradcheckResult r = gradcheck(f, inputs);\n  std::cout << r.report() << \"\\n\";\n";
   if (second_order) {
-    out += "  const GradcheckResult r2 = gradgradcheck(f, inputs);\n  std::cout << r2.report() << \"\\n\";\n"
-           "  return r.passed && r2.passed ? 0 : 1;\n}\n";
+    out +=
+        "  const GradcheckResult r2 = gradgradcheck(f, inputs);\n  std::cout << r2.report() << \"\\n\";\n"
+        "  return r.passed && r2.passed ? 0 : 1;\n}\n";
   } else {
     out += "  return r.passed ? 0 : 1;\n}\n";
   }
@@ -743,7 +854,8 @@ int write_programs(const std::string& dir, uint64_t seed, int64_t count, int max
     }
   }
   for (const auto& [what, r] : refused) {
-    std::cout << fmt::format("graph_fuzz: FAILED: refused {} times, first by seed {}: {}\n", r.times, r.first_seed, what);
+    std::cout << fmt::format("graph_fuzz: FAILED: refused {} times, first by seed {}: {}\n", r.times, r.first_seed,
+                             what);
   }
   return covered == wanted && refused.empty() ? 0 : 1;
 }
@@ -765,12 +877,18 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (arg == "--seed") seed = std::strtoull(value(), nullptr, 10);
-    else if (arg == "--count") count = std::strtoll(value(), nullptr, 10);
-    else if (arg == "--max-ops") max_ops = std::max(1, std::atoi(value()));
-    else if (arg == "--quiet") quiet = true;
-    else if (arg == "--inject-bug") inject_bug = true;
-    else if (arg == "--programs") programs = value();
+    if (arg == "--seed")
+      seed = std::strtoull(value(), nullptr, 10);
+    else if (arg == "--count")
+      count = std::strtoll(value(), nullptr, 10);
+    else if (arg == "--max-ops")
+      max_ops = std::max(1, std::atoi(value()));
+    else if (arg == "--quiet")
+      quiet = true;
+    else if (arg == "--inject-bug")
+      inject_bug = true;
+    else if (arg == "--programs")
+      programs = value();
     else if (arg == "--help" || arg == "-h") {
       usage();
       return 0;
@@ -829,19 +947,20 @@ int main(int argc, char** argv) {
     std::cout << fmt::format("minimal reproduction ({} of {} steps):\n", small.steps.size(), g->steps.size())
               << reproduction(small, v.second_order, inject_bug) << "\n";
   }
-  std::cout << fmt::format("graph_fuzz: {} graphs from seed {} ({} ops, depth mean {:.1f}, max {}; {} also with "
-                           "gradgradcheck; {} redrawn for values out of range): {} failed\n",
-                           checked, seed, steps, checked > 0 ? static_cast<double>(depth_sum) / static_cast<double>(checked) : 0.0,
-                           max_depth, second_order, redrawn, failed);
+  std::cout << fmt::format(
+      "graph_fuzz: {} graphs from seed {} ({} ops, depth mean {:.1f}, max {}; {} also with "
+      "gradgradcheck; {} redrawn for values out of range): {} failed\n",
+      checked, seed, steps, checked > 0 ? static_cast<double>(depth_sum) / static_cast<double>(checked) : 0.0,
+      max_depth, second_order, redrawn, failed);
   if (!quiet) {
     std::vector<std::string> used;
     for (const auto& [name, n] : ops_used) used.push_back(fmt::format("{} {}", name, n));
     std::cout << "ops drawn: " << fmt::format("{}", fmt::join(used, ", ")) << "\n";
   }
   for (const auto& [what, r] : refused) {
-    std::cout << fmt::format("graph_fuzz: FAILED: refused {} times, first by seed {} (graph_fuzz --seed {} --count 1{}): {}\n",
-                             r.times, r.first_seed, r.first_seed,
-                             max_ops != 30 ? fmt::format(" --max-ops {}", max_ops) : "", what);
+    std::cout << fmt::format(
+        "graph_fuzz: FAILED: refused {} times, first by seed {} (graph_fuzz --seed {} --count 1{}): {}\n", r.times,
+        r.first_seed, r.first_seed, max_ops != 30 ? fmt::format(" --max-ops {}", max_ops) : "", what);
   }
   // an op that refuses a call the fuzzer meant to be valid is a finding too
   return failed > 0 || !refused.empty() ? 1 : 0;

@@ -11,6 +11,8 @@
 #include <nn/nn.hpp>
 #include <optim/optim.hpp>
 
+#include <unistd.h>
+#include <zip.h>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -18,9 +20,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
-#include <zip.h>
 
 namespace {
 

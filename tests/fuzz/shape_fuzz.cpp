@@ -2,8 +2,9 @@
 // (creation, reshape/view, reductions, softmax, transpose, slice, squeeze/unsqueeze, concat,
 // stack, index_select, broadcast_to, one_hot). Each call either returns a tensor (whose values
 // are read and, when it requires grad, differentiated) or throws an xg::Error; nothing else (a
-// crash, a sanitizer report, another exception) is allowed; creation ops must give the shape asked. Sizes are taken as the fuzzer gives them, huge and negative ones
-// included: an op must refuse a shape whose element count overflows before it allocates.
+// crash, a sanitizer report, another exception) is allowed; creation ops must give the shape asked. Sizes are taken as
+// the fuzzer gives them, huge and negative ones included: an op must refuse a shape whose element count overflows
+// before it allocates.
 #include <autograd/autograd.hpp>
 
 #include <fuzzer/FuzzedDataProvider.h>
@@ -82,8 +83,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         case 5: out = xg::max(x, take_axis(in), in.ConsumeBool()); break;
         case 6: out = xg::softmax(x, take_axis(in)); break;
         case 7: out = xg::transpose(x, take_axis(in), take_axis(in)); break;
-        case 8: out = xg::slice(x, take_axis(in), in.ConsumeIntegral<int64_t>(), in.ConsumeIntegral<int64_t>(),
-                                in.ConsumeIntegralInRange<int64_t>(-1, 3)); break;
+        case 8:
+          out = xg::slice(x, take_axis(in), in.ConsumeIntegral<int64_t>(), in.ConsumeIntegral<int64_t>(),
+                          in.ConsumeIntegralInRange<int64_t>(-1, 3));
+          break;
         case 9: out = xg::unsqueeze(x, take_axis(in)); break;
         case 10: out = xg::squeeze(x, take_axis(in)); break;
         case 11: out = xg::concat({x, small_tensor(in)}, take_axis(in)); break;

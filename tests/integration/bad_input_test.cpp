@@ -187,7 +187,8 @@ TEST_CASE("backward and grad: non-scalar roots, freed graphs, tensors without gr
   CHECK_ERROR(GraphError, x.backward(), "backward", "does not require grad");
   CHECK_ERROR(GraphError, grad({(w * 2.0).sum()}, {x}), "grad", "does not require grad");
   CHECK_ERROR(GraphError, grad({(w * 2.0).sum()}, {f64({1}, {1}, true)}), "grad", "not used");
-  CHECK_ERROR(ValueError, grad({(w * 2.0).sum()}, {w}, {ones({}, float64), ones({}, float64)}), "grad", "1 tensors but 2 gradients");
+  CHECK_ERROR(ValueError, grad({(w * 2.0).sum()}, {w}, {ones({}, float64), ones({}, float64)}), "grad",
+              "1 tensors but 2 gradients");
   CHECK_ERROR(ValueError, grad({Tensor()}, {w}), "grad", "undefined");
   CHECK(snapshot({w}) == after_first);
   // the failed calls recorded nothing and freed nothing: a graph built before them still runs
@@ -221,7 +222,8 @@ TEST_CASE("in-place writes: a saved tensor changed before backward, a leaf that 
 TEST_CASE("losses: labels out of range, probabilities outside [0, 1], shapes that differ") {
   const Tensor logits = f64({0.1, 0.2, 0.3, 0.4, 0.5, 0.6}, {2, 3}, true);
   const Tensor labels = from_vector(std::vector<int64_t>{0, 3}, {2});
-  CHECK_ERROR(ValueError, nn::cross_entropy(logits, labels), "cross_entropy", "target 3 at index 1", "3 classes", "0 to 2");
+  CHECK_ERROR(ValueError, nn::cross_entropy(logits, labels), "cross_entropy", "target 3 at index 1", "3 classes",
+              "0 to 2");
   CHECK_ERROR(ValueError, nn::cross_entropy(logits, from_vector(std::vector<int64_t>{-1, 0}, {2})), "cross_entropy",
               "target -1");
   CHECK_ERROR(ValueError, nn::nll_loss(logits, labels), "nll_loss", "target 3");
@@ -236,7 +238,8 @@ TEST_CASE("losses: labels out of range, probabilities outside [0, 1], shapes tha
               "[0, 1]");
   CHECK_ERROR(ValueError, nn::binary_cross_entropy(f64({-0.1, 0.5}, {2}), f64({0, 1}, {2})), "binary_cross_entropy",
               "-0.1");
-  CHECK_ERROR(ValueError, nn::binary_cross_entropy(f64({0.1, 0.5}, {2}), f64({0, 2}, {2})), "binary_cross_entropy", "2");
+  CHECK_ERROR(ValueError, nn::binary_cross_entropy(f64({0.1, 0.5}, {2}), f64({0, 2}, {2})), "binary_cross_entropy",
+              "2");
   CHECK_ERROR(ShapeError, nn::mse_loss(p, f64({0, 1, 2}, {3})), "mse_loss", "[2]", "[3]");
   CHECK_ERROR(ShapeError, nn::binary_cross_entropy_with_logits(p, f64({0}, {1})), "binary_cross_entropy_with_logits",
               "[2]", "[1]");
@@ -281,7 +284,8 @@ TEST_CASE("module registration: bad names, duplicates, undefined or non-leaf par
   CHECK_ERROR(ValueError, m.register_parameter("u", Tensor()), "register_parameter", "'u' is undefined");
   Tensor leaf = zeros({2}, {.requires_grad = true});
   CHECK_ERROR(GraphError, m.register_parameter("v", leaf * 2.0), "register_parameter", "'v' must be a leaf");
-  CHECK_ERROR(ValueError, m.register_module("child", std::shared_ptr<nn::Linear>()), "register_module", "'child' is null");
+  CHECK_ERROR(ValueError, m.register_module("child", std::shared_ptr<nn::Linear>()), "register_module",
+              "'child' is null");
   CHECK(m.parameters().size() == params);
 }
 
@@ -297,8 +301,8 @@ TEST_CASE("anomaly mode: a NaN or Inf gradient names the op; .grad() stays as it
 
 TEST_CASE("data: datasets of different lengths, batch sizes below one") {
   CHECK_ERROR(ShapeError, nn::TensorDataset(zeros({4, 2}), zeros({3})), "TensorDataset", "[4, 2]", "[3]", "4 vs 3");
-  CHECK_ERROR(ValueError, nn::DataLoader(nn::TensorDataset(zeros({4, 2}), zeros({4})), {.batch_size = 0}),
-              "DataLoader", "batch_size must be >= 1, got 0");
+  CHECK_ERROR(ValueError, nn::DataLoader(nn::TensorDataset(zeros({4, 2}), zeros({4})), {.batch_size = 0}), "DataLoader",
+              "batch_size must be >= 1, got 0");
 }
 
 TEST_CASE("optimizers: options out of range leave nothing half-built; bad gradients leave the step undone") {

@@ -11,9 +11,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <cstdint>
 #include <fstream>
-#include <unistd.h>
 #include <vector>
 
 using namespace xg;

@@ -145,7 +145,8 @@ TEST_CASE("a graph built on one thread is differentiated and freed on another") 
     loss = Tensor();  // the graph's nodes and buffers are freed on this thread
   });
   run.join();
-  CHECK(x.grad().item() == Approx((1 - std::tanh(0.5) * std::tanh(0.5)) * std::exp(0.5) + std::tanh(0.5) * std::exp(0.5)));
+  CHECK(x.grad().item() ==
+        Approx((1 - std::tanh(0.5) * std::tanh(0.5)) * std::exp(0.5) + std::tanh(0.5) * std::exp(0.5)));
   CHECK(Node::live_count() == live_before);
 }
 

@@ -5,13 +5,13 @@
 #include <nn/nn.hpp>
 #include <optim/optim.hpp>
 
+#include <unistd.h>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <unistd.h>
 
 using namespace xg;
 namespace fs = std::filesystem;
@@ -22,7 +22,7 @@ constexpr int64_t kSamples = 32, kBatch = 8, kSteps = 50;
 
 struct Fixture {
   fs::path dir = fs::temp_directory_path() / ("xgrad_torch_agreement_" + std::to_string(::getpid()));
-  std::map<std::string, Tensor> init;  // initial weights and the data
+  std::map<std::string, Tensor> init;   // initial weights and the data
   std::map<std::string, Tensor> torch;  // what PyTorch computed
 
   Fixture() {
@@ -39,8 +39,9 @@ struct Fixture {
     const std::string cmd = "/usr/bin/python3 " XGRAD_TESTS_DIR "/integration/torch_reference.py " +
                             (dir / "init.npz").string() + " " + (dir / "torch.npz").string();
     if (std::system(cmd.c_str()) != 0) {
-      FAIL("torch_reference.py failed: /usr/bin/python3 needs python3-torch and python3-numpy (scripts/setup "
-           "installs both)");
+      FAIL(
+          "torch_reference.py failed: /usr/bin/python3 needs python3-torch and python3-numpy (scripts/setup "
+          "installs both)");
     }
     torch = load_npz((dir / "torch.npz").string());
   }
@@ -52,8 +53,8 @@ struct Run {
   std::map<std::string, Tensor> weights;
 };
 
-Run train(const std::map<std::string, Tensor>& init, const std::function<std::unique_ptr<optim::Optimizer>(
-                                                          std::vector<Tensor>)>& make_optimizer) {
+Run train(const std::map<std::string, Tensor>& init,
+          const std::function<std::unique_ptr<optim::Optimizer>(std::vector<Tensor>)>& make_optimizer) {
   nn::Sequential net(nn::Linear(4, 8), nn::Tanh(), nn::Linear(8, 3));
   net.to(float64);
   std::map<std::string, Tensor> weights;
@@ -103,8 +104,8 @@ double compare(const Run& run, const std::map<std::string, Tensor>& torch, const
 TEST_CASE("training agrees with PyTorch to 1e-9 in float64: SGD, Adam and AdamW") {
   Fixture f;
   const Run sgd = train(f.init, [](std::vector<Tensor> p) {
-    return std::make_unique<optim::SGD>(std::move(p), optim::SGDOptions{.lr = 0.1, .momentum = 0.9,
-                                                                        .weight_decay = 0.01, .nesterov = true});
+    return std::make_unique<optim::SGD>(
+        std::move(p), optim::SGDOptions{.lr = 0.1, .momentum = 0.9, .weight_decay = 0.01, .nesterov = true});
   });
   compare(sgd, f.torch, "sgd");
   CHECK(sgd.losses.back() < sgd.losses.front());  // and it learned something

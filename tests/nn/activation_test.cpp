@@ -42,8 +42,10 @@ TEST_CASE("Dropout zeroes about p of the elements in training and scales the res
   const auto y = dropout(x).to_vector();
   int zeros_seen = 0;
   for (double v : y) {
-    if (v == 0.0) ++zeros_seen;
-    else CHECK(v == Approx(1.0 / 0.75));
+    if (v == 0.0)
+      ++zeros_seen;
+    else
+      CHECK(v == Approx(1.0 / 0.75));
   }
   CHECK(zeros_seen == Approx(2500).margin(150));
   CHECK(sum(dropout(x)).item() == Approx(10000).epsilon(0.03));  // expectation preserved

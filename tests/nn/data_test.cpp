@@ -59,8 +59,8 @@ TEST_CASE("shuffling visits every sample once, differently each epoch, the same 
   std::sort(sorted.begin(), sorted.end());
   for (int i = 0; i < 10; ++i) CHECK(sorted[i] == i);
   CHECK(first != std::vector<double>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
-  CHECK(epoch_order(b) == first);        // same seed, same first epoch
-  CHECK(epoch_order(a) != first);        // the next epoch reshuffles
+  CHECK(epoch_order(b) == first);  // same seed, same first epoch
+  CHECK(epoch_order(a) != first);  // the next epoch reshuffles
 }
 
 TEST_CASE("a loop nested in another over the same loader leaves the outer epoch's order alone") {

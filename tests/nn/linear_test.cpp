@@ -81,7 +81,8 @@ TEST_CASE("Linear's gradients match central differences") {
              testing::PassesGradcheck([](const std::vector<Tensor>& in) {
                return matmul(in[0], in[1].t()) + in[2];  // the formula Linear computes with gemm
              }));
-  CHECK_THAT((std::vector<Tensor>{x}), testing::PassesGradcheck([&](const std::vector<Tensor>& in) { return layer(in[0]); }));
+  CHECK_THAT((std::vector<Tensor>{x}),
+             testing::PassesGradcheck([&](const std::vector<Tensor>& in) { return layer(in[0]); }));
   layer(x).sum().backward();
   CHECK(layer.bias.grad().to_vector() == std::vector<double>{4.0, 4.0});
 }

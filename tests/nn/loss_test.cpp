@@ -56,8 +56,7 @@ TEST_CASE("BCELoss refuses values outside [0, 1]") {
 
 TEST_CASE("BCEWithLogitsLoss equals BCE of the sigmoid and stays finite for large logits") {
   Tensor z = f64({0, 2, -3}), y = f64({1, 0, 1});
-  CHECK(nn::BCEWithLogitsLoss()(z, y).item() ==
-        Approx(nn::BCELoss()(sigmoid(z), y).item()).epsilon(1e-12));
+  CHECK(nn::BCEWithLogitsLoss()(z, y).item() == Approx(nn::BCELoss()(sigmoid(z), y).item()).epsilon(1e-12));
   Tensor big = f64({1000, -1000}, true);
   Tensor l = nn::BCEWithLogitsLoss(Reduction::sum)(big, f64({0, 1}));
   CHECK(l.item() == Approx(2000.0));
@@ -149,8 +148,10 @@ TEST_CASE("every loss's gradients match central differences") {
   using In = std::vector<Tensor>;
   for (Reduction r : {Reduction::mean, Reduction::sum, Reduction::none}) {
     CHECK_THAT((In{x, target}), testing::PassesGradcheck([r](const In& in) { return nn::mse_loss(in[0], in[1], r); }));
-    CHECK_THAT((In{probs}), testing::PassesGradcheck([&](const In& in) { return nn::binary_cross_entropy(in[0], target, r); }));
-    CHECK_THAT((In{x}), testing::PassesGradcheck([&](const In& in) { return nn::binary_cross_entropy_with_logits(in[0], target, r); }));
+    CHECK_THAT((In{probs}),
+               testing::PassesGradcheck([&](const In& in) { return nn::binary_cross_entropy(in[0], target, r); }));
+    CHECK_THAT((In{x}), testing::PassesGradcheck(
+                            [&](const In& in) { return nn::binary_cross_entropy_with_logits(in[0], target, r); }));
     CHECK_THAT((In{x}), testing::PassesGradcheck([&](const In& in) { return nn::cross_entropy(in[0], idx, r); }));
     CHECK_THAT((In{x}), testing::PassesGradcheck([&](const In& in) { return nn::nll_loss(in[0], idx, r); }));
   }
@@ -158,8 +159,10 @@ TEST_CASE("every loss's gradients match central differences") {
   CHECK_THAT((In{x}), testing::PassesGradcheck([&](const In& in) { return nn::cross_entropy(in[0], soft); }));
   // targets may require grad too (BCE, BCE with logits, MSE), as in torch
   Tensor t2 = target.detach().requires_grad_();
-  CHECK_THAT((In{probs, t2}), testing::PassesGradcheck([](const In& in) { return nn::binary_cross_entropy(in[0], in[1]); }));
-  CHECK_THAT((In{x, t2}), testing::PassesGradcheck([](const In& in) { return nn::binary_cross_entropy_with_logits(in[0], in[1]); }));
+  CHECK_THAT((In{probs, t2}),
+             testing::PassesGradcheck([](const In& in) { return nn::binary_cross_entropy(in[0], in[1]); }));
+  CHECK_THAT((In{x, t2}),
+             testing::PassesGradcheck([](const In& in) { return nn::binary_cross_entropy_with_logits(in[0], in[1]); }));
 }
 
 TEST_CASE("the smooth losses have correct second derivatives") {
@@ -168,6 +171,9 @@ TEST_CASE("the smooth losses have correct second derivatives") {
   Tensor target = rand({3, 4}, float64);
   using In = std::vector<Tensor>;
   CHECK_THAT((In{x}), testing::PassesGradgradcheck([&](const In& in) { return nn::mse_loss(in[0], target); }));
-  CHECK_THAT((In{x}), testing::PassesGradgradcheck([&](const In& in) { return nn::cross_entropy(in[0], labels({1, 0, 3})); }));
-  CHECK_THAT((In{x}), testing::PassesGradgradcheck([&](const In& in) { return nn::binary_cross_entropy_with_logits(in[0], target); }));
+  CHECK_THAT((In{x}), testing::PassesGradgradcheck([&](const In& in) {
+               return nn::cross_entropy(in[0], labels({1, 0, 3}));
+             }));
+  CHECK_THAT((In{x}), testing::PassesGradgradcheck(
+                          [&](const In& in) { return nn::binary_cross_entropy_with_logits(in[0], target); }));
 }

@@ -11,11 +11,11 @@
 #include <nn/module.hpp>
 #include <nn/sequential.hpp>
 
+#include <sys/resource.h>
+#include <unistd.h>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <stdexcept>
-#include <sys/resource.h>
-#include <unistd.h>
 
 using namespace xg;
 using Catch::Contains;

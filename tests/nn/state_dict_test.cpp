@@ -8,10 +8,10 @@
 #include <nn/state_dict.hpp>
 
 #include <catch2/catch.hpp>
-#include <support/temp_dir.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <support/temp_dir.hpp>
 
 using namespace xg;
 using Catch::Contains;
@@ -52,7 +52,8 @@ TEST_CASE("a checkpoint is a NumPy archive keyed by dotted names") {
   const std::string cmd = "/usr/bin/python3 -c \"import numpy; d = numpy.load('" + path +
                           "'); assert sorted(d.files) == ['0.bias', '0.weight', '2.bias', '2.weight']; "
                           "assert d['0.weight'].shape == (8, 4) and d['0.weight'].dtype == numpy.float32; "
-                          "open('" + check + "', 'w').write(repr(float(d['2.bias'][1])))\"";
+                          "open('" +
+                          check + "', 'w').write(repr(float(d['2.bias'][1])))\"";
   REQUIRE(std::system(cmd.c_str()) == 0);  // python3-numpy comes with scripts/setup
   std::ifstream in(check);
   double bias1 = 0;
@@ -65,9 +66,10 @@ TEST_CASE("a checkpoint written by numpy.savez loads into the model") {
   const std::string path = dir.file("from_numpy.npz");
   // the keys, shapes and dtypes nn::save writes for Linear(4, 8), Tanh, Linear(8, 3), with
   // values i / 100 in row-major order
-  const std::string cmd = "/usr/bin/python3 -c \"import numpy as np; f = lambda *s: (np.arange(np.prod(s)) / "
-                          "100).astype(np.float32).reshape(s); np.savez('" + path +
-                          "', **{'0.weight': f(8, 4), '0.bias': f(8), '2.weight': f(3, 8), '2.bias': f(3)})\"";
+  const std::string cmd =
+      "/usr/bin/python3 -c \"import numpy as np; f = lambda *s: (np.arange(np.prod(s)) / "
+      "100).astype(np.float32).reshape(s); np.savez('" +
+      path + "', **{'0.weight': f(8, 4), '0.bias': f(8), '2.weight': f(3, 8), '2.bias': f(3)})\"";
   REQUIRE(std::system(cmd.c_str()) == 0);  // python3-numpy comes with scripts/setup
   nn::Sequential net = make_net(8);
   nn::load(net, path);

@@ -26,9 +26,7 @@ using xg::optim::StepLR;
 
 namespace {
 
-Tensor parameter() {
-  return xg::tensor({1.0}, {.dtype = xg::float64, .requires_grad = true});
-}
+Tensor parameter() { return xg::tensor({1.0}, {.dtype = xg::float64, .requires_grad = true}); }
 
 // The optimizer's lr of group 0 after each of epochs 0..last (epoch 0: right after construction).
 std::vector<double> lrs_over(SGD& sgd, LRScheduler& schedule, int64_t last) {

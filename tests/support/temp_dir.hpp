@@ -1,11 +1,11 @@
 // A fresh temporary folder for one test, removed with everything in it when the test ends.
 #pragma once
 
+#include <unistd.h>
 #include <atomic>
 #include <filesystem>
 #include <random>
 #include <string>
-#include <unistd.h>
 
 namespace xg::test {
 
@@ -14,9 +14,8 @@ class TempDir {
   TempDir() {
     static std::atomic<int> counter{0};
     std::random_device random;  // unique across processes (ctest -j) and within one
-    path_ = std::filesystem::temp_directory_path() /
-            ("xgrad_test_" + std::to_string(::getpid()) + "_" + std::to_string(random()) + "_" +
-             std::to_string(counter++));
+    path_ = std::filesystem::temp_directory_path() / ("xgrad_test_" + std::to_string(::getpid()) + "_" +
+                                                      std::to_string(random()) + "_" + std::to_string(counter++));
     std::filesystem::create_directories(path_);
   }
   ~TempDir() {

@@ -183,7 +183,8 @@ TEST_CASE("where over operands of different ranks takes every element from the r
   // graph_fuzz seed 6379: xt::where itself took the last element from b here
   Tensor condition = xg::from_vector({1, 0, 0, 1, 1, 0, 0, 0, 1}, {1, 3, 3}, {.dtype = xg::float64});
   Tensor a = xg::from_vector({1, 2, 3, 4, 5, 6, 7, 8, 9}, {3, 3}, {.dtype = xg::float64, .requires_grad = true});
-  Tensor b = xg::from_vector({-1, -2, -3, -4, -5, -6, -7, -8, -9}, {1, 3, 3}, {.dtype = xg::float64, .requires_grad = true});
+  Tensor b =
+      xg::from_vector({-1, -2, -3, -4, -5, -6, -7, -8, -9}, {1, 3, 3}, {.dtype = xg::float64, .requires_grad = true});
   Tensor out = xg::where(condition, a, b);
   CHECK(out.shape() == Shape{1, 3, 3});
   CHECK(out.to_vector() == Values{1, -2, -3, 4, 5, -6, -7, -8, 9});

@@ -18,9 +18,7 @@ using namespace xg::test;
 
 namespace {
 
-Tensor matrix64(const xg::TensorData& rows) {
-  return xg::tensor(rows, {.dtype = xg::float64, .requires_grad = true});
-}
+Tensor matrix64(const xg::TensorData& rows) { return xg::tensor(rows, {.dtype = xg::float64, .requires_grad = true}); }
 
 // The product of op(a) and op(b) computed element by element from the values, batched like
 // matmul (a missing batch axis is shared by every batch). Shapes are 2-D or 3-D.
@@ -117,9 +115,14 @@ TEST_CASE("matmul of rectangular operands in every layout agrees with a naive lo
     Shape a, b, expected;
   };
   const std::vector<Case> cases = {
-      {{3, 4}, {4, 5}, {3, 5}},       {{4}, {4, 5}, {5}},           {{3, 4}, {4}, {3}},
-      {{2, 3, 4}, {2, 4, 5}, {2, 3, 5}}, {{2, 3, 4}, {4, 5}, {2, 3, 5}}, {{3, 4}, {2, 4, 5}, {2, 3, 5}},
-      {{4}, {2, 4, 5}, {2, 5}},       {{2, 3, 4}, {4}, {2, 3}},
+      {{3, 4}, {4, 5}, {3, 5}},
+      {{4}, {4, 5}, {5}},
+      {{3, 4}, {4}, {3}},
+      {{2, 3, 4}, {2, 4, 5}, {2, 3, 5}},
+      {{2, 3, 4}, {4, 5}, {2, 3, 5}},
+      {{3, 4}, {2, 4, 5}, {2, 3, 5}},
+      {{4}, {2, 4, 5}, {2, 5}},
+      {{2, 3, 4}, {4}, {2, 3}},
   };
   for (const Case& c : cases) {
     DYNAMIC_SECTION(xg::format_shape(c.a) << " @ " << xg::format_shape(c.b)) {
@@ -171,10 +174,10 @@ TEST_CASE("float32 matmul of two 512x512 matrices agrees with a naive triple loo
 // ---- gemm ----
 
 TEST_CASE("gemm gives the same product with each of the four transpose flag combinations") {
-  const Tensor a = xg::tensor({{1, 2, 3}, {4, 5, 6}});        // [2, 3]
-  const Tensor a_t = xg::tensor({{1, 4}, {2, 5}, {3, 6}});    // a^T stored [3, 2]
-  const Tensor b = xg::tensor({{7, 8}, {9, 10}, {11, 12}});   // [3, 2]
-  const Tensor b_t = xg::tensor({{7, 9, 11}, {8, 10, 12}});   // b^T stored [2, 3]
+  const Tensor a = xg::tensor({{1, 2, 3}, {4, 5, 6}});       // [2, 3]
+  const Tensor a_t = xg::tensor({{1, 4}, {2, 5}, {3, 6}});   // a^T stored [3, 2]
+  const Tensor b = xg::tensor({{7, 8}, {9, 10}, {11, 12}});  // [3, 2]
+  const Tensor b_t = xg::tensor({{7, 9, 11}, {8, 10, 12}});  // b^T stored [2, 3]
   const std::vector<double> expected{58, 64, 139, 154};
   CHECK_THAT(xg::gemm(a, b, false, false).to_vector(), Catch::Matchers::Equals(expected));
   CHECK_THAT(xg::gemm(a_t, b, true, false).to_vector(), Catch::Matchers::Equals(expected));

@@ -165,8 +165,8 @@ TEST_CASE("transpose of two given axes of a 3-D tensor moves every element") {
   CHECK(x.transpose(1, -1).shape() == Shape{2, 4, 3});
   CHECK_THAT(xg::transpose(x, 1, 1).to_vector(), Equals(range(0, 24)));
   CHECK_THAT(xg::transpose(x, 0, 1).to_vector(),
-             Equals(std::vector<double>{0, 1, 2, 3, 12, 13, 14, 15, 4, 5, 6, 7,  //
-                                        16, 17, 18, 19, 8, 9, 10, 11, 20, 21, 22, 23}));
+             Equals(std::vector<double>{0,  1,  2,  3,  12, 13, 14, 15, 4,  5,  6,  7,  //
+                                        16, 17, 18, 19, 8,  9,  10, 11, 20, 21, 22, 23}));
   CHECK_THROWS_AS(xg::transpose(x, 0, 3), xg::ShapeError);
   CHECK_THROWS_WITH(xg::transpose(x, -4, 0), Catch::Contains("transpose") && Catch::Contains("-4"));
 }
@@ -294,15 +294,15 @@ TEST_CASE("slice takes start to end in steps along an axis") {
 
 TEST_CASE("slice counts negative start and end from the end and clamps like Python") {
   const Tensor x = iota({10});
-  CHECK_THAT(xg::slice(x, 0, -3, 10).to_vector(), Equals(std::vector<double>{7, 8, 9}));     // x[-3:]
+  CHECK_THAT(xg::slice(x, 0, -3, 10).to_vector(), Equals(std::vector<double>{7, 8, 9}));       // x[-3:]
   CHECK_THAT(xg::slice(x, 0, 1, -1, 2).to_vector(), Equals(std::vector<double>{1, 3, 5, 7}));  // x[1:-1:2]
-  CHECK_THAT(xg::slice(x, 0, -4, -1).to_vector(), Equals(std::vector<double>{6, 7, 8}));    // x[-4:-1]
-  CHECK_THAT(xg::slice(x, 0, -100, 2).to_vector(), Equals(std::vector<double>{0, 1}));      // x[-100:2]
-  CHECK_THAT(xg::slice(x, 0, 8, 100).to_vector(), Equals(std::vector<double>{8, 9}));       // x[8:100]
-  CHECK_THAT(xg::slice(x, 0, -2, 100, 5).to_vector(), Equals(std::vector<double>{8}));      // x[-2:100:5]
-  CHECK(xg::slice(x, 0, 5, 2).shape() == Shape{0});                                        // x[5:2]
-  CHECK(xg::slice(x, 0, 20, 30).shape() == Shape{0});                                      // x[20:30]
-  CHECK(xg::slice(x, 0, -1, -5).shape() == Shape{0});                                      // x[-1:-5]
+  CHECK_THAT(xg::slice(x, 0, -4, -1).to_vector(), Equals(std::vector<double>{6, 7, 8}));       // x[-4:-1]
+  CHECK_THAT(xg::slice(x, 0, -100, 2).to_vector(), Equals(std::vector<double>{0, 1}));         // x[-100:2]
+  CHECK_THAT(xg::slice(x, 0, 8, 100).to_vector(), Equals(std::vector<double>{8, 9}));          // x[8:100]
+  CHECK_THAT(xg::slice(x, 0, -2, 100, 5).to_vector(), Equals(std::vector<double>{8}));         // x[-2:100:5]
+  CHECK(xg::slice(x, 0, 5, 2).shape() == Shape{0});                                            // x[5:2]
+  CHECK(xg::slice(x, 0, 20, 30).shape() == Shape{0});                                          // x[20:30]
+  CHECK(xg::slice(x, 0, -1, -5).shape() == Shape{0});                                          // x[-1:-5]
 }
 
 TEST_CASE("slice refuses a step below 1, a bad axis and 0-d tensors") {
