@@ -1,5 +1,4 @@
 // Version and run-time BLAS information.
-#define WITH_OPENBLAS 1
 #include <autograd/info.hpp>
 
 #include <dlfcn.h>

@@ -2,7 +2,6 @@
 //   - a 1,000,000-node scalar chain: forward, backward, teardown
 //   - 512x512 float32 matmul forward + backward next to the three raw cblas_sgemm calls it makes
 // Run with OPENBLAS_NUM_THREADS=1 for stable numbers; the BLAS core in use is printed first.
-#define WITH_OPENBLAS 1
 #include <autograd/autograd.hpp>
 
 #include <xtensor-blas/xlinalg.hpp>  // cblas_sgemm (never include <cblas.h> beside it)

@@ -6,7 +6,6 @@
 //   xgrad_bench --memory [steps]                      peak resident memory of workload 1 (batch 64)
 //
 // Run with OPENBLAS_NUM_THREADS=1 for the primary figures (bench/compare does).
-#define WITH_OPENBLAS 1
 #include <autograd/autograd.hpp>
 #include <nn/nn.hpp>
 #include <optim/optim.hpp>

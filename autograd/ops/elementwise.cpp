@@ -160,7 +160,7 @@ Tensor pow(const Tensor& x, const Tensor& exponent) {
 Tensor pow(double base, const Tensor& exponent) { return pow(detail::scalar_like(exponent, base), exponent); }
 
 // ---- exp ----
-// d e^x/dx = e^x (recomputed from the input: the output is never saved, see DESIGN.md)
+// d e^x/dx = e^x (recomputed from the input: the output is never saved, docs/architecture.md "Saved outputs")
 struct ExpBackward final : Node {
   const char* name() const override { return "exp"; }
   Tensor forward(const std::vector<Tensor>& in) const override { return exp(in[0]); }

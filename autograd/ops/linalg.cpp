@@ -5,7 +5,6 @@
 //   dA = (G op(B)^T)^T = op(B) G^T (= gemm(B, G, tb, true)) when it is
 //   dB = op(A)^T G          (= gemm(A, G, !ta, false))  when B is not transposed
 //   dB = G^T op(A)          (= gemm(G, A, true, ta))    when it is
-#define WITH_OPENBLAS 1
 #include <autograd/ops/linalg.hpp>
 
 #include <autograd/broadcast.hpp>

@@ -38,7 +38,7 @@ TEST_CASE("float32 and float64 draws from one seed agree up to rounding") {
   for (size_t i = 0; i < 4; ++i) CHECK(f[i] == Approx(d[i]).epsilon(1e-6));
 }
 
-TEST_CASE("randn is standard normal, rand uniform on [0, 1)") {
+TEST_CASE("randn is standard normal, rand is uniform with 0 <= x < 1") {
   manual_seed(3);
   const auto n = randn({20000}, float64).to_vector();
   CHECK(mean_of(n) == Approx(0.0).margin(0.03));

@@ -289,7 +289,7 @@ TEST_CASE("module registration: bad names, duplicates, undefined or non-leaf par
   CHECK(m.parameters().size() == params);
 }
 
-TEST_CASE("anomaly mode: a NaN or Inf gradient names the op; .grad() stays as it was") {
+TEST_CASE("anomaly mode: a NaN or Inf gradient names the op and .grad() stays as it was") {
   Tensor x = f64({0.0, 4.0}, {2}, true);
   {
     DetectAnomalyGuard anomaly;
@@ -305,7 +305,7 @@ TEST_CASE("data: datasets of different lengths, batch sizes below one") {
               "batch_size must be >= 1, got 0");
 }
 
-TEST_CASE("optimizers: options out of range leave nothing half-built; bad gradients leave the step undone") {
+TEST_CASE("optimizers: options out of range leave nothing half-built, bad gradients leave the step undone") {
   Tensor w = f64({1, 2}, {2}, true);
   CHECK_ERROR(ValueError, optim::SGD({w}, {.lr = -0.1}), "SGD", "learning rate", "lr = -0.1");
   CHECK_ERROR(ValueError, optim::SGD({w}, {.lr = 0.1, .momentum = -0.5}), "SGD", "momentum = -0.5");
@@ -408,7 +408,7 @@ TEST_CASE("checkpoints: wrong names, shapes and dtypes, truncated or corrupt fil
   CHECK(snapshot(model.parameters()).values == snapshot(saved.parameters()).values);
 }
 
-TEST_CASE("optimizer checkpoints: entries that do not fit, corrupt files; the state stays as it was") {
+TEST_CASE("optimizer checkpoints: entries that do not fit, corrupt files: the state stays as it was") {
   test::TempDir dir;
   save_sgd_checkpoint(dir.file("sgd.npz"));
 

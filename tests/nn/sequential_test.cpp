@@ -35,7 +35,7 @@ TEST_CASE("Sequential takes shared modules too, and push_back extends it") {
   CHECK(net(ones({1, 2})).shape() == Shape{1, 1});
 }
 
-TEST_CASE("Sequential built from another Sequential moved in takes its children; push_back nests it") {
+TEST_CASE("Sequential built from another Sequential moved in takes its children, and push_back nests it") {
   nn::Sequential a(nn::Linear(2, 3), nn::Tanh());
   nn::Sequential b(std::move(a));  // the move constructor, as for any C++ object: b is what a was
   CHECK(b.size() == 2);

@@ -1,5 +1,5 @@
-// Tests of optim/adam: Adam, amsgrad and AdamW over several steps against the formulas of
-// REFERENCE.md worked out in the test, the state they keep, and the option checks.
+// Tests of optim/adam: Adam, amsgrad and AdamW over several steps against torch's update formulas
+// worked out in the test, the state they keep, and the option checks.
 #include <optim/adam.hpp>
 
 #include <autograd/error.hpp>
@@ -31,7 +31,7 @@ std::vector<double> gradient(size_t step) {
   return grads[step];
 }
 
-// REFERENCE.md's Adam / AdamW, element by element: m̂ = m/(1-β1ᵗ), v̂ = v/(1-β2ᵗ),
+// torch.optim.Adam / AdamW's update, element by element: m̂ = m/(1-β1ᵗ), v̂ = v/(1-β2ᵗ),
 // θ -= lr·m̂/(√v̂ + eps), with amsgrad using the running max of v.
 struct ReferenceAdam {
   double lr, beta1, beta2, eps, weight_decay;

@@ -1,4 +1,4 @@
-// Tests of optim/sgd: torch.optim.SGD's update rule against REFERENCE.md's table (θ₀ = 1,
+// Tests of optim/sgd: torch.optim.SGD's update rule against torch's trajectories (θ₀ = 1,
 // gradient 0.5 every step, lr 0.1) and against the formula on vectors, and the option checks.
 #include <optim/sgd.hpp>
 
@@ -36,7 +36,7 @@ std::vector<double> trajectory(SGDOptions options, int steps) {
 
 }  // namespace
 
-TEST_CASE("SGD matches torch's trajectories for REFERENCE.md's table and the plain and maximize cases") {
+TEST_CASE("SGD matches torch's trajectories: plain, momentum, dampening, Nesterov, weight decay, maximize") {
   struct Case {
     const char* name;
     SGDOptions options;
