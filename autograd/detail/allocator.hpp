@@ -30,7 +30,7 @@ struct StorageStats {
 StorageStats storage_stats();
 /// Frees every block the calling thread's cache holds.
 void storage_release_cached();
-/// False in builds made with -DXGRAD_STORAGE_CACHE=OFF, as every sanitizer build is, and under
+/// False in builds made with -DXGRAD_STORAGE_CACHE=OFF, as the ASan build is, and under
 /// XGRAD_STORAGE_CACHE=0 in the environment (for valgrind): then every block goes to the system
 /// allocator and back, so that a tool watching malloc/free sees each use after free.
 bool storage_cache_enabled();

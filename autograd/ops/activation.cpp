@@ -12,7 +12,7 @@ namespace xg {
 using detail::unary;
 
 // ---- tanh ----
-// d tanh(x)/dx = 1 - tanh(x)^2 (recomputed from the input: docs/architecture.md "Saved outputs")
+// d tanh(x)/dx = 1 - tanh(x)^2 (recomputed from the input: docs/architecture.md "Why outputs are never saved")
 struct TanhBackward final : Node {
   const char* name() const override { return "tanh"; }
   Tensor forward(const std::vector<Tensor>& in) const override { return tanh(in[0]); }

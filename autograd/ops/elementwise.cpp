@@ -160,7 +160,8 @@ Tensor pow(const Tensor& x, const Tensor& exponent) {
 Tensor pow(double base, const Tensor& exponent) { return pow(detail::scalar_like(exponent, base), exponent); }
 
 // ---- exp ----
-// d e^x/dx = e^x (recomputed from the input: the output is never saved, docs/architecture.md "Saved outputs")
+// d e^x/dx = e^x (recomputed from the input: the output is never saved, docs/architecture.md "Why outputs are never
+// saved")
 struct ExpBackward final : Node {
   const char* name() const override { return "exp"; }
   Tensor forward(const std::vector<Tensor>& in) const override { return exp(in[0]); }

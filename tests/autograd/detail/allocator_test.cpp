@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <cstdlib>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -20,9 +22,17 @@ TEST_CASE("storage blocks are 64-byte aligned, for every size") {
   }
 }
 
+// The cases below return early when the cache is off; this one makes sure that happens only when
+// the build (-DXGRAD_STORAGE_CACHE, off under ASan) or the environment (valgrind) asks for it.
+TEST_CASE("the storage cache is on exactly when the build and the environment say so") {
+  const char* env = std::getenv("XGRAD_STORAGE_CACHE");
+  const bool off_by_environment = env != nullptr && std::string_view(env) == "0";
+  CHECK(storage_cache_enabled() == (XGRAD_STORAGE_CACHE_BUILT && !off_by_environment));
+}
+
 TEST_CASE("a freed block is handed out again for a request of its size class") {
   if (!storage_cache_enabled()) {
-    WARN("storage cache off in this build (sanitizers, or XGRAD_STORAGE_CACHE=0): nothing to check");
+    WARN("storage cache off in this build (ASan, or XGRAD_STORAGE_CACHE=0): nothing to check");
     return;
   }
   storage_release_cached();
@@ -48,7 +58,7 @@ TEST_CASE("a freed block is handed out again for a request of its size class") {
 
 TEST_CASE("size classes waste at most a quarter, checked over a range of sizes") {
   if (!storage_cache_enabled()) {
-    WARN("storage cache off in this build (sanitizers, or XGRAD_STORAGE_CACHE=0): nothing to check");
+    WARN("storage cache off in this build (ASan, or XGRAD_STORAGE_CACHE=0): nothing to check");
     return;
   }
   storage_release_cached();
@@ -64,7 +74,7 @@ TEST_CASE("size classes waste at most a quarter, checked over a range of sizes")
 
 TEST_CASE("a training-like loop reuses its buffers instead of allocating new ones") {
   if (!storage_cache_enabled()) {
-    WARN("storage cache off in this build (sanitizers, or XGRAD_STORAGE_CACHE=0): nothing to check");
+    WARN("storage cache off in this build (ASan, or XGRAD_STORAGE_CACHE=0): nothing to check");
     return;
   }
   Tensor w = xg::ones({64, 64}, {.requires_grad = true});
@@ -78,7 +88,7 @@ TEST_CASE("a training-like loop reuses its buffers instead of allocating new one
 
 TEST_CASE("each thread has its own cache, and blocks may be freed on another thread") {
   if (!storage_cache_enabled()) {
-    WARN("storage cache off in this build (sanitizers, or XGRAD_STORAGE_CACHE=0): nothing to check");
+    WARN("storage cache off in this build (ASan, or XGRAD_STORAGE_CACHE=0): nothing to check");
     return;
   }
   storage_release_cached();
