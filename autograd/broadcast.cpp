@@ -57,7 +57,10 @@ std::vector<size_t> sum_to_axes(const Shape& from, const Shape& target) {
 // ---- broadcast_to ----
 // d broadcast_to(x)/dx: the gradient summed back over the broadcast axes (sum_to)
 struct BroadcastToBackward final : Node {
+  explicit BroadcastToBackward(Shape s) : shape(std::move(s)) {}
+  Shape shape;
   const char* name() const override { return "broadcast_to"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return broadcast_to(in[0], shape); }
   std::string derivative() const override { return "d broadcast_to(x)/dx = 1, summed over the copies"; }
   Grads backward(const Tensor& g) override { return {sum_to(g, input_shape(0))}; }
 };
@@ -73,13 +76,16 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
     using T = decltype(tag);
     return detail::make_tensor<T>(Array<T>(xt::broadcast(detail::array<T>(x), detail::to_xshape<T>(shape))));
   });
-  return Tensor::record<BroadcastToBackward>(std::move(out), {x});
+  return Tensor::record<BroadcastToBackward>(std::move(out), {x}, shape);
 }
 
 // ---- sum_to ----
 // d sum_to(x)/dx = 1 for every summed element: the gradient broadcast back (broadcast_to)
 struct SumToBackward final : Node {
+  explicit SumToBackward(Shape s) : shape(std::move(s)) {}
+  Shape shape;
   const char* name() const override { return "sum_to"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return sum_to(in[0], shape); }
   std::string derivative() const override { return "d sum_to(x)/dx = 1, broadcast back"; }
   Grads backward(const Tensor& g) override { return {broadcast_to(g, input_shape(0))}; }
 };
@@ -95,7 +101,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
     s.reshape(detail::to_xshape<T>(shape));
     return detail::make_tensor<T>(std::move(s));
   });
-  return Tensor::record<SumToBackward>(std::move(out), {x});
+  return Tensor::record<SumToBackward>(std::move(out), {x}, shape);
 }
 
 }  // namespace xg

@@ -58,6 +58,16 @@ Tensor fused_grad(const Tensor& g, const Tensor& x, F&& f) {
   });
 }
 
+/// The one idiom for an op whose gradient has a fused kernel: `kernel(grad_output, x)` evaluated
+/// once when no graph is recorded, else `formula()`, the same maths in Tensor ops, recorded so
+/// that backward with create_graph can be differentiated again. The formula is the reference: a
+/// kernel must compute what it computes (gradgradcheck runs the formula, gradcheck the kernel).
+template <class Kernel, class Formula>
+Tensor fused_or(const Tensor& g, const Tensor& x, Kernel&& kernel, Formula&& formula) {
+  Tensor fused = fused_grad(g, x, std::forward<Kernel>(kernel));
+  return fused.defined() ? fused : std::forward<Formula>(formula)();
+}
+
 /// Sum of n values with 8 independent accumulators: vectorisable (xt::sum is not in 0.24) and
 /// a little more accurate than one running sum.
 template <class T>

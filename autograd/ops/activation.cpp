@@ -18,16 +18,16 @@ struct TanhBackward final : Node {
   Tensor forward(const std::vector<Tensor>& in) const override { return tanh(in[0]); }
   std::string derivative() const override { return "d tanh(x)/dx = 1 - tanh(x)^2"; }
   Grads backward(const Tensor& g) override {
-    if (Tensor fused = detail::fused_grad(g, input(0),
-                                          [](const auto& go, const auto& x) {
-                                            using T = typename std::decay_t<decltype(x)>::value_type;
-                                            return go * (T(1) - xt::square(xt::tanh(x)));
-                                          });
-        fused.defined()) {
-      return {fused};
-    }
-    Tensor y = tanh(input(0));
-    return {g * (1.0 - y * y)};
+    return {detail::fused_or(
+        g, input(0),
+        [](const auto& go, const auto& x) {
+          using T = typename std::decay_t<decltype(x)>::value_type;
+          return go * (T(1) - xt::square(xt::tanh(x)));
+        },
+        [&] {
+          Tensor y = tanh(input(0));
+          return g * (1.0 - y * y);
+        })};
   }
 };
 Tensor tanh(const Tensor& x) {
@@ -43,18 +43,17 @@ struct SigmoidBackward final : Node {
   Tensor forward(const std::vector<Tensor>& in) const override { return sigmoid(in[0]); }
   std::string derivative() const override { return "d sigmoid(x)/dx = sigmoid(x) * (1 - sigmoid(x))"; }
   Grads backward(const Tensor& g) override {
-    if (Tensor fused = detail::fused_grad(g, input(0),
-                                          [](const auto& go, const auto& x) {
-                                            using T = typename std::decay_t<decltype(x)>::value_type;
-                                            // s (1 - s) = e^-x / (1 + e^-x)^2 = 1 / (e^(x/2) + e^(-x/2))^2: no overflow
-                                            // to inf/inf
-                                            return go / xt::square(xt::exp(x * T(0.5)) + xt::exp(x * T(-0.5)));
-                                          });
-        fused.defined()) {
-      return {fused};
-    }
-    Tensor s = sigmoid(input(0));
-    return {g * s * (1.0 - s)};
+    return {detail::fused_or(
+        g, input(0),
+        [](const auto& go, const auto& x) {
+          using T = typename std::decay_t<decltype(x)>::value_type;
+          // s (1 - s) = e^-x / (1 + e^-x)^2 = 1 / (e^(x/2) + e^(-x/2))^2: no overflow to inf/inf
+          return go / xt::square(xt::exp(x * T(0.5)) + xt::exp(x * T(-0.5)));
+        },
+        [&] {
+          Tensor s = sigmoid(input(0));
+          return g * s * (1.0 - s);
+        })};
   }
 };
 Tensor sigmoid(const Tensor& x) {
@@ -72,15 +71,13 @@ struct ReluBackward final : Node {
   Tensor forward(const std::vector<Tensor>& in) const override { return relu(in[0]); }
   std::string derivative() const override { return "d relu(x)/dx = 1 if x > 0 else 0"; }
   Grads backward(const Tensor& g) override {
-    if (Tensor fused = detail::fused_grad(g, input(0),
-                                          [](const auto& go, const auto& x) {
-                                            using T = typename std::decay_t<decltype(x)>::value_type;
-                                            return xt::where(x > T(0), go, T(0));
-                                          });
-        fused.defined()) {
-      return {fused};
-    }
-    return {g * detail::mask(input(0), "relu", [](auto v) { return v > 0; })};
+    return {detail::fused_or(
+        g, input(0),
+        [](const auto& go, const auto& x) {
+          using T = typename std::decay_t<decltype(x)>::value_type;
+          return xt::where(x > T(0), go, T(0));
+        },
+        [&] { return g * detail::mask(input(0), "relu", [](auto v) { return v > 0; }); })};
   }
 };
 Tensor relu(const Tensor& x) {
@@ -117,7 +114,10 @@ Tensor leaky_relu(const Tensor& x, double negative_slope) {
 // ---- step ----
 // d step(x)/dx = 0 (piecewise constant; undefined at 0, where xgrad, like torch's relu, picks 0)
 struct StepBackward final : Node {
+  explicit StepBackward(double z) : at_zero(z) {}
+  double at_zero;
   const char* name() const override { return "step"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return step(in[0], at_zero); }
   std::string derivative() const override { return "d step(x)/dx = 0"; }
   Grads backward(const Tensor& g) override { return {zeros_like(g)}; }
 };
@@ -126,7 +126,7 @@ Tensor step(const Tensor& x, double at_zero) {
     using T = typename std::decay_t<decltype(a)>::value_type;
     return xt::where(a > T(0), T(1), xt::where(a < T(0), T(0), static_cast<T>(at_zero)));
   });
-  return Tensor::record<StepBackward>(std::move(out), {x});
+  return Tensor::record<StepBackward>(std::move(out), {x}, at_zero);
 }
 
 // ---- softplus ----

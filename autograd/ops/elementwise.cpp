@@ -160,15 +160,14 @@ Tensor pow(const Tensor& x, const Tensor& exponent) {
 Tensor pow(double base, const Tensor& exponent) { return pow(detail::scalar_like(exponent, base), exponent); }
 
 // ---- exp ----
-// d e^x/dx = e^x (recomputed from the input: the output is never saved, docs/architecture.md "Why outputs are never
-// saved")
+// d e^x/dx = e^x (recomputed from the input: docs/architecture.md "Why outputs are never saved")
 struct ExpBackward final : Node {
   const char* name() const override { return "exp"; }
   Tensor forward(const std::vector<Tensor>& in) const override { return exp(in[0]); }
   std::string derivative() const override { return "d exp(x)/dx = exp(x)"; }
   Grads backward(const Tensor& g) override {
-    Tensor fused = detail::fused_grad(g, input(0), [](const auto& go, const auto& x) { return go * xt::exp(x); });
-    return {fused.defined() ? fused : g * exp(input(0))};
+    return {detail::fused_or(
+        g, input(0), [](const auto& go, const auto& x) { return go * xt::exp(x); }, [&] { return g * exp(input(0)); })};
   }
 };
 Tensor exp(const Tensor& x) {
@@ -194,11 +193,13 @@ struct SqrtBackward final : Node {
   Tensor forward(const std::vector<Tensor>& in) const override { return sqrt(in[0]); }
   std::string derivative() const override { return "d sqrt(x)/dx = 1 / (2 * sqrt(x))"; }
   Grads backward(const Tensor& g) override {
-    Tensor fused = detail::fused_grad(g, input(0), [](const auto& go, const auto& x) {
-      using T = typename std::decay_t<decltype(x)>::value_type;
-      return go / (T(2) * xt::sqrt(x));
-    });
-    return {fused.defined() ? fused : g / (2.0 * sqrt(input(0)))};
+    return {detail::fused_or(
+        g, input(0),
+        [](const auto& go, const auto& x) {
+          using T = typename std::decay_t<decltype(x)>::value_type;
+          return go / (T(2) * xt::sqrt(x));
+        },
+        [&] { return g / (2.0 * sqrt(input(0))); })};
   }
 };
 Tensor sqrt(const Tensor& x) {
@@ -390,9 +391,13 @@ Tensor scalar_kernel(const Tensor& a, double c, const char* op, F&& f) {
 // The local derivative of a op c is a constant, `slope`: grad_output * slope.
 Tensor scaled(const Tensor& g, double slope) {
   if (slope == 1.0) return g;
-  if (!is_grad_enabled())
-    return scalar_kernel(g, slope, "backward", [](const auto& x, const auto& c) { return x * c; });
-  return mul_scalar(g, slope);  // recorded, for create_graph
+  return detail::fused_or(
+      g, g,
+      [slope](const auto& go, const auto&) {
+        using T = typename std::decay_t<decltype(go)>::value_type;
+        return go * static_cast<T>(slope);
+      },
+      [&] { return mul_scalar(g, slope); });
 }
 
 struct ScalarOpBackward : Node {
@@ -483,9 +488,11 @@ Tensor operator+(const Tensor& a, double b) { return add_scalar(a, b); }
 Tensor operator-(const Tensor& a, double b) { return sub_scalar(a, b); }
 Tensor operator*(const Tensor& a, double b) { return mul_scalar(a, b); }
 Tensor operator/(const Tensor& a, double b) { return div_scalar(a, b); }
-Tensor operator+(double a, const Tensor& b) { return add(scalar_operand(b, a, "add"), b); }
+// c + x and c * x record the same node as x + c and x * c (torch records AddBackward0 and
+// MulBackward0 either way); c - x and c / x are other functions of x and keep the tensor form.
+Tensor operator+(double a, const Tensor& b) { return add_scalar(b, a); }
 Tensor operator-(double a, const Tensor& b) { return sub(scalar_operand(b, a, "sub"), b); }
-Tensor operator*(double a, const Tensor& b) { return mul(scalar_operand(b, a, "mul"), b); }
+Tensor operator*(double a, const Tensor& b) { return mul_scalar(b, a); }
 Tensor operator/(double a, const Tensor& b) { return div(scalar_operand(b, a, "div"), b); }
 
 }  // namespace xg

@@ -155,9 +155,14 @@ struct SliceBackward final : Node {
 };
 // the adjoint of slice_backward is slice itself
 struct SliceBackwardBackward final : Node {
-  SliceBackwardBackward(int64_t a, int64_t s, int64_t e, int64_t st) : axis(a), start(s), end(e), step(st) {}
+  SliceBackwardBackward(Shape shape, int64_t a, int64_t s, int64_t e, int64_t st)
+      : sliced_shape(std::move(shape)), axis(a), start(s), end(e), step(st) {}
+  Shape sliced_shape;  // the shape of the tensor that was sliced
   int64_t axis, start, end, step;
   const char* name() const override { return "slice_backward"; }
+  Tensor forward(const std::vector<Tensor>& in) const override {
+    return slice_backward(in[0], sliced_shape, axis, start, end, step);
+  }
   std::string derivative() const override { return "d slice_backward(g)/dg = slice"; }
   Grads backward(const Tensor& gg) override { return {slice(gg, axis, start, end, step)}; }
 };
@@ -173,7 +178,7 @@ Tensor slice_backward(const Tensor& g, const Shape& input_shape, int64_t axis, i
       copy_entry(src.data(), s, k, z.data(), d, static_cast<size_t>(start + static_cast<int64_t>(k) * step));
     return detail::make_tensor<T>(std::move(z));
   });
-  return Tensor::record<SliceBackwardBackward>(std::move(out), {g}, axis, start, end, step);
+  return Tensor::record<SliceBackwardBackward>(std::move(out), {g}, input_shape, axis, start, end, step);
 }
 Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end, int64_t step) {
   detail::check_defined(x, "slice");
@@ -283,10 +288,15 @@ struct IndexSelectBackward final : Node {
 };
 // the adjoint of index_add into zeros is index_select
 struct IndexSelectBackwardBackward final : Node {
-  IndexSelectBackwardBackward(int64_t a, Tensor i) : axis(a), index(std::move(i)) {}
+  IndexSelectBackwardBackward(Shape shape, int64_t a, Tensor i)
+      : indexed_shape(std::move(shape)), axis(a), index(std::move(i)) {}
+  Shape indexed_shape;  // the shape of the tensor that was indexed
   int64_t axis;
   Tensor index;
   const char* name() const override { return "index_select_backward"; }
+  Tensor forward(const std::vector<Tensor>& in) const override {
+    return index_select_backward(in[0], indexed_shape, axis, index);
+  }
   std::string derivative() const override { return "d index_add(g)/dg = index_select"; }
   Grads backward(const Tensor& gg) override { return {index_select(gg, axis, index)}; }
 };
@@ -303,7 +313,7 @@ Tensor index_select_backward(const Tensor& g, const Shape& input_shape, int64_t 
       copy_entry<true>(src.data(), from, k, z.data(), to, static_cast<size_t>(idx.data()[k]));
     return detail::make_tensor<T>(std::move(z));
   });
-  return Tensor::record<IndexSelectBackwardBackward>(std::move(out), {g}, axis, index);
+  return Tensor::record<IndexSelectBackwardBackward>(std::move(out), {g}, input_shape, axis, index);
 }
 Tensor index_select(const Tensor& x, int64_t axis, const Tensor& index) {
   detail::check_defined(x, "index_select");

@@ -27,8 +27,10 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -659,12 +661,50 @@ struct Verdict {
   std::string what;           // gradcheck's report, or the exception
 };
 
+// The first node below `root` that cannot re-run from its inputs (Node::forward undefined), by
+// type name; empty when every one can. blame() re-checks each node that way, so a built-in node
+// without forward() would be a node blame skips.
+std::string node_without_forward(const Tensor& root) {
+  std::vector<std::shared_ptr<xg::Node>> stack;
+  std::set<const xg::Node*> seen;
+  if (root.defined() && root.grad_fn()) stack.push_back(root.grad_fn());
+  while (!stack.empty()) {
+    const std::shared_ptr<xg::Node> node = stack.back();
+    stack.pop_back();
+    if (!seen.insert(node.get()).second) continue;
+    std::vector<Tensor> inputs;
+    for (size_t i = 0; i < node->num_inputs(); ++i) inputs.push_back(node->input(i));
+    if (std::string_view(node->name()) != "buggy_square" && !node->forward(inputs).defined()) return node->type_name();
+    for (const Tensor& t : inputs) {
+      if (t.defined() && t.grad_fn()) stack.push_back(t.grad_fn());
+    }
+  }
+  return {};
+}
+
+// Every node of the graph, and of its backward graph when `second_order`, re-runs for blame.
+std::string rerun_failure(const Graph& g, bool second_order) {
+  const std::vector<Tensor> values = run(g, g.leaves);
+  const Tensor& output = values.back();
+  if (std::string missing = node_without_forward(output); !missing.empty()) return missing;
+  if (!second_order) return {};
+  const std::vector<Tensor> grads =
+      xg::grad({xg::sum(output)}, g.leaves, {}, {.create_graph = true, .allow_unused = true});
+  for (const Tensor& grad : grads) {
+    if (std::string missing = node_without_forward(grad); !missing.empty()) return missing + " (in the backward graph)";
+  }
+  return {};
+}
+
 // Checks the value at `output` as a function of every leaf.
 Verdict check(const Graph& g, bool second_order) {
   Graph copy = g;
   copy.steps.resize(static_cast<size_t>(g.output) + 1);
   const xg::TensorFunction fn = [&copy](const std::vector<Tensor>& leaves) { return run(copy, leaves).back(); };
   try {
+    if (std::string missing = rerun_failure(copy, second_order); !missing.empty()) {
+      return {true, false, fmt::format("blame cannot re-run the node {}: give it forward()", missing)};
+    }
     xg::GradcheckResult r = xg::gradcheck(fn, copy.leaves);
     if (!r.passed) return {true, false, "gradcheck: " + r.report()};
     if (second_order) {

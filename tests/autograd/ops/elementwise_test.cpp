@@ -5,6 +5,7 @@
 #include <autograd/error.hpp>
 #include <autograd/format.hpp>
 #include <autograd/grad_mode.hpp>
+#include <autograd/node.hpp>
 #include <autograd/ops/activation.hpp>
 #include <autograd/ops/elementwise.hpp>
 #include <autograd/random.hpp>
@@ -16,6 +17,7 @@
 
 #include <cmath>
 #include <functional>
+#include <utility>
 #include <vector>
 
 using namespace xg::test;
@@ -205,6 +207,18 @@ TEST_CASE("operators with a scalar on either side compute the same as with a ten
   CHECK_THAT((3.0 * x).to_vector(), Catch::Matchers::Approx(Values{3, 6, 12}));
   CHECK_THAT((x / 4.0).to_vector(), Catch::Matchers::Approx(Values{0.25, 0.5, 1}));
   CHECK_THAT((4.0 / x).to_vector(), Catch::Matchers::Approx(Values{4, 2, 1}));
+}
+
+TEST_CASE("a scalar on the left of + and * records the same node as on the right, as torch") {
+  Tensor x = vec({1, 2, 4}, xg::float64, true);
+  for (auto [left, right] : {std::pair{2.0 * x, x * 2.0}, std::pair{2.0 + x, x + 2.0}}) {
+    REQUIRE(left.grad_fn() != nullptr);
+    CHECK(left.grad_fn()->type_name() == right.grad_fn()->type_name());
+    CHECK(left.grad_fn()->num_inputs() == 1);  // the scalar stays in the node, no 0-d tensor input
+    CHECK(left.grad_fn()->extra_args() == right.grad_fn()->extra_args());
+    CHECK(xg::to_string(left) == xg::to_string(right));
+  }
+  CHECK((2.0 * x).grad_fn()->extra_args() == "2");  // trace and DOT show mul(x, 2) either way
 }
 
 TEST_CASE("operators with a scalar keep the tensor's dtype and shape") {
