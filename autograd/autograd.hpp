@@ -19,6 +19,7 @@
 #include <autograd/ops/activation.hpp>
 #include <autograd/ops/elementwise.hpp>
 #include <autograd/ops/linalg.hpp>
+#include <autograd/ops/op_info.hpp>
 #include <autograd/ops/reduce.hpp>
 #include <autograd/ops/shape.hpp>
 #include <autograd/ops/softmax.hpp>

@@ -3,6 +3,7 @@
 
 #include <autograd/detail/kernels.hpp>
 #include <autograd/node.hpp>
+#include <autograd/ops/op_info.hpp>
 
 #include <xtensor/xbroadcast.hpp>
 #include <xtensor/xreducer.hpp>
@@ -102,6 +103,25 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
     return detail::make_tensor<T>(std::move(s));
   });
   return Tensor::record<SumToBackward>(std::move(out), {x}, shape);
+}
+
+// ---- the catalogue (autograd/ops/op_info.hpp): how tests and the docs see this file's ops ----
+std::span<const OpInfo> broadcast_ops() {
+  static const OpInfo ops[] = {
+      {.name = "broadcast_to",
+       .family = "autograd/broadcast",
+       .signature = "broadcast_to(x, shape)",
+       .sample = OpSample::broadcast_to,
+       .call = [](const OpCall& o) { return broadcast_to(o.a, o.shape); },
+       .expression = "broadcast_to({a}, {shape})"},
+      {.name = "sum_to",
+       .family = "autograd/broadcast",
+       .signature = "sum_to(x, shape)",
+       .sample = OpSample::sum_to,
+       .call = [](const OpCall& o) { return sum_to(o.a, o.shape); },
+       .expression = "sum_to({a}, {shape})"},
+  };
+  return ops;
 }
 
 }  // namespace xg

@@ -175,4 +175,45 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction reduct
   return reduce(-sum(target * log_softmax(input, -1), -1), reduction);
 }
 
+// ---- the catalogue (autograd/ops/op_info.hpp): how tests and the docs see this file's losses ----
+std::span<const OpInfo> loss_ops() {
+  static const OpInfo ops[] = {
+      {.name = "mse_loss",
+       .family = "nn/loss",
+       .signature = "nn::mse_loss(input, target, reduction)",
+       .sample = OpSample::same_shape,
+       .call = [](const OpCall& o) { return mse_loss(o.a, o.b, static_cast<Reduction>(o.i0)); },
+       .expression = "nn::mse_loss({a}, {b}, {reduction})"},
+      {.name = "bce_with_logits",
+       .family = "nn/loss",
+       .signature = "nn::binary_cross_entropy_with_logits(input, target, reduction)",
+       .sample = OpSample::probabilities,
+       .call = [](const OpCall& o) { return binary_cross_entropy_with_logits(o.a, o.c, static_cast<Reduction>(o.i0)); },
+       .expression = "nn::binary_cross_entropy_with_logits({a}, {c}, {reduction})"},
+      // on sigmoid's probabilities, strictly inside (0, 1); logits within +-4: beyond, sigmoid
+      // saturates, the log clamps at -100 (as torch's) and the backward no longer describes the
+      // flat forward (the reason BCEWithLogits exists), so central differences disagree by design
+      {.name = "bce",
+       .family = "nn/loss",
+       .signature = "nn::binary_cross_entropy(input, target, reduction)",
+       .sample = OpSample::probabilities,
+       .call = [](const OpCall& o) { return binary_cross_entropy(sigmoid(o.a), o.c, static_cast<Reduction>(o.i0)); },
+       .expression = "nn::binary_cross_entropy(sigmoid({a}), {c}, {reduction})",
+       .max_abs_a = 4},
+      {.name = "cross_entropy",
+       .family = "nn/loss",
+       .signature = "nn::cross_entropy(input, target, reduction)",
+       .sample = OpSample::class_labels,
+       .call = [](const OpCall& o) { return cross_entropy(o.a, o.c, static_cast<Reduction>(o.i0)); },
+       .expression = "nn::cross_entropy({a}, {c}, {reduction})"},
+      {.name = "nll_loss",
+       .family = "nn/loss",
+       .signature = "nn::nll_loss(input, target, reduction)",
+       .sample = OpSample::class_labels,
+       .call = [](const OpCall& o) { return nll_loss(log_softmax(o.a, 1), o.c, static_cast<Reduction>(o.i0)); },
+       .expression = "nn::nll_loss(log_softmax({a}, 1), {c}, {reduction})"},
+  };
+  return ops;
+}
+
 }  // namespace xg::nn

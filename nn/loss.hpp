@@ -1,6 +1,7 @@
 // Loss functions (torch.nn.*Loss and torch.nn.functional), with reduction mean | sum | none.
 #pragma once
 
+#include <autograd/ops/op_info.hpp>
 #include <autograd/tensor.hpp>
 
 #include <string>
@@ -58,5 +59,9 @@ class NLLLoss {
   Tensor operator()(const Tensor& input, const Tensor& target) const { return nll_loss(input, target, reduction); }
   Reduction reduction;
 };
+
+/// The functional losses in the op catalogue (autograd/ops/op_info.hpp), for the graph fuzzer,
+/// the op sweep and the docs' op table.
+std::span<const OpInfo> loss_ops();
 
 }  // namespace xg::nn

@@ -4,6 +4,7 @@
 #include <autograd/detail/kernels.hpp>
 #include <autograd/node.hpp>
 #include <autograd/ops/elementwise.hpp>
+#include <autograd/ops/op_info.hpp>
 
 #include <xtensor/xmath.hpp>
 
@@ -155,6 +156,55 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
                      xt::log1p(xt::exp(a * static_cast<T>(beta))) / static_cast<T>(beta));
   });
   return Tensor::record<SoftplusBackward>(std::move(out), {x}, beta, threshold);
+}
+
+// ---- the catalogue (autograd/ops/op_info.hpp): how tests and the docs see this file's ops ----
+std::span<const OpInfo> activation_ops() {
+  static const OpInfo ops[] = {
+      {.name = "tanh",
+       .family = "autograd/ops/activation",
+       .signature = "tanh(x)",
+       .sample = OpSample::unary,
+       .call = [](const OpCall& o) { return tanh(o.a); },
+       .expression = "tanh({a})"},
+      {.name = "sigmoid",
+       .family = "autograd/ops/activation",
+       .signature = "sigmoid(x)",
+       .sample = OpSample::unary,
+       .call = [](const OpCall& o) { return sigmoid(o.a); },
+       .expression = "sigmoid({a})"},
+      {.name = "relu",
+       .family = "autograd/ops/activation",
+       .signature = "relu(x)",
+       .sample = OpSample::unary,
+       .call = [](const OpCall& o) { return relu(o.a); },
+       .expression = "relu({a})"},
+      {.name = "leaky_relu",
+       .family = "autograd/ops/activation",
+       .signature = "leaky_relu(x, negative_slope)",
+       .sample = OpSample::unary_scalar,
+       .call = [](const OpCall& o) { return leaky_relu(o.a, o.d); },
+       .expression = "leaky_relu({a}, {d})",
+       .lo = 0.01,
+       .hi = 0.3},
+      // a jump at 0, as sign's
+      {.name = "step",
+       .family = "autograd/ops/activation",
+       .signature = "step(x, at_zero)",
+       .sample = OpSample::unary,
+       .call = [](const OpCall& o) { return step(o.a); },
+       .expression = "step({a})",
+       .keep_from_zero = 1e-3},
+      {.name = "softplus",
+       .family = "autograd/ops/activation",
+       .signature = "softplus(x, beta, threshold)",
+       .sample = OpSample::unary_scalar,
+       .call = [](const OpCall& o) { return softplus(o.a, o.d); },
+       .expression = "softplus({a}, {d})",
+       .lo = 0.5,
+       .hi = 2},
+  };
+  return ops;
 }
 
 }  // namespace xg

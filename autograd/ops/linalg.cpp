@@ -10,6 +10,7 @@
 #include <autograd/broadcast.hpp>
 #include <autograd/detail/kernels.hpp>
 #include <autograd/node.hpp>
+#include <autograd/ops/op_info.hpp>
 #include <autograd/ops/shape.hpp>
 
 #include <xtensor-blas/xlinalg.hpp>  // declares cblas_*gemm and openblas_get_* (never include <cblas.h> too)
@@ -145,6 +146,25 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (db == 1) c = squeeze(c, -1);
   if (da == 1) c = squeeze(c, db == 1 ? -1 : -2);
   return c;
+}
+
+// ---- the catalogue (autograd/ops/op_info.hpp): how tests and the docs see this file's ops ----
+std::span<const OpInfo> linalg_ops() {
+  static const OpInfo ops[] = {
+      {.name = "matmul",
+       .family = "autograd/ops/linalg",
+       .signature = "matmul(a, b)",
+       .sample = OpSample::matmul,
+       .call = [](const OpCall& o) { return matmul(o.a, o.b); },
+       .expression = "matmul({a}, {b})"},
+      {.name = "gemm",
+       .family = "autograd/ops/linalg",
+       .signature = "gemm(a, b, transpose_a, transpose_b)",
+       .sample = OpSample::gemm,
+       .call = [](const OpCall& o) { return gemm(o.a, o.b, o.flag, o.i0 != 0); },
+       .expression = "gemm({a}, {b}, {flag}, {i0} != 0)"},
+  };
+  return ops;
 }
 
 }  // namespace xg

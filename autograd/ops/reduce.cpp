@@ -6,6 +6,7 @@
 #include <autograd/grad_mode.hpp>
 #include <autograd/node.hpp>
 #include <autograd/ops/elementwise.hpp>
+#include <autograd/ops/op_info.hpp>
 #include <autograd/ops/shape.hpp>
 
 #include <xtensor/xindex_view.hpp>
@@ -243,5 +244,68 @@ static Tensor extremum_axis(const Tensor& x, int64_t axis, bool keepdim, bool is
 }
 Tensor max(const Tensor& x, int64_t axis, bool keepdim) { return extremum_axis(x, axis, keepdim, true); }
 Tensor min(const Tensor& x, int64_t axis, bool keepdim) { return extremum_axis(x, axis, keepdim, false); }
+
+// ---- the catalogue (autograd/ops/op_info.hpp): how tests and the docs see this file's ops ----
+std::span<const OpInfo> reduce_ops() {
+  static const OpInfo ops[] = {
+      {.name = "sum",
+       .family = "autograd/ops/reduce",
+       .signature = "sum(x)",
+       .sample = OpSample::unary,
+       .call = [](const OpCall& o) { return sum(o.a); },
+       .expression = "sum({a})"},
+      {.name = "sum_axis",
+       .family = "autograd/ops/reduce",
+       .signature = "sum(x, axis, keepdim)",
+       .sample = OpSample::axis,
+       .call = [](const OpCall& o) { return sum(o.a, o.i0, o.flag); },
+       .expression = "sum({a}, {i0}, {flag})"},
+      {.name = "mean",
+       .family = "autograd/ops/reduce",
+       .signature = "mean(x)",
+       .sample = OpSample::unary,
+       .call = [](const OpCall& o) { return mean(o.a); },
+       .expression = "mean({a})"},
+      {.name = "mean_axis",
+       .family = "autograd/ops/reduce",
+       .signature = "mean(x, axis, keepdim)",
+       .sample = OpSample::axis,
+       .call = [](const OpCall& o) { return mean(o.a, o.i0, o.flag); },
+       .expression = "mean({a}, {i0}, {flag})"},
+      {.name = "max",
+       .family = "autograd/ops/reduce",
+       .signature = "max(x)",
+       .sample = OpSample::unary,
+       .call = [](const OpCall& o) { return max(o.a); },
+       .expression = "max({a})"},
+      {.name = "max_axis",
+       .family = "autograd/ops/reduce",
+       .signature = "max(x, axis, keepdim)",
+       .sample = OpSample::axis,
+       .call = [](const OpCall& o) { return max(o.a, o.i0, o.flag); },
+       .expression = "max({a}, {i0}, {flag})"},
+      {.name = "min",
+       .family = "autograd/ops/reduce",
+       .signature = "min(x)",
+       .sample = OpSample::unary,
+       .call = [](const OpCall& o) { return min(o.a); },
+       .expression = "min({a})"},
+      {.name = "min_axis",
+       .family = "autograd/ops/reduce",
+       .signature = "min(x, axis, keepdim)",
+       .sample = OpSample::axis,
+       .call = [](const OpCall& o) { return min(o.a, o.i0, o.flag); },
+       .expression = "min({a}, {i0}, {flag})"},
+      {.name = "argmax",
+       .family = "autograd/ops/reduce",
+       .signature = "argmax(x, axis, keepdim)",
+       .not_drawn = "an int64 result: nothing to differentiate"},
+      {.name = "argmin",
+       .family = "autograd/ops/reduce",
+       .signature = "argmin(x, axis, keepdim)",
+       .not_drawn = "an int64 result: nothing to differentiate"},
+  };
+  return ops;
+}
 
 }  // namespace xg

@@ -4,6 +4,7 @@
 #include <autograd/detail/kernels.hpp>
 #include <autograd/node.hpp>
 #include <autograd/ops/elementwise.hpp>
+#include <autograd/ops/op_info.hpp>
 
 #include <numeric>
 #include <xtensor/xmanipulation.hpp>
@@ -375,6 +376,99 @@ Tensor one_hot(const Tensor& index, int64_t num_classes, Dtype dtype) {
     for (size_t k = 0; k < idx.size(); ++k) out.data()[k * static_cast<size_t>(num_classes) + idx.data()[k]] = T(1);
     return detail::make_tensor<T>(std::move(out));
   });
+}
+
+// ---- the catalogue (autograd/ops/op_info.hpp): how tests and the docs see this file's ops ----
+std::span<const OpInfo> shape_ops() {
+  static const OpInfo ops[] = {
+      {.name = "reshape",
+       .family = "autograd/ops/shape",
+       .signature = "reshape(x, shape)",
+       .sample = OpSample::reshape,
+       .call = [](const OpCall& o) { return reshape(o.a, o.shape); },
+       .expression = "reshape({a}, {shape})"},
+      {.name = "view",
+       .family = "autograd/ops/shape",
+       .signature = "view(x, shape)",
+       .sample = OpSample::reshape,
+       .call = [](const OpCall& o) { return view(o.a, o.shape); },
+       .expression = "view({a}, {shape})"},
+      {.name = "flatten",
+       .family = "autograd/ops/shape",
+       .signature = "flatten(x)",
+       .sample = OpSample::unary,
+       .call = [](const OpCall& o) { return flatten(o.a); },
+       .expression = "flatten({a})"},
+      {.name = "unsqueeze",
+       .family = "autograd/ops/shape",
+       .signature = "unsqueeze(x, axis)",
+       .sample = OpSample::unsqueeze,
+       .call = [](const OpCall& o) { return unsqueeze(o.a, o.i0); },
+       .expression = "unsqueeze({a}, {i0})"},
+      {.name = "squeeze",
+       .family = "autograd/ops/shape",
+       .signature = "squeeze(x, axis)",
+       .sample = OpSample::squeeze,
+       .call = [](const OpCall& o) { return squeeze(o.a, o.i0); },
+       .expression = "squeeze({a}, {i0})"},
+      {.name = "transpose",
+       .family = "autograd/ops/shape",
+       .signature = "transpose(x), x.t()",
+       .sample = OpSample::matrix,
+       .call = [](const OpCall& o) { return transpose(o.a); },
+       .expression = "transpose({a})"},
+      {.name = "transpose_axes",
+       .family = "autograd/ops/shape",
+       .signature = "transpose(x, axis0, axis1)",
+       .sample = OpSample::two_axes,
+       .call = [](const OpCall& o) { return transpose(o.a, o.i0, o.i1); },
+       .expression = "transpose({a}, {i0}, {i1})"},
+      {.name = "concat",
+       .family = "autograd/ops/shape",
+       .signature = "concat({a, b, ...}, axis)",
+       .sample = OpSample::concat,
+       .call =
+           [](const OpCall& o) {
+             return concat({o.a, o.b}, o.i0);
+           },
+       .expression = "concat({{{a}, {b}}}, {i0})"},
+      // three parts, one of them twice: both of its gradients flow back
+      {.name = "concat3",
+       .family = "autograd/ops/shape",
+       .signature = "concat({a, b, a}, axis)",
+       .sample = OpSample::concat,
+       .call =
+           [](const OpCall& o) {
+             return concat({o.a, o.b, o.a}, o.i0);
+           },
+       .expression = "concat({{{a}, {b}, {a}}}, {i0})"},
+      {.name = "stack",
+       .family = "autograd/ops/shape",
+       .signature = "stack({a, b, ...}, axis)",
+       .sample = OpSample::stack,
+       .call =
+           [](const OpCall& o) {
+             return stack({o.a, o.b}, o.i0);
+           },
+       .expression = "stack({{{a}, {b}}}, {i0})"},
+      {.name = "slice",
+       .family = "autograd/ops/shape",
+       .signature = "slice(x, axis, start, end, step)",
+       .sample = OpSample::slice,
+       .call = [](const OpCall& o) { return slice(o.a, o.i0, o.i1, o.i2, o.i3); },
+       .expression = "slice({a}, {i0}, {i1}, {i2}, {i3})"},
+      {.name = "index_select",
+       .family = "autograd/ops/shape",
+       .signature = "index_select(x, axis, index)",
+       .sample = OpSample::index,
+       .call = [](const OpCall& o) { return index_select(o.a, o.i0, o.c); },
+       .expression = "index_select({a}, {i0}, {c})"},
+      {.name = "one_hot",
+       .family = "autograd/ops/shape",
+       .signature = "one_hot(index, num_classes, dtype)",
+       .not_drawn = "takes int64 indices: nothing to differentiate"},
+  };
+  return ops;
 }
 
 }  // namespace xg

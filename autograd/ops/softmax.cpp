@@ -5,6 +5,7 @@
 #include <autograd/detail/kernels.hpp>
 #include <autograd/node.hpp>
 #include <autograd/ops/elementwise.hpp>
+#include <autograd/ops/op_info.hpp>
 #include <autograd/ops/reduce.hpp>
 
 #include <xtensor/xmath.hpp>
@@ -75,6 +76,25 @@ Tensor log_softmax(const Tensor& x, int64_t axis) {
     return Array<T>(z - xt::log(detail::sum_along(Array<T>(xt::exp(z)), static_cast<size_t>(ax))));
   });
   return Tensor::record<LogSoftmaxBackward>(std::move(out), {x}, ax);
+}
+
+// ---- the catalogue (autograd/ops/op_info.hpp): how tests and the docs see this file's ops ----
+std::span<const OpInfo> softmax_ops() {
+  static const OpInfo ops[] = {
+      {.name = "softmax",
+       .family = "autograd/ops/softmax",
+       .signature = "softmax(x, axis)",
+       .sample = OpSample::axis,
+       .call = [](const OpCall& o) { return softmax(o.a, o.i0); },
+       .expression = "softmax({a}, {i0})"},
+      {.name = "log_softmax",
+       .family = "autograd/ops/softmax",
+       .signature = "log_softmax(x, axis)",
+       .sample = OpSample::axis,
+       .call = [](const OpCall& o) { return log_softmax(o.a, o.i0); },
+       .expression = "log_softmax({a}, {i0})"},
+  };
+  return ops;
 }
 
 }  // namespace xg

@@ -105,7 +105,7 @@ TEST_CASE("broadcast_to refuses shapes the tensor cannot be broadcast to") {
   CHECK_THROWS_AS(xg::broadcast_to(iota({3}), {-1, 3}), xg::ValueError);
 }
 
-TEST_CASE("broadcast_to backward sums the gradient over the copies") {
+TEST_CASE("broadcast_to backward sums the gradient over the copies", "[op:broadcast_to]") {
   const Tensor x = xg::tensor({{1}, {2}}, {.dtype = xg::float64, .requires_grad = true});
   xg::broadcast_to(x, {3, 2, 4}).backward(xg::ones({3, 2, 4}, xg::float64));
   CHECK(x.grad().shape() == Shape{2, 1});
@@ -177,7 +177,7 @@ TEST_CASE("sum_to refuses a shape the tensor does not broadcast from") {
                     Catch::Contains("sum_to") && Catch::Contains("[3]") && Catch::Contains("[2, 3]"));
 }
 
-TEST_CASE("sum_to backward broadcasts the gradient back") {
+TEST_CASE("sum_to backward broadcasts the gradient back", "[op:sum_to]") {
   const Tensor x = iota({2, 3}).requires_grad_();
   xg::sum_to(x, {1, 3}).backward(xg::tensor({{1, 2, 3}}, {.dtype = xg::float64}));
   CHECK_THAT(x.grad().to_vector(), Equals(std::vector<double>{1, 2, 3, 1, 2, 3}));

@@ -40,105 +40,6 @@ namespace {
 using xg::Shape;
 using xg::Tensor;
 
-enum class Op {
-  add,
-  sub,
-  mul,
-  div,
-  neg,
-  add_scalar,
-  mul_scalar,
-  scalar_sub,
-  scalar_div,
-  div_scalar,
-  pow_int,
-  pow_real,
-  pow_tensor,
-  pow_base,
-  exp,
-  log,
-  sqrt,
-  abs,
-  sin,
-  cos,
-  sign,
-  clamp,
-  where,
-  tanh,
-  sigmoid,
-  relu,
-  leaky_relu,
-  step,
-  softplus,
-  matmul,
-  gemm,
-  sum,
-  sum_axis,
-  mean,
-  mean_axis,
-  max,
-  max_axis,
-  min,
-  min_axis,
-  reshape,
-  view,
-  flatten,
-  unsqueeze,
-  squeeze,
-  transpose,
-  transpose_axes,
-  concat,
-  stack,
-  slice,
-  index_select,
-  softmax,
-  log_softmax,
-  mse_loss,
-  bce_with_logits,
-  cross_entropy,
-  bce,
-  nll_loss,
-  broadcast_to,
-  concat3,
-  clone,
-  buggy_square,
-  count
-};
-
-constexpr std::array<const char*, static_cast<size_t>(Op::count)> kOpNames = {"add",           "sub",
-                                                                              "mul",           "div",
-                                                                              "neg",           "add_scalar",
-                                                                              "mul_scalar",    "scalar_sub",
-                                                                              "scalar_div",    "div_scalar",
-                                                                              "pow_int",       "pow_real",
-                                                                              "pow_tensor",    "pow_base",
-                                                                              "exp",           "log",
-                                                                              "sqrt",          "abs",
-                                                                              "sin",           "cos",
-                                                                              "sign",          "clamp",
-                                                                              "where",         "tanh",
-                                                                              "sigmoid",       "relu",
-                                                                              "leaky_relu",    "step",
-                                                                              "softplus",      "matmul",
-                                                                              "gemm",          "sum",
-                                                                              "sum_axis",      "mean",
-                                                                              "mean_axis",     "max",
-                                                                              "max_axis",      "min",
-                                                                              "min_axis",      "reshape",
-                                                                              "view",          "flatten",
-                                                                              "unsqueeze",     "squeeze",
-                                                                              "transpose",     "transpose_axes",
-                                                                              "concat",        "stack",
-                                                                              "slice",         "index_select",
-                                                                              "softmax",       "log_softmax",
-                                                                              "mse_loss",      "bce_with_logits",
-                                                                              "cross_entropy", "bce",
-                                                                              "nll_loss",      "broadcast_to",
-                                                                              "concat3",       "clone",
-                                                                              "buggy_square"};
-
-const char* op_name(Op op) { return kOpNames[static_cast<size_t>(op)]; }
-
 // --inject-bug: x^2 whose backward forgets the factor 2, to show what a failure looks like.
 struct BuggySquareBackward final : xg::Node {
   const char* name() const override { return "buggy_square"; }
@@ -146,16 +47,42 @@ struct BuggySquareBackward final : xg::Node {
 };
 Tensor buggy_square(const Tensor& x) { return Tensor::record<BuggySquareBackward>(x.detach() * x.detach(), {x}); }
 
+// The ops drawn: every catalogue entry that has a drawing rule (autograd/ops/op_info.hpp), nn's
+// losses, and last the injected bug (drawn only with --inject-bug).
+const std::vector<xg::OpInfo>& ops() {
+  static const std::vector<xg::OpInfo> all = [] {
+    std::vector<xg::OpInfo> v;
+    for (const xg::OpInfo& info : xg::op_catalogue()) {
+      if (info.sample != xg::OpSample::none) v.push_back(info);
+    }
+    for (const xg::OpInfo& info : xg::nn::loss_ops()) {
+      if (info.sample != xg::OpSample::none) v.push_back(info);
+    }
+    v.push_back({.name = "buggy_square",
+                 .family = "tests/fuzz/graph_fuzz",
+                 .signature = "buggy_square(x)",
+                 .sample = xg::OpSample::unary,
+                 .call = [](const xg::OpCall& o) { return buggy_square(o.a); },
+                 .expression = "buggy_square({a})"});
+    return v;
+  }();
+  return all;
+}
+int buggy_square_op() { return static_cast<int>(ops().size()) - 1; }
+const xg::OpInfo& info(int op) { return ops()[static_cast<size_t>(op)]; }
+const char* op_name(int op) { return info(op).name; }
+
 // One step of the program: a leaf (input `leaf`) or an op on earlier values a, b.
 struct Step {
-  Op op = Op::count;  // count: a leaf
+  int op = -1;  // an index into ops(); -1: a leaf
   int leaf = -1;
   int a = -1, b = -1;
   int constant = -1;  // index into Graph::constants (where's condition, targets, labels, indices)
   int64_t i0 = 0, i1 = 0, i2 = 0, i3 = 0;
   bool flag = false;
   double d = 0.0;
-  Shape shape;  // reshape / view target
+  Shape shape;  // reshape / view / broadcast_to / sum_to target
+  bool is_leaf() const { return op < 0; }
 };
 
 struct Graph {
@@ -171,141 +98,36 @@ struct Graph {
 Tensor positive(const Tensor& x) { return x * x + 0.5; }
 
 Tensor apply(const Step& s, const std::vector<Tensor>& v, const std::vector<Tensor>& c) {
-  const Tensor& a = s.a >= 0 ? v[s.a] : Tensor();
-  const Tensor& b = s.b >= 0 ? v[s.b] : Tensor();
-  switch (s.op) {
-    case Op::add: return a + b;
-    case Op::sub: return a - b;
-    case Op::mul: return a * b;
-    case Op::div: return a / positive(b);
-    case Op::neg: return -a;
-    case Op::add_scalar: return a + s.d;
-    case Op::mul_scalar: return a * s.d;
-    case Op::scalar_sub: return s.d - a;
-    case Op::scalar_div: return s.d / positive(a);
-    case Op::div_scalar: return a / s.d;
-    case Op::pow_int: return xg::pow(a, static_cast<double>(s.i0));
-    case Op::pow_real: return xg::pow(positive(a), s.d);
-    case Op::pow_tensor: return xg::pow(positive(a), b);
-    case Op::pow_base: return xg::pow(s.d, a);
-    case Op::exp: return xg::exp(a);
-    case Op::log: return xg::log(positive(a));
-    case Op::sqrt: return xg::sqrt(positive(a));
-    case Op::abs: return xg::abs(a);
-    case Op::sin: return xg::sin(a);
-    case Op::cos: return xg::cos(a);
-    case Op::sign: return xg::sign(a);
-    case Op::clamp: return xg::clamp(a, s.d, s.d + 0.8);
-    case Op::where: return xg::where(c[s.constant], a, b);
-    case Op::tanh: return xg::tanh(a);
-    case Op::sigmoid: return xg::sigmoid(a);
-    case Op::relu: return xg::relu(a);
-    case Op::leaky_relu: return xg::leaky_relu(a, s.d);
-    case Op::step: return xg::step(a);
-    case Op::softplus: return xg::softplus(a, s.d);
-    case Op::matmul: return xg::matmul(a, b);
-    case Op::gemm: return xg::gemm(a, b, s.flag, s.i0 != 0);
-    case Op::sum: return xg::sum(a);
-    case Op::sum_axis: return xg::sum(a, s.i0, s.flag);
-    case Op::mean: return xg::mean(a);
-    case Op::mean_axis: return xg::mean(a, s.i0, s.flag);
-    case Op::max: return xg::max(a);
-    case Op::max_axis: return xg::max(a, s.i0, s.flag);
-    case Op::min: return xg::min(a);
-    case Op::min_axis: return xg::min(a, s.i0, s.flag);
-    case Op::reshape: return xg::reshape(a, s.shape);
-    case Op::view: return xg::view(a, s.shape);
-    case Op::flatten: return xg::flatten(a);
-    case Op::unsqueeze: return xg::unsqueeze(a, s.i0);
-    case Op::squeeze: return xg::squeeze(a, s.i0);
-    case Op::transpose: return xg::transpose(a);
-    case Op::transpose_axes: return xg::transpose(a, s.i0, s.i1);
-    case Op::concat: return xg::concat({a, b}, s.i0);
-    case Op::stack: return xg::stack({a, b}, s.i0);
-    case Op::slice: return xg::slice(a, s.i0, s.i1, s.i2, s.i3);
-    case Op::index_select: return xg::index_select(a, s.i0, c[s.constant]);
-    case Op::softmax: return xg::softmax(a, s.i0);
-    case Op::log_softmax: return xg::log_softmax(a, s.i0);
-    case Op::mse_loss: return xg::nn::mse_loss(a, b, static_cast<xg::nn::Reduction>(s.i0));
-    case Op::bce_with_logits:
-      return xg::nn::binary_cross_entropy_with_logits(a, c[s.constant], static_cast<xg::nn::Reduction>(s.i0));
-    case Op::cross_entropy: return xg::nn::cross_entropy(a, c[s.constant], static_cast<xg::nn::Reduction>(s.i0));
-    case Op::bce:  // probabilities strictly inside (0, 1), as sigmoid gives
-      return xg::nn::binary_cross_entropy(xg::sigmoid(a), c[s.constant], static_cast<xg::nn::Reduction>(s.i0));
-    case Op::nll_loss:
-      return xg::nn::nll_loss(xg::log_softmax(a, 1), c[s.constant], static_cast<xg::nn::Reduction>(s.i0));
-    case Op::broadcast_to: return xg::broadcast_to(a, s.shape);
-    case Op::concat3: return xg::concat({a, b, a}, s.i0);
-    case Op::clone: return a.clone();
-    case Op::buggy_square: return buggy_square(a);
-    case Op::count: break;
-  }
-  throw std::logic_error("graph_fuzz: apply called on a leaf");
+  if (s.is_leaf()) throw std::logic_error("graph_fuzz: apply called on a leaf");
+  const xg::OpInfo& op = info(s.op);
+  xg::OpCall call;
+  if (s.a >= 0) call.a = op.positive_a ? positive(v[static_cast<size_t>(s.a)]) : v[static_cast<size_t>(s.a)];
+  if (s.b >= 0) call.b = op.positive_b ? positive(v[static_cast<size_t>(s.b)]) : v[static_cast<size_t>(s.b)];
+  if (s.constant >= 0) call.c = c[static_cast<size_t>(s.constant)];
+  call.d = s.d;
+  call.i0 = s.i0, call.i1 = s.i1, call.i2 = s.i2, call.i3 = s.i3;
+  call.flag = s.flag;
+  call.shape = s.shape;
+  return op.call(call);
 }
 
 std::string shape_literal(const Shape& shape) { return fmt::format("{{{}}}", fmt::join(shape, ", ")); }
 
 constexpr std::array<const char*, 3> kReductions = {"nn::Reduction::none", "nn::Reduction::mean", "nn::Reduction::sum"};
 
-// The step as a C++ expression over v<i> and c<j>.
+// The step as a C++ expression over v<i> and c<j>: the op's own expression text with the names.
 std::string expression(const Step& s) {
-  const std::string a = fmt::format("v{}", s.a), b = fmt::format("v{}", s.b);
-  const std::string c = fmt::format("c{}", s.constant);
-  const auto pos = [](const std::string& x) { return fmt::format("({0} * {0} + 0.5)", x); };
-  const char* red = kReductions[static_cast<size_t>(std::clamp<int64_t>(s.i0, 0, 2))];
-  const char* yes = s.flag ? "true" : "false";
-  switch (s.op) {
-    case Op::add: return a + " + " + b;
-    case Op::sub: return a + " - " + b;
-    case Op::mul: return a + " * " + b;
-    case Op::div: return a + " / " + pos(b);
-    case Op::neg: return "-" + a;
-    case Op::add_scalar: return fmt::format("{} + {:.17g}", a, s.d);
-    case Op::mul_scalar: return fmt::format("{} * {:.17g}", a, s.d);
-    case Op::scalar_sub: return fmt::format("{:.17g} - {}", s.d, a);
-    case Op::scalar_div: return fmt::format("{:.17g} / {}", s.d, pos(a));
-    case Op::div_scalar: return fmt::format("{} / {:.17g}", a, s.d);
-    case Op::pow_int: return fmt::format("pow({}, {}.0)", a, s.i0);
-    case Op::pow_real: return fmt::format("pow({}, {:.17g})", pos(a), s.d);
-    case Op::pow_tensor: return fmt::format("pow({}, {})", pos(a), b);
-    case Op::pow_base: return fmt::format("pow({:.17g}, {})", s.d, a);
-    case Op::log: return fmt::format("log({})", pos(a));
-    case Op::sqrt: return fmt::format("sqrt({})", pos(a));
-    case Op::clamp: return fmt::format("clamp({}, {:.17g}, {:.17g})", a, s.d, s.d + 0.8);
-    case Op::where: return fmt::format("where({}, {}, {})", c, a, b);
-    case Op::leaky_relu: return fmt::format("leaky_relu({}, {:.17g})", a, s.d);
-    case Op::softplus: return fmt::format("softplus({}, {:.17g})", a, s.d);
-    case Op::matmul: return fmt::format("matmul({}, {})", a, b);
-    case Op::gemm: return fmt::format("gemm({}, {}, {}, {})", a, b, yes, s.i0 != 0 ? "true" : "false");
-    case Op::sum_axis:
-    case Op::mean_axis:
-    case Op::max_axis:
-    case Op::min_axis:
-      return fmt::format("{}({}, {}, {})",
-                         std::string_view(op_name(s.op)).substr(0, std::string_view(op_name(s.op)).find('_')), a, s.i0,
-                         yes);
-    case Op::reshape:
-    case Op::view: return fmt::format("{}({}, {})", op_name(s.op), a, shape_literal(s.shape));
-    case Op::unsqueeze:
-    case Op::squeeze:
-    case Op::softmax:
-    case Op::log_softmax: return fmt::format("{}({}, {})", op_name(s.op), a, s.i0);
-    case Op::transpose_axes: return fmt::format("transpose({}, {}, {})", a, s.i0, s.i1);
-    case Op::concat:
-    case Op::stack: return fmt::format("{}({{{}, {}}}, {})", op_name(s.op), a, b, s.i0);
-    case Op::slice: return fmt::format("slice({}, {}, {}, {}, {})", a, s.i0, s.i1, s.i2, s.i3);
-    case Op::index_select: return fmt::format("index_select({}, {}, {})", a, s.i0, c);
-    case Op::mse_loss: return fmt::format("nn::mse_loss({}, {}, {})", a, b, red);
-    case Op::bce_with_logits: return fmt::format("nn::binary_cross_entropy_with_logits({}, {}, {})", a, c, red);
-    case Op::cross_entropy: return fmt::format("nn::cross_entropy({}, {}, {})", a, c, red);
-    case Op::bce: return fmt::format("nn::binary_cross_entropy(sigmoid({}), {}, {})", a, c, red);
-    case Op::nll_loss: return fmt::format("nn::nll_loss(log_softmax({}, 1), {}, {})", a, c, red);
-    case Op::broadcast_to: return fmt::format("broadcast_to({}, {})", a, shape_literal(s.shape));
-    case Op::concat3: return fmt::format("concat({{{0}, {1}, {0}}}, {2})", a, b, s.i0);
-    case Op::clone: return a + ".clone()";
-    case Op::buggy_square: return fmt::format("buggy_square({})", a);
-    default: return fmt::format("{}({})", op_name(s.op), a);  // unary ops named as xgrad names them
-  }
+  const xg::OpInfo& op = info(s.op);
+  const auto name = [](int i, bool positive) {
+    const std::string v = fmt::format("v{}", i);
+    return positive ? fmt::format("({0} * {0} + 0.5)", v) : v;
+  };
+  return fmt::format(fmt::runtime(op.expression), fmt::arg("a", name(s.a, op.positive_a)),
+                     fmt::arg("b", name(s.b, op.positive_b)), fmt::arg("c", fmt::format("c{}", s.constant)),
+                     fmt::arg("d", fmt::format("{:.17g}", s.d)), fmt::arg("i0", s.i0), fmt::arg("i1", s.i1),
+                     fmt::arg("i2", s.i2), fmt::arg("i3", s.i3), fmt::arg("flag", s.flag ? "true" : "false"),
+                     fmt::arg("shape", shape_literal(s.shape)),
+                     fmt::arg("reduction", kReductions[static_cast<size_t>(std::clamp<int64_t>(s.i0, 0, 2))]));
 }
 
 std::string tensor_literal(const Tensor& t, bool requires_grad) {
@@ -325,7 +147,7 @@ std::vector<Tensor> run(const Graph& g, const std::vector<Tensor>& leaves) {
   std::vector<Tensor> v(g.steps.size());
   for (size_t i = 0; i < g.steps.size(); ++i) {
     const Step& s = g.steps[i];
-    v[i] = s.op == Op::count ? leaves[s.leaf] : apply(s, v, g.constants);
+    v[i] = s.is_leaf() ? leaves[static_cast<size_t>(s.leaf)] : apply(s, v, g.constants);
   }
   return v;
 }
@@ -454,97 +276,108 @@ class Drawer {
     return add_leaf(same_shape ? sa : broadcast_partner(sa));
   }
 
-  std::optional<Step> propose() {
+ public:
+  // One call of `op` on fresh leaves (the sweep's unit): the graph of its leaves and the step;
+  // nullopt when this seed's leaves do not suit it or its values leave the range.
+  std::optional<std::pair<Graph, Step>> draw_call(int op) {
+    add_leaf(random_shape());
+    for (int attempt = 0; attempt < 40; ++attempt) {
+      std::optional<Step> s = propose(op);
+      if (!s) continue;
+      // operands that are results of other steps are not check_op inputs: draw again
+      const auto is_leaf = [&](int i) { return i < 0 || g_.steps[static_cast<size_t>(i)].is_leaf(); };
+      if (!is_leaf(s->a) || !is_leaf(s->b)) continue;
+      try {
+        if (!in_range(apply(*s, values_, g_.constants))) return std::nullopt;
+      } catch (const xg::Error&) {
+        return std::nullopt;  // the main run reports refusals; the sweep only needs valid calls
+      }
+      return std::pair{g_, *s};
+    }
+    return std::nullopt;
+  }
+
+ private:
+  // A call of a random op (or of `forced`, the sweep's op) on a recent value, drawn by the rule of
+  // the op's sample kind; nullopt when the value does not suit the op.
+  std::optional<Step> propose(int forced = -1) {
     Step s;
-    const int last = static_cast<int>(Op::count) - (inject_bug_ ? 1 : 2);
-    s.op = static_cast<Op>(integer(0, last));
-    if (inject_bug_ && coin(0.2)) s.op = Op::buggy_square;
+    const int drawable = static_cast<int>(ops().size()) - 1;  // the injected bug last
+    s.op = forced >= 0 ? forced : static_cast<int>(integer(0, drawable - 1));
+    if (forced < 0 && inject_bug_ && coin(0.2)) s.op = buggy_square_op();
+    const xg::OpInfo& op = info(s.op);
     s.a = pick();
-    const Tensor a = values_[s.a];  // a copy: partner() may grow values_
+    const Tensor a = values_[static_cast<size_t>(s.a)];  // a copy: partner() may grow values_
     const Shape sa = a.shape();
     const auto rank = static_cast<int64_t>(sa.size());
     auto axis = [&] { return integer(-rank, rank - 1); };
-    switch (s.op) {
-      case Op::add:
-      case Op::sub:
-      case Op::mul:
-      case Op::div:
-      case Op::pow_tensor:
+    auto size_at = [&](int64_t ax) { return sa[static_cast<size_t>(ax < 0 ? ax + rank : ax)]; };
+    for (double v : a.to_vector()) {
+      if (op.keep_from_zero > 0 && std::abs(v) < op.keep_from_zero) return std::nullopt;
+      if (op.max_abs_a > 0 && std::abs(v) > op.max_abs_a) return std::nullopt;
+    }
+    switch (op.sample) {
+      case xg::OpSample::none: return std::nullopt;
+      case xg::OpSample::unary: break;
+      case xg::OpSample::unary_scalar: s.d = real(op.lo, op.hi) * (op.either_sign && coin(0.5) ? -1 : 1); break;
+      case xg::OpSample::unary_integer: s.i0 = integer(static_cast<int64_t>(op.lo), static_cast<int64_t>(op.hi)); break;
+      case xg::OpSample::binary:
         s.b = partner(s.a, false);
         if (s.b < 0) return std::nullopt;
         if (coin(0.5)) std::swap(s.a, s.b);
         break;
-      case Op::add_scalar:
-      case Op::mul_scalar:
-      case Op::scalar_sub: s.d = real(-2, 2); break;
-      case Op::scalar_div:
-      case Op::div_scalar: s.d = real(0.5, 2) * (coin(0.5) ? 1 : -1); break;
-      case Op::pow_int: s.i0 = integer(0, 3); break;
-      case Op::pow_real: s.d = real(-1.5, 2.5); break;
-      case Op::pow_base: s.d = real(0.3, 3); break;
-      case Op::clamp: s.d = real(-1, 0.5); break;
-      case Op::leaky_relu: s.d = real(0.01, 0.3); break;
-      case Op::softplus: s.d = real(0.5, 2); break;
-      case Op::where: {
+      case xg::OpSample::same_shape:
+        s.b = partner(s.a, true);
+        if (s.b < 0) return std::nullopt;
+        s.i0 = integer(0, 2);  // a Reduction
+        break;
+      case xg::OpSample::where: {
         s.b = partner(s.a, false);
         if (s.b < 0) return std::nullopt;
-        Shape cs = broadcast_partner(xg::broadcast_shapes(sa, values_[s.b].shape()));
+        Shape cs = broadcast_partner(xg::broadcast_shapes(sa, values_[static_cast<size_t>(s.b)].shape()));
         std::vector<double> cond(static_cast<size_t>(xg::numel(cs)));
         for (double& x : cond) x = coin(0.5) ? 1 : 0;
         s.constant = add_constant(xg::from_vector(cond, cs, {.dtype = xg::float64}));
         break;
       }
-      case Op::matmul:
-      case Op::gemm: {
-        if (rank < 1 || rank > 3 || (s.op == Op::gemm && rank != 2)) return std::nullopt;
-        s.flag = s.op == Op::gemm && coin(0.5);  // gemm: transpose a
-        s.i0 = s.op == Op::gemm && coin(0.5);    // gemm: transpose b
+      case xg::OpSample::matrix:
+        if (rank != 2) return std::nullopt;
+        break;
+      case xg::OpSample::matmul:
+      case xg::OpSample::gemm: {
+        const bool gemm = op.sample == xg::OpSample::gemm;
+        if (rank < 1 || rank > 3 || (gemm && rank != 2)) return std::nullopt;
+        s.flag = gemm && coin(0.5);  // gemm: transpose a
+        s.i0 = gemm && coin(0.5);    // gemm: transpose b
         const int64_t k = rank == 1 ? sa[0] : (s.flag ? sa[0] : sa[static_cast<size_t>(rank) - 1]);
         Shape sb;
-        if (s.op == Op::gemm)
+        if (gemm)
           sb = s.i0 ? Shape{integer(1, 3), k} : Shape{k, integer(1, 3)};
         else if (rank == 3 && coin(0.5))
           sb = Shape{sa[0], k, integer(1, 3)};  // batched: [B, m, k] x [B, k, n]
         else
           sb = coin(0.3) ? Shape{k} : Shape{k, integer(1, 3)};
-        std::vector<int> fits;
-        for (int i = 0; i < static_cast<int>(values_.size()); ++i) {
-          if (values_[i].shape() == sb) fits.push_back(i);
-        }
-        if (!fits.empty() && coin(0.6))
-          s.b = fits[static_cast<size_t>(integer(0, static_cast<int64_t>(fits.size()) - 1))];
-        else if (g_.leaves.size() < 5)
-          s.b = add_leaf(sb);
-        else
-          return std::nullopt;
+        s.b = of_shape(sb);
+        if (s.b < 0) return std::nullopt;
         break;
       }
-      case Op::sum_axis:
-      case Op::mean_axis:
-      case Op::max_axis:
-      case Op::min_axis:
-      case Op::softmax:
-      case Op::log_softmax:
-      case Op::squeeze:
+      case xg::OpSample::axis:
+      case xg::OpSample::squeeze:
         if (rank == 0) return std::nullopt;
         s.i0 = axis();
         s.flag = coin(0.5);
-        if (s.op == Op::squeeze && sa[static_cast<size_t>(s.i0 < 0 ? s.i0 + rank : s.i0)] != 1) return std::nullopt;
+        if (op.sample == xg::OpSample::squeeze && size_at(s.i0) != 1) return std::nullopt;
         break;
-      case Op::unsqueeze:
+      case xg::OpSample::unsqueeze:
         if (rank >= 3) return std::nullopt;
         s.i0 = integer(-rank - 1, rank);
         break;
-      case Op::transpose:
-        if (rank != 2) return std::nullopt;
-        break;
-      case Op::transpose_axes:
+      case xg::OpSample::two_axes:
         if (rank < 2) return std::nullopt;
         s.i0 = axis();
         s.i1 = axis();
         break;
-      case Op::reshape:
-      case Op::view: {
+      case xg::OpSample::reshape: {
         // the same elements as another shape: dims permuted, or flattened into a row or a column
         Shape t = sa;
         std::shuffle(t.begin(), t.end(), rng_);
@@ -553,65 +386,32 @@ class Drawer {
         s.shape = t;
         break;
       }
-      case Op::concat:
-      case Op::stack:
-        if (rank == 0 && s.op == Op::concat) return std::nullopt;
+      case xg::OpSample::concat:
+      case xg::OpSample::stack:
+        if (rank == 0 && op.sample == xg::OpSample::concat) return std::nullopt;
         s.b = coin(0.3) ? s.a : partner(s.a, true);  // x with itself: both halves flow back to x
         if (s.b < 0) return std::nullopt;
-        s.i0 = s.op == Op::concat ? axis() : integer(-rank - 1, rank);
+        s.i0 = op.sample == xg::OpSample::concat ? axis() : integer(-rank - 1, rank);
         break;
-      case Op::slice: {
+      case xg::OpSample::slice: {
         if (rank == 0) return std::nullopt;
         s.i0 = axis();
-        const int64_t n = sa[static_cast<size_t>(s.i0 < 0 ? s.i0 + rank : s.i0)];
+        const int64_t n = size_at(s.i0);
         s.i1 = integer(0, n - 1);
         s.i2 = integer(s.i1 + 1, n);
         s.i3 = integer(1, 2);
         break;
       }
-      case Op::index_select: {
+      case xg::OpSample::index: {
         if (rank == 0) return std::nullopt;
         s.i0 = axis();
-        const int64_t n = sa[static_cast<size_t>(s.i0 < 0 ? s.i0 + rank : s.i0)];
+        const int64_t n = size_at(s.i0);
         std::vector<int64_t> index(static_cast<size_t>(integer(1, 4)));
         for (auto& i : index) i = integer(0, n - 1);  // repeats allowed: their gradients add up
         s.constant = add_constant(xg::from_vector(index, {static_cast<int64_t>(index.size())}));
         break;
       }
-      case Op::mse_loss:
-        s.b = partner(s.a, true);
-        if (s.b < 0) return std::nullopt;
-        s.i0 = integer(0, 2);
-        break;
-      case Op::bce_with_logits: {
-        std::vector<double> target(static_cast<size_t>(a.numel()));
-        for (double& x : target) x = real(0, 1);
-        s.constant = add_constant(xg::from_vector(target, sa, {.dtype = xg::float64}));
-        s.i0 = integer(0, 2);
-        break;
-      }
-      case Op::sign:
-      case Op::step:
-        // a jump, not a kink: an argument within reach of the perturbation (here 0 up to
-        // rounding, as in mean([a/3, -a, a/3, a/3])) makes the central difference 1/eps
-        for (double v : a.to_vector()) {
-          if (std::abs(v) < 1e-3) return std::nullopt;
-        }
-        break;
-      case Op::bce: {
-        // logits within +-4: beyond, sigmoid saturates, BCE's log clamps at -100 (as torch's) and
-        // its backward no longer describes the flat forward (a property of BCE on probabilities,
-        // the reason BCEWithLogits exists), so central differences disagree by design
-        for (double v : a.to_vector()) {
-          if (std::abs(v) > 4) return std::nullopt;
-        }
-        std::vector<double> target(static_cast<size_t>(a.numel()));
-        for (double& x : target) x = real(0, 1);
-        s.constant = add_constant(xg::from_vector(target, sa, {.dtype = xg::float64}));
-        s.i0 = integer(0, 2);
-        break;
-      }
-      case Op::broadcast_to: {
+      case xg::OpSample::broadcast_to: {
         // a leading axis, and size-1 axes stretched
         Shape t = sa;
         for (auto& d : t) {
@@ -621,24 +421,44 @@ class Drawer {
         s.shape = t;
         break;
       }
-      case Op::concat3:
-        if (rank == 0) return std::nullopt;
-        s.b = partner(s.a, true);
-        if (s.b < 0) return std::nullopt;
-        s.i0 = axis();
+      case xg::OpSample::sum_to: {
+        // broadcast_to in reverse: leading axes dropped, others summed down to size 1
+        Shape t = sa;
+        while (!t.empty() && coin(0.3)) t.erase(t.begin());
+        for (auto& d : t) {
+          if (coin(0.4)) d = 1;
+        }
+        s.shape = t;
         break;
-      case Op::cross_entropy:
-      case Op::nll_loss: {
+      }
+      case xg::OpSample::probabilities: {
+        std::vector<double> target(static_cast<size_t>(a.numel()));
+        for (double& x : target) x = real(0, 1);
+        s.constant = add_constant(xg::from_vector(target, sa, {.dtype = xg::float64}));
+        s.i0 = integer(0, 2);  // a Reduction
+        break;
+      }
+      case xg::OpSample::class_labels: {
         if (rank != 2) return std::nullopt;
         std::vector<int64_t> labels(static_cast<size_t>(sa[0]));
         for (auto& l : labels) l = integer(0, sa[1] - 1);
         s.constant = add_constant(xg::from_vector(labels, {sa[0]}));
-        s.i0 = integer(0, 2);
+        s.i0 = integer(0, 2);  // a Reduction
         break;
       }
-      default: break;  // unary ops without arguments
     }
     return s;
+  }
+
+  // An earlier value of exactly `shape`, or a new leaf of it; -1 when neither can be had.
+  int of_shape(const Shape& shape) {
+    std::vector<int> fits;
+    for (int i = 0; i < static_cast<int>(values_.size()); ++i) {
+      if (values_[static_cast<size_t>(i)].shape() == shape) fits.push_back(i);
+    }
+    if (!fits.empty() && coin(0.6)) return fits[static_cast<size_t>(integer(0, static_cast<int64_t>(fits.size()) - 1))];
+    if (g_.leaves.size() < 5) return add_leaf(shape);
+    return -1;
   }
 };
 
@@ -647,7 +467,7 @@ int depth(const Graph& g) {
   std::vector<int> d(g.steps.size(), 0);
   for (size_t i = 0; i < g.steps.size(); ++i) {
     const Step& s = g.steps[i];
-    if (s.op == Op::count) continue;
+    if (s.is_leaf()) continue;
     d[i] = 1 + std::max(s.a >= 0 ? d[static_cast<size_t>(s.a)] : 0, s.b >= 0 ? d[static_cast<size_t>(s.b)] : 0);
   }
   return d[static_cast<size_t>(g.output)];
@@ -739,7 +559,7 @@ Graph prune(const Graph& g) {
   for (int i = 0; i <= g.output; ++i) {
     if (!used[static_cast<size_t>(i)]) continue;
     Step s = g.steps[static_cast<size_t>(i)];
-    if (s.op == Op::count) {
+    if (s.is_leaf()) {
       out.leaves.push_back(g.leaves[static_cast<size_t>(s.leaf)]);
       s.leaf = static_cast<int>(out.leaves.size()) - 1;
     }
@@ -769,7 +589,7 @@ bool still_fails(const Graph& g, bool second_order, bool original_second_order) 
 Graph shrink(Graph g, bool second_order, bool original_second_order) {
   // 1. the earliest value that fails by itself
   for (int i = 0; i < g.output; ++i) {
-    if (g.steps[static_cast<size_t>(i)].op == Op::count) continue;
+    if (g.steps[static_cast<size_t>(i)].is_leaf()) continue;
     Graph h = g;
     h.output = i;
     if (still_fails(h, second_order, original_second_order)) {
@@ -782,7 +602,7 @@ Graph shrink(Graph g, bool second_order, bool original_second_order) {
   const std::vector<Tensor> values = run(g, g.leaves);
   for (int i = g.output - 1; i >= 0; --i) {
     const Step& s = g.steps[static_cast<size_t>(i)];
-    if (s.op == Op::count) continue;
+    if (s.is_leaf()) continue;
     for (int operand : {s.a, s.b}) {
       if (operand < 0 || values[static_cast<size_t>(operand)].shape() != values[static_cast<size_t>(i)].shape())
         continue;
@@ -822,7 +642,7 @@ std::string reproduction(const Graph& g, bool second_order, bool inject_bug) {
   out += "  };\n  auto f = [&](const std::vector<Tensor>& in) {\n";
   for (size_t i = 0; i < g.steps.size(); ++i) {
     const Step& s = g.steps[i];
-    if (s.op == Op::count)
+    if (s.is_leaf())
       out += fmt::format("    const Tensor& v{} = in[{}];\n", i, s.leaf);
     else
       out += fmt::format("    Tensor v{} = {};\n", i, expression(s));
@@ -850,14 +670,128 @@ void usage() {
                "  --programs DIR writes, instead of checking, the C++ program of every graph (from seed S\n"
                "  on, at most N) that draws an op no earlier one drew, as DIR/graph_<seed>.cpp, until every\n"
                "  op has been drawn (exit status 1 if not): tests/consumer compiles and runs them, so that\n"
-               "  the reproductions graph_fuzz prints stay code that compiles and gives the same verdict.\n";
+               "  the reproductions graph_fuzz prints stay code that compiles and gives the same verdict.\n"
+               "  --sweep N runs every op of the catalogue alone, N drawn calls each, through xg::check_op.\n"
+               "  --list-ops prints the catalogue (name, family, sample kind), --ops-table docs/ops.md.\n";
+}
+
+// ---- the catalogue: listing, the docs' table, the op sweep ----
+
+const char* sample_name(xg::OpSample sample) {
+  switch (sample) {
+    case xg::OpSample::none: return "none";
+    case xg::OpSample::unary: return "unary";
+    case xg::OpSample::unary_scalar: return "unary_scalar";
+    case xg::OpSample::unary_integer: return "unary_integer";
+    case xg::OpSample::binary: return "binary";
+    case xg::OpSample::same_shape: return "same_shape";
+    case xg::OpSample::where: return "where";
+    case xg::OpSample::matrix: return "matrix";
+    case xg::OpSample::matmul: return "matmul";
+    case xg::OpSample::gemm: return "gemm";
+    case xg::OpSample::axis: return "axis";
+    case xg::OpSample::squeeze: return "squeeze";
+    case xg::OpSample::unsqueeze: return "unsqueeze";
+    case xg::OpSample::two_axes: return "two_axes";
+    case xg::OpSample::reshape: return "reshape";
+    case xg::OpSample::concat: return "concat";
+    case xg::OpSample::stack: return "stack";
+    case xg::OpSample::slice: return "slice";
+    case xg::OpSample::index: return "index";
+    case xg::OpSample::broadcast_to: return "broadcast_to";
+    case xg::OpSample::sum_to: return "sum_to";
+    case xg::OpSample::probabilities: return "probabilities";
+    case xg::OpSample::class_labels: return "class_labels";
+  }
+  return "?";
+}
+
+// Every op of the catalogue, nn's losses included, drawn or not.
+std::vector<xg::OpInfo> catalogue() {
+  std::vector<xg::OpInfo> all = xg::op_catalogue();
+  for (const xg::OpInfo& info : xg::nn::loss_ops()) all.push_back(info);
+  return all;
+}
+
+// --list-ops: "name family sample" per line (tests/check_op_tests.sh reads it).
+int list_ops() {
+  for (const xg::OpInfo& op : catalogue())
+    std::cout << op.name << " " << op.family << " " << sample_name(op.sample) << "\n";
+  return 0;
+}
+
+// --ops-table: docs/ops.md, which a test compares with this output.
+int ops_table() {
+  std::cout << "# The ops\n\n"
+               "Generated from the op catalogue (`autograd/ops/op_info.hpp`) by `build/tests/graph_fuzz --ops-table`;\n"
+               "the test `docs_ops_table_is_current` fails when this file and the catalogue differ. Each op's\n"
+               "entry sits beside the op in its family file. \"Drawn as\" is the rule by which graph_fuzz and\n"
+               "the op sweep draw its calls (`xg::OpSample`).\n\n"
+               "| op | call | file | drawn as | notes |\n|---|---|---|---|---|\n";
+  for (const xg::OpInfo& op : catalogue()) {
+    std::vector<std::string> notes;
+    if (op.positive_a) notes.push_back("first operand > 0");
+    if (op.positive_b) notes.push_back("second operand > 0");
+    if (op.keep_from_zero > 0) notes.push_back("jump at 0");
+    if (op.max_abs_a > 0) notes.push_back(fmt::format("logits within +-{:g}", op.max_abs_a));
+    if (op.sample == xg::OpSample::none) notes.push_back(fmt::format("not drawn: {}", op.not_drawn));
+    std::cout << fmt::format("| `{}` | `{}` | `{}.cpp` | {} | {} |\n", op.name, op.signature, op.family,
+                             op.sample == xg::OpSample::none ? "-" : sample_name(op.sample), fmt::join(notes, "; "));
+  }
+  return 0;
+}
+
+// --sweep N: every drawable op alone, N calls each (drawn from seeds 1, 2, ...), through
+// xg::check_op as a user would check an op of their own: gradcheck, gradgradcheck, a zero
+// grad_output, reentrancy, a broadcast leading axis. An op the drawer cannot draw fails too.
+int sweep(int64_t calls_per_op, bool inject_bug) {
+  int failed = 0, checked = 0;
+  const int count = buggy_square_op() + (inject_bug ? 1 : 0);
+  for (int op = 0; op < count; ++op) {
+    int made = 0;
+    for (uint64_t seed = 1; seed < 2000 && made < calls_per_op; ++seed) {
+      Drawer drawer(seed, 1, false);
+      std::optional<std::pair<Graph, Step>> call = drawer.draw_call(op);
+      if (!call) continue;
+      ++made;
+      const auto& [graph, step] = *call;
+      // the operands are check_op's inputs; the constants stay as drawn
+      std::vector<Shape> shapes;
+      std::vector<int> slots;
+      for (int operand : {step.a, step.b}) {
+        if (operand < 0 || std::find(slots.begin(), slots.end(), operand) != slots.end()) continue;
+        slots.push_back(operand);
+        shapes.push_back(graph.leaves[static_cast<size_t>(graph.steps[static_cast<size_t>(operand)].leaf)].shape());
+      }
+      const xg::TensorFunction fn = [&graph, &step, &slots](const std::vector<Tensor>& in) {
+        std::vector<Tensor> values(graph.steps.size());
+        for (size_t k = 0; k < slots.size(); ++k) values[static_cast<size_t>(slots[k])] = in[k];
+        return apply(step, values, graph.constants);
+      };
+      const xg::CheckOpResult r = xg::check_op(fn, shapes);
+      ++checked;
+      if (!r.passed) {
+        ++failed;
+        std::cout << fmt::format("graph_fuzz --sweep: FAILED {} ({}) drawn from seed {}:\n{}\n", op_name(op),
+                                 expression(step), seed, r.report());
+      }
+    }
+    if (made < calls_per_op) {
+      ++failed;
+      std::cout << fmt::format("graph_fuzz --sweep: FAILED {}: drew {} of {} calls (sample kind {})\n", op_name(op),
+                               made, calls_per_op, sample_name(info(op).sample));
+    }
+  }
+  std::cout << fmt::format("graph_fuzz --sweep: {} ops, {} calls through check_op: {} failed\n", count, checked,
+                           failed);
+  return failed > 0 ? 1 : 0;
 }
 
 // --programs: see usage().
 int write_programs(const std::string& dir, uint64_t seed, int64_t count, int max_ops, bool inject_bug) {
   std::map<std::string, Refusal> refused;
-  std::vector<bool> drawn(static_cast<size_t>(Op::count), false);
-  const size_t wanted = static_cast<size_t>(Op::count) - (inject_bug ? 0 : 1);  // buggy_square
+  std::vector<bool> drawn(ops().size(), false);
+  const size_t wanted = ops().size() - (inject_bug ? 0 : 1);  // buggy_square
   size_t covered = 0;
   int written = 0;
   for (uint64_t s = seed; s < seed + static_cast<uint64_t>(count) && covered < wanted; ++s) {
@@ -871,7 +805,7 @@ int write_programs(const std::string& dir, uint64_t seed, int64_t count, int max
     if (!g) continue;
     bool fresh = false;
     for (const Step& step : g->steps) {
-      if (step.op == Op::count || drawn[static_cast<size_t>(step.op)]) continue;
+      if (step.is_leaf() || drawn[static_cast<size_t>(step.op)]) continue;
       drawn[static_cast<size_t>(step.op)] = true;
       ++covered;
       fresh = true;
@@ -889,8 +823,8 @@ int write_programs(const std::string& dir, uint64_t seed, int64_t count, int max
   }
   std::cout << fmt::format("graph_fuzz: {} programs in {} cover {} of {} ops\n", written, dir, covered, wanted);
   for (size_t i = 0; i < drawn.size(); ++i) {
-    if (!drawn[i] && (inject_bug || static_cast<Op>(i) != Op::buggy_square)) {
-      std::cout << "graph_fuzz: never drawn: " << op_name(static_cast<Op>(i)) << "\n";
+    if (!drawn[i] && (inject_bug || static_cast<int>(i) != buggy_square_op())) {
+      std::cout << "graph_fuzz: never drawn: " << op_name(static_cast<int>(i)) << "\n";
     }
   }
   for (const auto& [what, r] : refused) {
@@ -908,6 +842,7 @@ int main(int argc, char** argv) {
   int max_ops = 30;
   bool quiet = false, inject_bug = false;
   std::string programs;
+  int64_t sweep_calls = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     auto value = [&]() -> const char* {
@@ -929,6 +864,12 @@ int main(int argc, char** argv) {
       inject_bug = true;
     else if (arg == "--programs")
       programs = value();
+    else if (arg == "--list-ops")
+      return list_ops();
+    else if (arg == "--ops-table")
+      return ops_table();
+    else if (arg == "--sweep")
+      sweep_calls = std::strtoll(value(), nullptr, 10);
     else if (arg == "--help" || arg == "-h") {
       usage();
       return 0;
@@ -940,6 +881,7 @@ int main(int argc, char** argv) {
   }
 
   if (!programs.empty()) return write_programs(programs, seed, count, max_ops, inject_bug);
+  if (sweep_calls > 0) return sweep(sweep_calls, inject_bug);
 
   std::map<std::string, Refusal> refused;
   std::map<std::string, int64_t> ops_used;
@@ -970,7 +912,7 @@ int main(int argc, char** argv) {
     }
     const bool gradgrad = graph_seed % 4 == 0;
     for (const Step& s : g->steps) {
-      if (s.op != Op::count) ++ops_used[op_name(s.op)], ++steps;
+      if (!s.is_leaf()) ++ops_used[op_name(s.op)], ++steps;
     }
     ++checked;
     second_order += gradgrad;

@@ -139,7 +139,8 @@ TEST_CASE("a -inf log-probability of a class not picked gives a finite loss, as 
   CHECK(nn::nll_loss(f64({{-inf, -0.5}}), labels({0})).item() == inf);
 }
 
-TEST_CASE("every loss's gradients match central differences") {
+TEST_CASE("every loss's gradients match central differences",
+          "[op:mse_loss][op:bce_with_logits][op:bce][op:cross_entropy][op:nll_loss]") {
   manual_seed(11);
   Tensor x = randn({4, 3}, float64).requires_grad_();
   Tensor probs = sigmoid(randn({4, 3}, float64)).detach().requires_grad_();

@@ -351,7 +351,10 @@ TEST_CASE("where routes the gradient to the branch each element was taken from")
 
 // ---- gradcheck and gradgradcheck ----
 
-TEST_CASE("unary element-wise ops' backward matches central differences") {
+TEST_CASE(
+    "unary element-wise ops' backward matches central differences",
+    "[op:neg][op:add_scalar][op:sub_scalar][op:mul_scalar][op:div_scalar][op:scalar_sub][op:scalar_div][op:pow_int][op:"
+    "pow_real][op:pow_base][op:exp][op:log][op:sqrt][op:abs][op:sin][op:cos][op:sign][op:clamp][op:clone]") {
   check_each_case(unary_cases(), 11, Order::first, [](const UnaryCase& c) { return input_for(c, {3, 4}); });
 }
 
@@ -360,7 +363,8 @@ TEST_CASE("unary element-wise ops' second derivatives match central differences"
   check_each_case(unary_cases(), 12, Order::second, [](const UnaryCase& c) { return input_for(c, {2, 3}); });
 }
 
-TEST_CASE("binary element-wise ops' backward matches central differences") {
+TEST_CASE("binary element-wise ops' backward matches central differences",
+          "[op:add][op:sub][op:mul][op:div][op:pow_tensor]") {
   for (const BinaryCase& c : binary_cases()) {
     DYNAMIC_SECTION(c.name) {
       xg::manual_seed(21);
@@ -417,7 +421,7 @@ TEST_CASE("binary element-wise ops' broadcast second derivatives match central d
   }
 }
 
-TEST_CASE("where's backward matches central differences, broadcasting and second order included") {
+TEST_CASE("where's backward matches central differences, broadcasting and second order included", "[op:where]") {
   xg::manual_seed(31);
   Tensor condition = xg::from_vector(Values{1, 0, 0, 1}, {4, 1}, {.dtype = xg::float64});
   Tensor a = random_input({4, 3});
@@ -469,7 +473,7 @@ TEST_CASE("to int64 refuses a tensor that requires grad") {
   CHECK_THROWS_WITH(vec({1, 2}).to(xg::int64), Contains("to: ") && Contains("int64") && Contains("detach"));
 }
 
-TEST_CASE("to's gradient through a float32 round trip matches central differences in float64") {
+TEST_CASE("to's gradient through a float32 round trip matches central differences in float64", "[op:to]") {
   xg::manual_seed(41);
   Tensor x = random_input({4});
   // float32 rounding is far below the tolerance once multiplied back up

@@ -216,7 +216,7 @@ TEST_CASE("gemm with transpose flags on rectangular 2-D and 3-D operands agrees 
   }
 }
 
-TEST_CASE("gemm backward matches central differences for each transpose flag combination") {
+TEST_CASE("gemm backward matches central differences for each transpose flag combination", "[op:gemm]") {
   xg::manual_seed(31);
   const bool transpose_a = GENERATE(false, true);
   const bool transpose_b = GENERATE(false, true);
@@ -247,7 +247,7 @@ TEST_CASE("gemm backward matches central differences for each transpose flag com
 
 // ---- derivatives of matmul ----
 
-TEST_CASE("matmul backward matches central differences for every operand layout") {
+TEST_CASE("matmul backward matches central differences for every operand layout", "[op:matmul]") {
   xg::manual_seed(41);
   struct Case {
     const char* name;

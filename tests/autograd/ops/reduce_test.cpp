@@ -134,7 +134,7 @@ TEST_CASE("reductions along the middle axis of a 3-d tensor reduce only that axi
   CHECK(xg::argmin(x, 0, true).shape() == Shape{1, 3, 4});
 }
 
-TEST_CASE("argmax and argmin give int64 indices of the first extremum, as torch") {
+TEST_CASE("argmax and argmin give int64 indices of the first extremum, as torch", "[op:argmax][op:argmin]") {
   Tensor x = values_of({1, 3, 3, 0, 5, 5, 0, 2}, {2, 4}, xg::float64, false);
   Tensor i = xg::argmax(x, 1);
   CHECK(i.dtype() == xg::int64);
@@ -245,7 +245,8 @@ TEST_CASE("max and min along an axis send the gradient to the first extremum of 
 
 // ---- gradcheck and gradgradcheck ----
 
-TEST_CASE("reductions' backward matches central differences") {
+TEST_CASE("reductions' backward matches central differences",
+          "[op:sum][op:sum_axis][op:mean][op:mean_axis][op:max][op:max_axis][op:min][op:min_axis]") {
   // continuous values: ties within 1e-6 (which would straddle a kink) do not occur
   check_each_case(reduction_cases(), 71, Order::first, [](const ReductionCase&) { return random_input({2, 3, 4}); });
 }

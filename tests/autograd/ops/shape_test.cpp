@@ -82,7 +82,7 @@ TEST_CASE("view and flatten reshape like reshape") {
   CHECK_THROWS_AS(xg::view(iota({2, 3}), {5}), xg::ShapeError);
 }
 
-TEST_CASE("reshape, view and flatten backward reshape the gradient back") {
+TEST_CASE("reshape, view and flatten backward reshape the gradient back", "[op:reshape][op:view][op:flatten]") {
   xg::manual_seed(1);
   const Inputs in{random_input({2, 3, 2})};
   CHECK_DERIVATIVES(in, [](const Inputs& x) { return xg::reshape(x[0], {3, -1}); });
@@ -124,7 +124,7 @@ TEST_CASE("squeeze removes an axis of size 1 and leaves other axes alone") {
   CHECK_THROWS_WITH(xg::squeeze(x, -5), Catch::Contains("squeeze") && Catch::Contains("-5"));
 }
 
-TEST_CASE("unsqueeze and squeeze backward give the gradient its input's shape") {
+TEST_CASE("unsqueeze and squeeze backward give the gradient its input's shape", "[op:unsqueeze][op:squeeze]") {
   xg::manual_seed(2);
   const Inputs in{random_input({2, 1, 3})};
   CHECK_DERIVATIVES(in, [](const Inputs& x) { return xg::unsqueeze(x[0], -1); });
@@ -181,7 +181,7 @@ TEST_CASE("Tensor::t transposes a matrix, returns a vector as it is and refuses 
   CHECK_THROWS_WITH(iota({2, 3, 4}).t(), Catch::Contains("t:") && Catch::Contains("[2, 3, 4]"));
 }
 
-TEST_CASE("transpose backward transposes the gradient back") {
+TEST_CASE("transpose backward transposes the gradient back", "[op:transpose][op:transpose_axes]") {
   xg::manual_seed(3);
   const Inputs matrix{random_input({3, 4})};
   CHECK_DERIVATIVES(matrix, [](const Inputs& x) { return xg::transpose(x[0]); });
@@ -226,7 +226,7 @@ TEST_CASE("concat refuses sizes that differ off the joined axis and names the sh
   CHECK_THROWS_AS(xg::concat({iota({2, 3})}, 2), xg::ShapeError);
 }
 
-TEST_CASE("concat backward hands each input its part of the gradient") {
+TEST_CASE("concat backward hands each input its part of the gradient", "[op:concat][op:concat3]") {
   xg::manual_seed(4);
   const Inputs rows{random_input({2, 3}), random_input({1, 3}), random_input({3, 3})};
   CHECK_DERIVATIVES(rows, [](const Inputs& x) { return xg::concat(x, 0); });
@@ -268,7 +268,7 @@ TEST_CASE("stack refuses tensors of different shapes and out-of-range axes") {
   CHECK_THROWS_AS(xg::stack({}), xg::ValueError);
 }
 
-TEST_CASE("stack backward hands each input its slice of the gradient") {
+TEST_CASE("stack backward hands each input its slice of the gradient", "[op:stack]") {
   xg::manual_seed(5);
   const Inputs in{random_input({2, 3}), random_input({2, 3}), random_input({2, 3})};
   CHECK_DERIVATIVES(in, [](const Inputs& x) { return xg::stack(x, 0); });
@@ -312,7 +312,7 @@ TEST_CASE("slice refuses a step below 1, a bad axis and 0-d tensors") {
   CHECK_THROWS_AS(xg::slice(xg::scalar_tensor(1.0), 0, 0, 1), xg::ShapeError);
 }
 
-TEST_CASE("slice backward puts the gradient back at the sliced positions") {
+TEST_CASE("slice backward puts the gradient back at the sliced positions", "[op:slice]") {
   const Tensor x = iota({6}).requires_grad_();
   xg::slice(x, 0, 1, -1, 2).backward(xg::tensor({10, 20}, {.dtype = xg::float64}));
   CHECK_THAT(x.grad().to_vector(), Equals(std::vector<double>{0, 10, 0, 20, 0, 0}));
@@ -338,7 +338,7 @@ TEST_CASE("index_select picks entries along an axis in the order given") {
   CHECK_THAT(labels.to_vector(), Equals(std::vector<double>{7, 7}));
 }
 
-TEST_CASE("index_select backward accumulates the gradient of a repeated index") {
+TEST_CASE("index_select backward accumulates the gradient of a repeated index", "[op:index_select]") {
   const Tensor x = xg::tensor({1, 2, 3}, {.dtype = xg::float64, .requires_grad = true});
   xg::sum(xg::index_select(x, 0, indices({1, 1, 0}))).backward();
   CHECK_THAT(x.grad().to_vector(), Equals(std::vector<double>{1, 2, 0}));
@@ -360,7 +360,7 @@ TEST_CASE("index_select refuses an out-of-range index and a non-int64 index") {
 
 // ---- one_hot ----
 
-TEST_CASE("one_hot puts a 1 at each class index and is int64 by default like torch") {
+TEST_CASE("one_hot puts a 1 at each class index and is int64 by default like torch", "[op:one_hot]") {
   const Tensor y = xg::one_hot(indices({0, 2, 1}), 4);
   CHECK(y.dtype() == xg::int64);
   CHECK(y.shape() == Shape{3, 4});

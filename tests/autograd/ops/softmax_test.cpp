@@ -170,7 +170,8 @@ TEST_CASE("softmax and log_softmax have the hand-computed gradients on [1, 2, 3]
              Catch::Matchers::Approx(Values{-s[2] * s[0], -s[2] * s[1], s[2] * (1 - s[2])}));
 }
 
-TEST_CASE("softmax and log_softmax backward match central differences along every axis") {
+TEST_CASE("softmax and log_softmax backward match central differences along every axis",
+          "[op:softmax][op:log_softmax]") {
   for (const SoftmaxCase& c : kCases) {
     for (int64_t axis : {0, 1, 2, -1, -2, -3}) {
       DYNAMIC_SECTION(c.name << " along axis " << axis) {

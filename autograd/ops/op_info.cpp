@@ -1,0 +1,15 @@
+// The op catalogue, family by family (the entries live beside their ops).
+#include <autograd/ops/op_info.hpp>
+
+namespace xg {
+
+std::vector<OpInfo> op_catalogue() {
+  std::vector<OpInfo> all;
+  for (std::span<const OpInfo> family :
+       {elementwise_ops(), activation_ops(), reduce_ops(), linalg_ops(), shape_ops(), softmax_ops(), broadcast_ops()}) {
+    all.insert(all.end(), family.begin(), family.end());
+  }
+  return all;
+}
+
+}  // namespace xg
