@@ -1,14 +1,15 @@
-// The engine: an iterative topological walk over the graph below the roots.
+// The engine: an iterative topological walk over the graph below the roots. Engine::run is the
+// sequence of its steps:
 //
 // 1. discover every node reachable from the roots with an explicit stack (no recursion: a
 //    1,000,000-node chain must not overflow the stack), counting each node's consumers;
 // 2. order them topologically (Kahn), so a node runs only after every consumer has added its
 //    contribution to the node's gradient;
-// 3. with functional grad(), mark the nodes that lead to a requested input and skip the rest;
-// 4. run each node's backward, check what it returned, accumulate (+, never =) into its
-//    inputs' nodes, and free its saved inputs unless retain_graph (nodes that did not run keep
-//    theirs);
-// 5. only then write the leaves' and retained tensors' .grad(): a backward that throws
+// 3. with functional grad(), mark the nodes needed to reach a requested input and skip the rest;
+// 4. run each node's backward (run_node), validate what it returned, accumulate (+, never =)
+//    into its inputs' nodes, and free its saved inputs unless retain_graph (nodes that did not
+//    run keep theirs);
+// 5. only then accumulate into the leaves' and retained tensors' .grad(): a backward that throws
 //    half-way changes no .grad() (though hooks have run and the nodes that ran are freed).
 //
 // Per-node scratch (consumer count, gradient slot) lives in the Node, tagged with the pass's
@@ -53,6 +54,28 @@ class Engine {
   static std::vector<Tensor> run(const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads,
                                  bool retain_graph, bool create_graph, const std::vector<Tensor>* targets,
                                  bool allow_unused, const char* caller);
+
+ private:
+  struct Pass;  // one call's state (torch's GraphTask)
+
+  // discover: every node reachable from the roots, tagged with the pass, its consumers counted
+  static void discover(Pass& pass, const std::vector<Tensor>& roots);
+  // order: the nodes topologically (Kahn), each after every consumer of its output
+  static void order(Pass& pass);
+  // mark needed: with grad()'s inputs, only the nodes on a path to one of them run
+  static void mark_needed(Pass& pass);
+  // refuse a second backward through a freed node that must run, before anything changes
+  static void refuse_released(const Pass& pass);
+  // one node: hooks and retain_grad on its gradient, its backward, checked, sent to its inputs
+  static void run_node(Pass& pass, Node& node, bool retain_graph, GraphObserver* observer);
+  // validate outputs: as many gradients as the node has inputs, naming the node
+  static void validate_count(const Node& node, const Grads& input_grads);
+  // validate outputs: gradient i has input i's shape and dtype, naming the node
+  static void validate_output(const Node& node, size_t i, const Tensor& g, const Tensor& input);
+  // accumulate: the leaves' hooks on their total gradient, then the leaves' and retained .grad()
+  static void accumulate_grads(Pass& pass, bool create_graph, GraphObserver* observer);
+  // every input of grad() was reached, unless allow_unused
+  static void check_used(const Pass& pass, const char* caller);
 };
 
 namespace {
@@ -145,18 +168,12 @@ std::vector<Tensor> root_gradients(const std::vector<Tensor>& roots, const std::
 
 }  // namespace
 
-std::vector<Tensor> Engine::run(const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads,
-                                bool retain_graph, bool create_graph, const std::vector<Tensor>* targets,
-                                bool allow_unused, const char* caller) {
-  std::vector<Tensor> grads = root_gradients(roots, root_grads, caller);
-  const uint64_t task = g_next_task_id.fetch_add(1, std::memory_order_relaxed);
-  AutoGradMode grad_mode(create_graph);  // with create_graph=false backward records nothing
-
-  // Requested inputs: leaves are looked up by impl, non-leaves by their grad_fn.
-  std::unordered_map<const TensorImpl*, size_t> target_leaf;
-  std::unordered_map<const Node*, size_t> target_node;
-  std::vector<Tensor> results;
-  if (targets != nullptr) {
+// What one call of run keeps: the requested inputs and their gradients, the nodes in order, and
+// the gradients written at the end.
+struct Engine::Pass {
+  Pass(uint64_t task_id, const std::vector<Tensor>* requested, const char* caller) : task(task_id), targets(requested) {
+    // Requested inputs: leaves are looked up by impl, non-leaves by their grad_fn.
+    if (targets == nullptr) return;
     results.resize(targets->size());
     for (size_t i = 0; i < targets->size(); ++i) {
       const Tensor& t = (*targets)[i];
@@ -170,68 +187,8 @@ std::vector<Tensor> Engine::run(const std::vector<Tensor>& roots, const std::vec
     }
   }
 
-  // 1. discovery
-  std::vector<std::shared_ptr<Node>> nodes;  // keeps every node alive until the pass ends
-  std::vector<Node*> stack;
-  auto visit = [&](const std::shared_ptr<Node>& node) {
-    if (node->task_id_ == task) return false;
-    node->task_id_ = task;
-    node->dependencies_ = 0;
-    node->needed_ = targets == nullptr;
-    node->grad_ = Tensor();
-    nodes.push_back(node);
-    stack.push_back(node.get());
-    return true;
-  };
-  for (const Tensor& root : roots) {
-    if (root.grad_fn()) visit(root.grad_fn());
-  }
-  while (!stack.empty()) {
-    Node* node = stack.back();
-    stack.pop_back();
-    for_each_edge(*node, [&](const std::shared_ptr<Node>& child, const TensorImpl*) {
-      if (!child) return;
-      visit(child);
-      ++child->dependencies_;
-    });
-  }
-
-  // 2. topological order: a node is ready once all its consumers ran
-  std::vector<Node*> order;
-  order.reserve(nodes.size());
-  for (const auto& node : nodes) {
-    if (node->dependencies_ == 0) stack.push_back(node.get());
-  }
-  while (!stack.empty()) {
-    Node* node = stack.back();
-    stack.pop_back();
-    order.push_back(node);
-    for_each_edge(*node, [&](const std::shared_ptr<Node>& child, const TensorImpl*) {
-      if (child && --child->dependencies_ == 0) stack.push_back(child.get());
-    });
-  }
-
-  // 3. with requested inputs, only the nodes on a path to one of them run
-  if (targets != nullptr) {
-    for (auto it = order.rbegin(); it != order.rend(); ++it) {
-      Node* node = *it;
-      for_each_edge(*node, [&](const std::shared_ptr<Node>& child, const TensorImpl* leaf) {
-        node->needed_ = node->needed_ || (child ? (child->needed_ || target_node.count(child.get()) > 0)
-                                                : leaf != nullptr && target_leaf.count(leaf) > 0);
-      });
-    }
-  }
-
-  // A node an earlier backward freed cannot run again: refuse before anything changes. Freed
-  // nodes that are not needed (grad() of an input above them) are fine, as in torch.
-  for (Node* node : order) {
-    if (node->released_ && node->needed_) (void)node->input(0);  // throws the "second time" GraphError
-  }
-
-  // Leaf gradients are collected here and written at the end, summed over all uses.
-  std::vector<std::pair<std::shared_ptr<TensorImpl>, Tensor>> leaf_grads;
-  std::unordered_map<const TensorImpl*, size_t> leaf_index;
-  auto to_leaf = [&](const Tensor& leaf, Tensor g) {
+  // A leaf's gradient: the result of a requested leaf, else summed over all uses for the end.
+  void to_leaf(const Tensor& leaf, Tensor g) {
     if (targets != nullptr) {
       auto it = target_leaf.find(leaf.impl().get());
       if (it != target_leaf.end()) accumulate(results[it->second], std::move(g));
@@ -242,7 +199,166 @@ std::vector<Tensor> Engine::run(const std::vector<Tensor>& roots, const std::vec
       leaf_grads.emplace_back(leaf.impl(), std::move(g));
     else
       accumulate(leaf_grads[it->second].second, std::move(g));
+  }
+
+  const uint64_t task;
+  const std::vector<Tensor>* targets;  // null for backward()
+  std::unordered_map<const TensorImpl*, size_t> target_leaf;
+  std::unordered_map<const Node*, size_t> target_node;
+  std::vector<Tensor> results;               // one per target
+  std::vector<std::shared_ptr<Node>> nodes;  // keeps every node alive until the pass ends
+  std::vector<Node*> stack;                  // discover's and order's work list
+  std::vector<Node*> order;
+  // Leaf gradients are collected here and written at the end, summed over all uses.
+  std::vector<std::pair<std::shared_ptr<TensorImpl>, Tensor>> leaf_grads;
+  std::unordered_map<const TensorImpl*, size_t> leaf_index;
+  // Gradients of retain_grad() tensors, written with the leaves' at the end.
+  std::vector<std::pair<std::shared_ptr<TensorImpl>, Tensor>> retained;
+};
+
+void Engine::discover(Pass& pass, const std::vector<Tensor>& roots) {
+  auto visit = [&](const std::shared_ptr<Node>& node) {
+    if (node->task_id_ == pass.task) return false;
+    node->task_id_ = pass.task;
+    node->dependencies_ = 0;
+    node->needed_ = pass.targets == nullptr;
+    node->grad_ = Tensor();
+    pass.nodes.push_back(node);
+    pass.stack.push_back(node.get());
+    return true;
   };
+  for (const Tensor& root : roots) {
+    if (root.grad_fn()) visit(root.grad_fn());
+  }
+  while (!pass.stack.empty()) {
+    Node* node = pass.stack.back();
+    pass.stack.pop_back();
+    for_each_edge(*node, [&](const std::shared_ptr<Node>& child, const TensorImpl*) {
+      if (!child) return;
+      visit(child);
+      ++child->dependencies_;
+    });
+  }
+}
+
+void Engine::order(Pass& pass) {
+  // a node is ready once all its consumers ran
+  pass.order.reserve(pass.nodes.size());
+  for (const auto& node : pass.nodes) {
+    if (node->dependencies_ == 0) pass.stack.push_back(node.get());
+  }
+  while (!pass.stack.empty()) {
+    Node* node = pass.stack.back();
+    pass.stack.pop_back();
+    pass.order.push_back(node);
+    for_each_edge(*node, [&](const std::shared_ptr<Node>& child, const TensorImpl*) {
+      if (child && --child->dependencies_ == 0) pass.stack.push_back(child.get());
+    });
+  }
+}
+
+void Engine::mark_needed(Pass& pass) {
+  for (auto it = pass.order.rbegin(); it != pass.order.rend(); ++it) {
+    Node* node = *it;
+    for_each_edge(*node, [&](const std::shared_ptr<Node>& child, const TensorImpl* leaf) {
+      node->needed_ = node->needed_ || (child ? (child->needed_ || pass.target_node.count(child.get()) > 0)
+                                              : leaf != nullptr && pass.target_leaf.count(leaf) > 0);
+    });
+  }
+}
+
+void Engine::refuse_released(const Pass& pass) {
+  // Freed nodes that are not needed (grad() of an input above them) are fine, as in torch.
+  for (Node* node : pass.order) {
+    if (node->released_ && node->needed_) (void)node->input(0);  // throws the "second time" GraphError
+  }
+}
+
+void Engine::validate_count(const Node& node, const Grads& input_grads) {
+  if (input_grads.size() != node.inputs_.size()) {
+    throw GraphError(fmt::format("{}: backward returned an incorrect number of gradients (expected {}, got {})",
+                                 node.type_name(), node.inputs_.size(), input_grads.size()));
+  }
+}
+
+void Engine::validate_output(const Node& node, size_t i, const Tensor& g, const Tensor& input) {
+  if (g.shape() != input.shape()) {
+    throw ShapeError(fmt::format("{}: backward returned a gradient of shape {} for input {} of shape {}",
+                                 node.type_name(), format_shape(g.shape()), i, format_shape(input.shape())));
+  }
+  if (g.dtype() != input.dtype()) {
+    throw DtypeError(fmt::format("{}: backward returned a {} gradient for input {} of dtype {}", node.type_name(),
+                                 dtype_name(g.dtype()), i, dtype_name(input.dtype())));
+  }
+}
+
+void Engine::run_node(Pass& pass, Node& node, bool retain_graph, GraphObserver* observer) {
+  Tensor grad_output = std::move(node.grad_);
+  node.grad_ = Tensor();
+  if (auto output = node.output_.lock(); output && grad_output.defined()) {
+    grad_output = run_hooks(*output, std::move(grad_output));
+    if (output->retains_grad && pass.targets == nullptr) pass.retained.emplace_back(output, grad_output);
+  }
+  if (pass.targets != nullptr) {
+    auto it = pass.target_node.find(&node);
+    if (it != pass.target_node.end()) pass.results[it->second] = grad_output;
+  }
+  // a node that does not run keeps its saved inputs: only what ran is freed, as in torch
+  if (!node.needed_ || !grad_output.defined()) return;
+
+  Grads input_grads = node.backward(grad_output);
+  validate_count(node, input_grads);
+  if (is_anomaly_enabled()) detail::check_backward_finite(node, grad_output, input_grads);
+  if (observer != nullptr) observer->on_node(node, grad_output, input_grads);
+  for (size_t i = 0; i < input_grads.size(); ++i) {
+    Tensor& g = input_grads[i];
+    const Tensor& input = node.inputs_[i].tensor;
+    if (!g.defined() || !input.requires_grad()) continue;  // the engine skips, not the op
+    validate_output(node, i, g, input);
+    const auto& child = input.grad_fn();
+    if (child) {
+      if (child->needed_ || pass.target_node.count(child.get()) > 0) accumulate(child->grad_, std::move(g));
+    } else {
+      pass.to_leaf(input, std::move(g));
+    }
+  }
+  if (!retain_graph) node.release();
+}
+
+void Engine::accumulate_grads(Pass& pass, bool create_graph, GraphObserver* observer) {
+  for (auto& [impl, g] : pass.leaf_grads) g = run_hooks(*impl, std::move(g));
+  if (observer != nullptr) {
+    std::vector<std::pair<Tensor, Tensor>> leaves;
+    for (const auto& [impl, g] : pass.leaf_grads) leaves.emplace_back(Tensor(impl), g);
+    observer->on_backward_end(leaves);
+  }
+  for (auto& [impl, g] : pass.leaf_grads) accumulate_into(impl->grad, std::move(g), create_graph);
+  for (auto& [impl, g] : pass.retained) accumulate_into(impl->grad, std::move(g), create_graph);
+}
+
+void Engine::check_used(const Pass& pass, const char* caller) {
+  for (size_t i = 0; i < pass.results.size(); ++i) {
+    if (!pass.results[i].defined()) {
+      throw GraphError(
+          fmt::format("{}: input {} (shape {}) was not used to compute the outputs (pass allow_unused = true to get an "
+                      "undefined gradient for it instead)",
+                      caller, i, format_shape((*pass.targets)[i].shape())));
+    }
+  }
+}
+
+std::vector<Tensor> Engine::run(const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads,
+                                bool retain_graph, bool create_graph, const std::vector<Tensor>* targets,
+                                bool allow_unused, const char* caller) {
+  std::vector<Tensor> grads = root_gradients(roots, root_grads, caller);
+  const uint64_t task = g_next_task_id.fetch_add(1, std::memory_order_relaxed);
+  AutoGradMode grad_mode(create_graph);  // with create_graph=false backward records nothing
+  Pass pass(task, targets, caller);
+
+  discover(pass, roots);
+  order(pass);
+  if (targets != nullptr) mark_needed(pass);
+  refuse_released(pass);
 
   // If anything below throws, drop the partial sums held in the nodes.
   struct ClearScratch {
@@ -250,86 +366,20 @@ std::vector<Tensor> Engine::run(const std::vector<Tensor>& roots, const std::vec
     ~ClearScratch() {
       for (auto& node : nodes) node->grad_ = Tensor();
     }
-  } clear_scratch{nodes};
+  } clear_scratch{pass.nodes};
 
   GraphObserver* observer = graph_observer();
   if (observer != nullptr) observer->on_backward_begin(roots, grads);
-
   for (size_t i = 0; i < roots.size(); ++i) {
     if (roots[i].grad_fn())
       accumulate(roots[i].grad_fn()->grad_, grads[i]);
     else
-      to_leaf(roots[i], grads[i]);
+      pass.to_leaf(roots[i], grads[i]);
   }
-
-  // Gradients of retain_grad() tensors, written with the leaves' at the end.
-  std::vector<std::pair<std::shared_ptr<TensorImpl>, Tensor>> retained;
-
-  // 4. run the nodes
-  for (Node* node : order) {
-    Tensor grad_output = std::move(node->grad_);
-    node->grad_ = Tensor();
-    if (auto output = node->output_.lock(); output && grad_output.defined()) {
-      grad_output = run_hooks(*output, std::move(grad_output));
-      if (output->retains_grad && targets == nullptr) retained.emplace_back(output, grad_output);
-    }
-    if (targets != nullptr) {
-      auto it = target_node.find(node);
-      if (it != target_node.end()) results[it->second] = grad_output;
-    }
-    // a node that does not run keeps its saved inputs: only what ran is freed, as in torch
-    if (!node->needed_ || !grad_output.defined()) continue;
-
-    Grads input_grads = node->backward(grad_output);
-    if (input_grads.size() != node->inputs_.size()) {
-      throw GraphError(fmt::format("{}: backward returned an incorrect number of gradients (expected {}, got {})",
-                                   node->type_name(), node->inputs_.size(), input_grads.size()));
-    }
-    if (is_anomaly_enabled()) detail::check_backward_finite(*node, grad_output, input_grads);
-    if (observer != nullptr) observer->on_node(*node, grad_output, input_grads);
-    for (size_t i = 0; i < input_grads.size(); ++i) {
-      Tensor& g = input_grads[i];
-      const Tensor& input = node->inputs_[i].tensor;
-      if (!g.defined() || !input.requires_grad()) continue;  // the engine skips, not the op
-      if (g.shape() != input.shape()) {
-        throw ShapeError(fmt::format("{}: backward returned a gradient of shape {} for input {} of shape {}",
-                                     node->type_name(), format_shape(g.shape()), i, format_shape(input.shape())));
-      }
-      if (g.dtype() != input.dtype()) {
-        throw DtypeError(fmt::format("{}: backward returned a {} gradient for input {} of dtype {}", node->type_name(),
-                                     dtype_name(g.dtype()), i, dtype_name(input.dtype())));
-      }
-      const auto& child = input.grad_fn();
-      if (child) {
-        if (child->needed_ || target_node.count(child.get()) > 0) accumulate(child->grad_, std::move(g));
-      } else {
-        to_leaf(input, std::move(g));
-      }
-    }
-    if (!retain_graph) node->release();
-  }
-
-  // 5. write the leaves (their hooks see the total gradient) and the retained non-leaves
-  for (auto& [impl, g] : leaf_grads) g = run_hooks(*impl, std::move(g));
-  if (observer != nullptr) {
-    std::vector<std::pair<Tensor, Tensor>> leaves;
-    for (const auto& [impl, g] : leaf_grads) leaves.emplace_back(Tensor(impl), g);
-    observer->on_backward_end(leaves);
-  }
-  for (auto& [impl, g] : leaf_grads) accumulate_into(impl->grad, std::move(g), create_graph);
-  for (auto& [impl, g] : retained) accumulate_into(impl->grad, std::move(g), create_graph);
-
-  if (targets != nullptr && !allow_unused) {
-    for (size_t i = 0; i < results.size(); ++i) {
-      if (!results[i].defined()) {
-        throw GraphError(fmt::format(
-            "{}: input {} (shape {}) was not used to compute the outputs (pass allow_unused = true to get an "
-            "undefined gradient for it instead)",
-            caller, i, format_shape((*targets)[i].shape())));
-      }
-    }
-  }
-  return results;
+  for (Node* node : pass.order) run_node(pass, *node, retain_graph, observer);
+  accumulate_grads(pass, create_graph, observer);
+  if (targets != nullptr && !allow_unused) check_used(pass, caller);
+  return std::move(pass.results);
 }
 
 void zero_grad(const std::vector<Tensor>& tensors, bool set_to_none) {

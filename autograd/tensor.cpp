@@ -1,4 +1,5 @@
-// Tensor handle methods, the autograd state of a tensor, in-place updates and the factories.
+// Tensor handle methods, the autograd state of a tensor, in-place updates and the ops as members
+// (to and clone here, the others forward to their family in autograd/ops/).
 #include <autograd/tensor.hpp>
 
 #include <autograd/anomaly.hpp>
@@ -10,11 +11,12 @@
 #include <autograd/ops/activation.hpp>
 #include <autograd/ops/elementwise.hpp>
 #include <autograd/ops/linalg.hpp>
+#include <autograd/ops/op_info.hpp>
 #include <autograd/ops/reduce.hpp>
 #include <autograd/ops/shape.hpp>
 #include <autograd/ops/softmax.hpp>
 
-#include <xtensor/xbroadcast.hpp>
+#include <xtensor/xoperation.hpp>
 
 namespace xg {
 
@@ -293,119 +295,65 @@ Tensor Tensor::softmax(int64_t axis) const { return xg::softmax(*this, axis); }
 Tensor Tensor::log_softmax(int64_t axis) const { return xg::log_softmax(*this, axis); }
 Tensor Tensor::matmul(const Tensor& other) const { return xg::matmul(*this, other); }
 
-// ---- factories ----
-
-namespace {
-
-Tensor finish(Tensor t, const TensorOptions& options) {
-  if (options.requires_grad) t.requires_grad_(true);
-  return t;
-}
-
-template <class T>
-Tensor filled(const Shape& shape, T value) {
-  return detail::make_tensor<T>(Array<T>(xt::broadcast(value, detail::to_xshape<T>(shape))));
-}
-
-}  // namespace
-
-Tensor from_vector(const std::vector<double>& values, const Shape& shape, TensorOptions options) {
-  check_sizes(shape, "from_vector");
-  if (static_cast<int64_t>(values.size()) != xg::numel(shape)) {
-    throw ShapeError(fmt::format("from_vector: {} values cannot fill shape {} ({} elements)", values.size(),
-                                 format_shape(shape), xg::numel(shape)));
+// ---- to(dtype) and clone: identity maps whose gradient is passed back (converted) ----
+// d to(x)/dx = 1 (the gradient is converted back to x's dtype)
+struct ToBackward final : Node {
+  explicit ToBackward(Dtype d) : source(d) {}
+  Dtype source;
+  const char* name() const override { return "to"; }
+  std::string derivative() const override { return "d to(x)/dx = 1"; }
+  Grads backward(const Tensor& g) override { return {g.to(source)}; }
+};
+Tensor Tensor::to(Dtype dtype) const {
+  detail::check_defined(*this, "to");
+  if (dtype == this->dtype()) return *this;
+  if (!is_floating(dtype) && requires_grad() && is_grad_enabled()) {
+    throw DtypeError("to: an int64 tensor cannot require grad; detach() before converting to int64");
   }
-  const Dtype dtype = options.dtype.value_or(default_dtype());
-  Tensor t = dispatch<false>(dtype, "from_vector", [&](auto tag) {
-    using T = decltype(tag);
-    Array<T> a = Array<T>::from_shape(detail::to_xshape<T>(shape));
-    std::transform(values.begin(), values.end(), a.begin(), [](double v) { return static_cast<T>(v); });
-    return detail::make_tensor<T>(std::move(a));
+  Tensor out = dispatch<false>(dtype, "to", [&](auto target) {
+    using T = decltype(target);
+    return dispatch<false>(this->dtype(), "to", [&](auto source) {
+      using S = decltype(source);
+      return detail::make_tensor<T>(Array<T>(xt::cast<T>(array<S>(*this))));
+    });
   });
-  return finish(std::move(t), options);
+  if (!is_floating(dtype)) return out;
+  return record<ToBackward>(std::move(out), {*this}, this->dtype());
 }
 
-Tensor detail::from_int64_vector(std::vector<int64_t> values, const Shape& shape) {
-  check_sizes(shape, "from_vector");
-  if (static_cast<int64_t>(values.size()) != xg::numel(shape)) {
-    throw ShapeError(fmt::format("from_vector: {} values cannot fill shape {} ({} elements)", values.size(),
-                                 format_shape(shape), xg::numel(shape)));
-  }
-  Array<int64_t> a = Array<int64_t>::from_shape(detail::to_xshape<int64_t>(shape));
-  std::copy(values.begin(), values.end(), a.begin());
-  return detail::make_tensor<int64_t>(std::move(a));
-}
-
-Shape TensorData::shape() const {
-  if (is_scalar_) return {};
-  Shape s{static_cast<int64_t>(items_.size())};
-  if (items_.empty()) return s;
-  const Shape inner = items_.front().shape();
-  for (const auto& item : items_) {
-    if (item.shape() != inner) {
-      throw ShapeError(fmt::format("tensor: nested lists of different shapes ({} and {}) at one level",
-                                   format_shape(inner), format_shape(item.shape())));
-    }
-  }
-  s.insert(s.end(), inner.begin(), inner.end());
-  return s;
-}
-
-void TensorData::flatten(std::vector<double>& out) const {
-  if (is_scalar_) {
-    out.push_back(value_);
-    return;
-  }
-  for (const auto& item : items_) item.flatten(out);
-}
-
-Tensor tensor(const TensorData& data, TensorOptions options) {
-  const Shape shape = data.shape();
-  std::vector<double> values;
-  data.flatten(values);
-  return from_vector(values, shape, options);
-}
-
-Tensor scalar_tensor(double value, TensorOptions options) { return from_vector({value}, {}, options); }
-
-namespace {
-// full under the name the caller used (full, zeros, ones), for its error messages.
-Tensor full_named(const Shape& shape, double value, TensorOptions options, const char* op) {
-  check_sizes(shape, op);
-  Tensor t = dispatch<false>(options.dtype.value_or(default_dtype()), op, [&](auto tag) {
+// d clone(x)/dx = 1
+struct CloneBackward final : Node {
+  const char* name() const override { return "clone"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return in[0].clone(); }
+  std::string derivative() const override { return "d clone(x)/dx = 1"; }
+  Grads backward(const Tensor& g) override { return {g}; }
+};
+Tensor Tensor::clone() const {
+  detail::check_defined(*this, "clone");
+  Tensor out = dispatch<false>(dtype(), "clone", [&](auto tag) {
     using T = decltype(tag);
-    return filled<T>(shape, static_cast<T>(value));
+    return detail::make_tensor<T>(Array<T>(array<T>(*this)));
   });
-  return finish(std::move(t), options);
+  out.impl()->name = impl_->name;
+  return record<CloneBackward>(std::move(out), {*this});
 }
-}  // namespace
 
-Tensor full(const Shape& shape, double value, TensorOptions options) {
-  return full_named(shape, value, options, "full");
-}
-Tensor full(const Shape& shape, double value, Dtype dtype) { return full(shape, value, TensorOptions{.dtype = dtype}); }
-Tensor zeros(const Shape& shape, TensorOptions options) { return full_named(shape, 0.0, options, "zeros"); }
-Tensor zeros(const Shape& shape, Dtype dtype) { return zeros(shape, TensorOptions{.dtype = dtype}); }
-Tensor ones(const Shape& shape, TensorOptions options) { return full_named(shape, 1.0, options, "ones"); }
-Tensor ones(const Shape& shape, Dtype dtype) { return ones(shape, TensorOptions{.dtype = dtype}); }
-
-Tensor full_like(const Tensor& other, double value) {
-  detail::check_defined(other, "full_like");
-  return full(other.shape(), value, other.dtype());
-}
-Tensor zeros_like(const Tensor& other) { return full_like(other, 0.0); }
-Tensor ones_like(const Tensor& other) { return full_like(other, 1.0); }
-
-Tensor arange(double end, TensorOptions options) { return arange(0.0, end, 1.0, options); }
-Tensor arange(double start, double end, double step, TensorOptions options) {
-  if (step == 0.0) throw ValueError("arange: step must be non-zero");
-  if ((end - start) / step < 0) {
-    throw ValueError(fmt::format("arange: the range [{}, {}) and step {} have opposite signs", start, end, step));
-  }
-  const auto n = static_cast<int64_t>(std::ceil((end - start) / step));
-  std::vector<double> values(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) values[i] = start + static_cast<double>(i) * step;
-  return from_vector(values, {n}, options);
+// ---- the catalogue (autograd/ops/op_info.hpp): the member ops with a node of their own ----
+std::span<const OpInfo> tensor_ops() {
+  static const OpInfo ops[] = {
+      {.name = "clone",
+       .family = "autograd/tensor",
+       .signature = "x.clone()",
+       .sample = OpSample::unary,
+       .call = [](const OpCall& o) { return o.a.clone(); },
+       .expression = "{a}.clone()"},
+      {.name = "to",
+       .family = "autograd/tensor",
+       .signature = "x.to(dtype)",
+       .not_drawn = "a float32 round trip rounds away the precision central differences need; tensor_test.cpp "
+                    "checks its gradient through float32 in float64"},
+  };
+  return ops;
 }
 
 }  // namespace xg

@@ -319,49 +319,6 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   return Tensor::record<WhereBackward>(std::move(out), {condition, a, b});
 }
 
-// ---- to(dtype) and clone: identity maps whose gradient is passed back (converted) ----
-// d to(x)/dx = 1 (the gradient is converted back to x's dtype)
-struct ToBackward final : Node {
-  explicit ToBackward(Dtype d) : source(d) {}
-  Dtype source;
-  const char* name() const override { return "to"; }
-  std::string derivative() const override { return "d to(x)/dx = 1"; }
-  Grads backward(const Tensor& g) override { return {g.to(source)}; }
-};
-Tensor Tensor::to(Dtype dtype) const {
-  detail::check_defined(*this, "to");
-  if (dtype == this->dtype()) return *this;
-  if (!is_floating(dtype) && requires_grad() && is_grad_enabled()) {
-    throw DtypeError("to: an int64 tensor cannot require grad; detach() before converting to int64");
-  }
-  Tensor out = dispatch<false>(dtype, "to", [&](auto target) {
-    using T = decltype(target);
-    return dispatch<false>(this->dtype(), "to", [&](auto source) {
-      using S = decltype(source);
-      return detail::make_tensor<T>(Array<T>(xt::cast<T>(array<S>(*this))));
-    });
-  });
-  if (!is_floating(dtype)) return out;
-  return record<ToBackward>(std::move(out), {*this}, this->dtype());
-}
-
-// d clone(x)/dx = 1
-struct CloneBackward final : Node {
-  const char* name() const override { return "clone"; }
-  Tensor forward(const std::vector<Tensor>& in) const override { return in[0].clone(); }
-  std::string derivative() const override { return "d clone(x)/dx = 1"; }
-  Grads backward(const Tensor& g) override { return {g}; }
-};
-Tensor Tensor::clone() const {
-  detail::check_defined(*this, "clone");
-  Tensor out = dispatch<false>(dtype(), "clone", [&](auto tag) {
-    using T = decltype(tag);
-    return detail::make_tensor<T>(Array<T>(array<T>(*this)));
-  });
-  out.impl()->name = impl_->name;
-  return record<CloneBackward>(std::move(out), {*this});
-}
-
 // ---- tensor op scalar ----
 // The scalar stays a double in the node instead of becoming a 0-d tensor input: one tensor and
 // one input fewer per op, and a backward of one multiplication (or none). Trace and DOT show the
@@ -673,17 +630,6 @@ std::span<const OpInfo> elementwise_ops() {
        .sample = OpSample::where,
        .call = [](const OpCall& o) { return where(o.c, o.a, o.b); },
        .expression = "where({c}, {a}, {b})"},
-      {.name = "clone",
-       .family = "autograd/ops/elementwise",
-       .signature = "x.clone()",
-       .sample = OpSample::unary,
-       .call = [](const OpCall& o) { return o.a.clone(); },
-       .expression = "{a}.clone()"},
-      {.name = "to",
-       .family = "autograd/ops/elementwise",
-       .signature = "x.to(dtype)",
-       .not_drawn = "a float32 round trip rounds away the precision central differences need; the family test "
-                    "checks its gradient through float32 in float64"},
   };
   return ops;
 }

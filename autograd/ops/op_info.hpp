@@ -80,6 +80,7 @@ std::span<const OpInfo> linalg_ops();
 std::span<const OpInfo> shape_ops();
 std::span<const OpInfo> softmax_ops();
 std::span<const OpInfo> broadcast_ops();
+std::span<const OpInfo> tensor_ops();  // autograd/tensor.cpp: clone, to
 
 /// Every op of the engine (autograd/), family by family. nn's functional losses are in
 /// xg::nn::loss_ops() (nn/loss.hpp): autograd/ knows nothing of nn/.

@@ -1,13 +1,21 @@
-// The Tensor handle: factories, data access, autograd state, in-place updates.
+// The Tensor handle: data access, autograd state, in-place updates, to and clone (the factories
+// are tested in factories_test.cpp).
 #include <autograd/error.hpp>
 #include <autograd/grad_mode.hpp>
 #include <autograd/node.hpp>
 #include <autograd/ops/elementwise.hpp>
+#include <autograd/random.hpp>
 #include <autograd/tensor.hpp>
+#include <autograd/testing.hpp>
 
 #include <catch2/catch.hpp>
+#include <support/tensors.hpp>
+
+#include <cstdint>
+#include <vector>
 
 using namespace xg;
+using namespace xg::test;
 using Catch::Contains;
 
 TEST_CASE("an undefined tensor says so instead of crashing") {
@@ -16,53 +24,6 @@ TEST_CASE("an undefined tensor says so instead of crashing") {
   CHECK_THROWS_AS(t.shape(), ValueError);
   CHECK_THROWS_WITH(t.numel(), Contains("undefined"));
   CHECK_THROWS_WITH(add(t, ones({1})), Contains("add") && Contains("undefined"));
-}
-
-TEST_CASE("tensor() builds 0-d to 3-d tensors from nested lists") {
-  Tensor s = tensor(3.5);
-  CHECK(s.dim() == 0);
-  CHECK(s.shape().empty());
-  CHECK(s.item() == 3.5);
-  Tensor v = tensor({1, 2, 3});
-  CHECK(v.shape() == Shape{3});
-  CHECK(v.dtype() == float32);
-  Tensor m = tensor({{1, 2, 3}, {4, 5, 6}}, {.dtype = float64});
-  CHECK(m.shape() == Shape{2, 3});
-  CHECK(m.to_vector() == std::vector<double>{1, 2, 3, 4, 5, 6});
-  Tensor c = tensor({{{1, 2}}, {{3, 4}}});
-  CHECK(c.shape() == Shape{2, 1, 2});
-  Tensor one = tensor({1.0});
-  CHECK(one.shape() == Shape{1});  // a one-element list is 1-d, as torch.tensor([1.0])
-  CHECK_THROWS_WITH(tensor({{1, 2}, {3}}), Contains("different shapes"));
-  Tensor labels = tensor({0, 2, 1}, {.dtype = int64});
-  CHECK(labels.dtype() == int64);
-  CHECK(labels.to_vector() == std::vector<double>{0, 2, 1});
-}
-
-TEST_CASE("factories take a shape and an optional dtype") {
-  CHECK(zeros({2, 3}).to_vector() == std::vector<double>(6, 0.0));
-  CHECK(ones({2}, float64).dtype() == float64);
-  CHECK(full({2, 2}, 7.0).to_vector() == std::vector<double>(4, 7.0));
-  CHECK(zeros_like(ones({3}, float64)).dtype() == float64);
-  CHECK(ones_like(zeros({1, 4})).shape() == Shape{1, 4});
-  CHECK(arange(5).to_vector() == std::vector<double>{0, 1, 2, 3, 4});
-  CHECK(arange(1, 2, 0.25, {.dtype = float64}).to_vector() == std::vector<double>{1, 1.25, 1.5, 1.75});
-  CHECK(arange(3, 0, -1).to_vector() == std::vector<double>{3, 2, 1});
-  CHECK(zeros({0, 3}).numel() == 0);
-  CHECK_THROWS_WITH(zeros({2, -1}), Contains("zeros") || Contains("negative size"));
-  CHECK_THROWS_AS(zeros({2, -1}), ValueError);
-  CHECK_THROWS_AS(arange(0, 1, 0), ValueError);
-  CHECK_THROWS_WITH(from_vector({1.0, 2.0, 3.0}, {2, 2}), Contains("3 values") && Contains("[2, 2]"));
-  CHECK(zeros({2}, {.requires_grad = true}).requires_grad());
-}
-
-TEST_CASE("the default dtype applies to factories and only floats qualify") {
-  set_default_dtype(float64);
-  CHECK(ones({1}).dtype() == float64);
-  CHECK(tensor({1.5}).dtype() == float64);
-  set_default_dtype(float32);
-  CHECK(ones({1}).dtype() == float32);
-  CHECK_THROWS_AS(set_default_dtype(int64), ValueError);
 }
 
 TEST_CASE("item() needs exactly one element") {
@@ -104,6 +65,58 @@ TEST_CASE("clone copies the data and keeps the history") {
   CHECK(c.grad_fn()->name() == std::string("clone"));
   (c * 3.0).sum().backward();
   CHECK(x.grad().to_vector() == std::vector<double>{3.0, 3.0});
+}
+
+TEST_CASE("to converts the values and passes the gradient back in the source dtype") {
+  Tensor x = vec({0.5, -1.25, 3});
+  Tensor y = x.to(xg::float32);
+  CHECK(y.dtype() == xg::float32);
+  CHECK_THAT(y.to_vector(), Catch::Matchers::Approx(Values{0.5, -1.25, 3}));
+  (y * 2.0).backward(xg::ones({3}, xg::float32));
+  REQUIRE(x.grad().defined());
+  CHECK(x.grad().dtype() == xg::float64);
+  CHECK_THAT(x.grad().to_vector(), Catch::Matchers::Approx(Values{2, 2, 2}));
+}
+
+TEST_CASE("to the same dtype returns the tensor itself, as torch") {
+  Tensor x = vec({1, 2});
+  CHECK(x.to(xg::float64).is_same(x));
+}
+
+TEST_CASE("to converts int64 labels to floats and floats to int64 by truncation") {
+  Tensor labels = xg::from_vector(std::vector<int64_t>{0, 2, 5}, {3});
+  Tensor floats = labels.to(xg::float64);
+  CHECK(floats.dtype() == xg::float64);
+  CHECK_THAT(floats.to_vector(), Catch::Matchers::Approx(Values{0, 2, 5}));
+  Tensor back = vec({1.7, -2.5, 3}, xg::float64, false).to(xg::int64);
+  CHECK(back.dtype() == xg::int64);
+  CHECK_THAT(back.to_vector(), Catch::Matchers::Approx(Values{1, -2, 3}));
+}
+
+TEST_CASE("to int64 refuses a tensor that requires grad") {
+  CHECK_THROWS_AS(vec({1, 2}).to(xg::int64), xg::DtypeError);
+  CHECK_THROWS_WITH(vec({1, 2}).to(xg::int64), Contains("to: ") && Contains("int64") && Contains("detach"));
+}
+
+TEST_CASE("to's gradient through a float32 round trip matches central differences in float64", "[op:to]") {
+  xg::manual_seed(41);
+  Tensor x = random_input({4});
+  // float32 rounding is far below the tolerance once multiplied back up
+  auto fn = [](const std::vector<Tensor>& in) { return (in[0] * 3.0).to(xg::float32).to(xg::float64); };
+  CHECK_THAT((std::vector<Tensor>{x}), PassesGradcheck(fn, {.eps = 1e-3, .atol = 1e-4, .rtol = 1e-3}));
+}
+
+TEST_CASE("clone copies the values into storage of its own and passes the gradient through", "[op:clone]") {
+  Tensor x = vec({1, 2, 3}, xg::float64, false);
+  Tensor c = x.clone();
+  CHECK_THAT(c.to_vector(), Catch::Matchers::Approx(Values{1, 2, 3}));
+  c.fill_(7);
+  CHECK_THAT(x.to_vector(), Catch::Matchers::Approx(Values{1, 2, 3}));
+
+  Tensor w = vec({1, 2, 3});
+  Tensor cw = w.clone();
+  CHECK_FALSE(cw.is_leaf());
+  CHECK_THAT(gradient(cw * 4.0, w), Catch::Matchers::Approx(Values{4, 4, 4}));
 }
 
 TEST_CASE("requires_grad_ applies to float leaves only") {

@@ -440,60 +440,6 @@ TEST_CASE("composite element-wise expressions' backward matches central differen
   CHECK_DERIVATIVES((Inputs{x, y}), fn);
 }
 
-// ---- to(dtype) and clone ----
-
-TEST_CASE("to converts the values and passes the gradient back in the source dtype") {
-  Tensor x = vec({0.5, -1.25, 3});
-  Tensor y = x.to(xg::float32);
-  CHECK(y.dtype() == xg::float32);
-  CHECK_THAT(y.to_vector(), Catch::Matchers::Approx(Values{0.5, -1.25, 3}));
-  (y * 2.0).backward(xg::ones({3}, xg::float32));
-  REQUIRE(x.grad().defined());
-  CHECK(x.grad().dtype() == xg::float64);
-  CHECK_THAT(x.grad().to_vector(), Catch::Matchers::Approx(Values{2, 2, 2}));
-}
-
-TEST_CASE("to the same dtype returns the tensor itself, as torch") {
-  Tensor x = vec({1, 2});
-  CHECK(x.to(xg::float64).is_same(x));
-}
-
-TEST_CASE("to converts int64 labels to floats and floats to int64 by truncation") {
-  Tensor labels = xg::from_vector(std::vector<int64_t>{0, 2, 5}, {3});
-  Tensor floats = labels.to(xg::float64);
-  CHECK(floats.dtype() == xg::float64);
-  CHECK_THAT(floats.to_vector(), Catch::Matchers::Approx(Values{0, 2, 5}));
-  Tensor back = vec({1.7, -2.5, 3}, xg::float64, false).to(xg::int64);
-  CHECK(back.dtype() == xg::int64);
-  CHECK_THAT(back.to_vector(), Catch::Matchers::Approx(Values{1, -2, 3}));
-}
-
-TEST_CASE("to int64 refuses a tensor that requires grad") {
-  CHECK_THROWS_AS(vec({1, 2}).to(xg::int64), xg::DtypeError);
-  CHECK_THROWS_WITH(vec({1, 2}).to(xg::int64), Contains("to: ") && Contains("int64") && Contains("detach"));
-}
-
-TEST_CASE("to's gradient through a float32 round trip matches central differences in float64", "[op:to]") {
-  xg::manual_seed(41);
-  Tensor x = random_input({4});
-  // float32 rounding is far below the tolerance once multiplied back up
-  auto fn = [](const std::vector<Tensor>& in) { return (in[0] * 3.0).to(xg::float32).to(xg::float64); };
-  CHECK_THAT((std::vector<Tensor>{x}), PassesGradcheck(fn, {.eps = 1e-3, .atol = 1e-4, .rtol = 1e-3}));
-}
-
-TEST_CASE("clone copies the values into storage of its own and passes the gradient through") {
-  Tensor x = vec({1, 2, 3}, xg::float64, false);
-  Tensor c = x.clone();
-  CHECK_THAT(c.to_vector(), Catch::Matchers::Approx(Values{1, 2, 3}));
-  c.fill_(7);
-  CHECK_THAT(x.to_vector(), Catch::Matchers::Approx(Values{1, 2, 3}));
-
-  Tensor w = vec({1, 2, 3});
-  Tensor cw = w.clone();
-  CHECK_FALSE(cw.is_leaf());
-  CHECK_THAT(gradient(cw * 4.0, w), Catch::Matchers::Approx(Values{4, 4, 4}));
-}
-
 // ---- errors ----
 
 TEST_CASE("binary ops name themselves and both shapes when the shapes cannot broadcast") {
