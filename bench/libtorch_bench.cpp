@@ -1,15 +1,30 @@
 // libtorch_bench: LibTorch's side of bench/compare, the workloads of xgrad_bench.cpp and
 // torch_bench.py with torch's C++ API, same shapes, float32.
-//   libtorch_bench WORKLOAD [--seconds S] [--threads N]
-// prints one line of JSON: {"workload", "median_s" (per iteration), "samples"}.
+//   libtorch_bench WORKLOAD [--seconds S] [--repetitions R] [--warmup W] [--threads N]
+// prints one line of JSON: {"workload", "median_s", "repetitions", "iterations", "rep_means_s", "threads"}.
+//
+// The statistic is xgrad_bench's under bench/compare (Google Benchmark 1.7 with
+// --benchmark_min_warmup_time=W --benchmark_min_time=S/R --benchmark_repetitions=R), by the same
+// rules, reproduced in measure() below (as torch_bench.py does): a warm-up of batches growing until
+// one lasts W; then R repetitions, each one batch of N iterations timed as a whole, N found once
+// before the first repetition by Google Benchmark's rule (grow the batch until it lasts at least S/R
+// of the calling thread's CPU time, or 5 * S/R of wall time); median_s is the median of the R
+// repetition means (wall seconds per iteration). As Google Benchmark calls a benchmark's function
+// afresh for every batch, the workload is built afresh (untimed) for every batch.
 #include <torch/torch.h>
+
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -96,59 +111,121 @@ Run xor_step() {
   };
 }
 
+// ---- the measurement: Google Benchmark 1.7's rules ----
+
+using Make = std::function<Run()>;
+constexpr int64_t kMaxIterations = 1000000000;  // Google Benchmark's kMaxIterations
+
+struct Batch {
+  double wall, cpu;  // seconds of the whole batch: wall clock, the calling thread's CPU time
+};
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// One batch: a freshly built workload run iters times, timed as a whole.
+Batch run_batch(const Make& make, int64_t iters) {
+  Run run = make();
+  using clock = std::chrono::steady_clock;
+  const auto w0 = clock::now();
+  const double c0 = thread_cpu_seconds();
+  for (int64_t i = 0; i < iters; ++i) run();
+  const double c1 = thread_cpu_seconds();
+  const auto w1 = clock::now();
+  return {std::chrono::duration<double>(w1 - w0).count(), c1 - c0};
+}
+
+// Google Benchmark 1.7's ShouldReportIterationResults (CPU time decides, real time caps).
+bool long_enough(int64_t iters, const Batch& b, double min_time) {
+  return iters >= kMaxIterations || b.cpu >= min_time || b.wall >= 5 * min_time;
+}
+
+// Google Benchmark 1.7's PredictNumItersNeeded.
+int64_t next_iters(int64_t iters, const Batch& b, double min_time) {
+  const double multiplier = b.cpu / min_time > 0.1 ? min_time * 1.4 / std::max(b.cpu, 1e-9) : 10.0;
+  const double next = std::max(multiplier * static_cast<double>(iters), static_cast<double>(iters) + 1.0);
+  return std::min<int64_t>(std::lround(next), kMaxIterations);
+}
+
+// Batches from one iteration up, each longer, until one lasts min_time: its size and timing.
+std::pair<int64_t, Batch> grow(const Make& make, double min_time) {
+  for (int64_t iters = 1;;) {
+    const Batch b = run_batch(make, iters);
+    if (long_enough(iters, b, min_time)) return {iters, b};
+    iters = next_iters(iters, b, min_time);
+  }
+}
+
+// The repetition means (wall seconds per iteration) and the batch size, as Google Benchmark measures.
+std::pair<std::vector<double>, int64_t> measure(const Make& make, double seconds, int repetitions, double warmup) {
+  if (warmup > 0) grow(make, warmup);
+  const double min_time = seconds / repetitions;
+  const auto [iters, first] = grow(make, min_time);  // its last batch is the first repetition
+  std::vector<double> means{first.wall / static_cast<double>(iters)};
+  for (int r = 1; r < repetitions; ++r) means.push_back(run_batch(make, iters).wall / static_cast<double>(iters));
+  return {means, iters};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
     std::printf(
-        "usage: libtorch_bench WORKLOAD [--seconds S] [--threads N]\n"
+        "usage: libtorch_bench WORKLOAD [--seconds S] [--repetitions R] [--warmup W] [--threads N]\n"
         "workloads: mlp_b64 mlp_b512 sigmoid_b1 scalar_chain linear1024 mnist_epoch xor_step\n");
     return argc < 2 ? 2 : 0;
   }
   const std::string workload = argv[1];
-  double seconds = 1.0;
-  int threads = 1;
+  double seconds = 1.0, warmup = -1;  // warm-up: min(0.2, S/4) unless given
+  int threads = 1, repetitions = 3;
   for (int i = 2; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--seconds") == 0)
       seconds = std::atof(argv[i + 1]);
+    else if (std::strcmp(argv[i], "--repetitions") == 0)
+      repetitions = std::max(1, std::atoi(argv[i + 1]));
+    else if (std::strcmp(argv[i], "--warmup") == 0)
+      warmup = std::atof(argv[i + 1]);
     else if (std::strcmp(argv[i], "--threads") == 0)
       threads = std::atoi(argv[i + 1]);
   }
+  if (warmup < 0) warmup = std::min(0.2, seconds / 4);
   torch::set_num_threads(threads);
-  Run run;
+  Make make;
   if (workload == "mlp_b64")
-    run = mlp(64);
+    make = [] { return mlp(64); };
   else if (workload == "mlp_b512")
-    run = mlp(512);
+    make = [] { return mlp(512); };
   else if (workload == "sigmoid_b1")
-    run = mlp(1, 16, true);
+    make = [] { return mlp(1, 16, true); };
   else if (workload == "scalar_chain")
-    run = scalar_chain();
+    make = scalar_chain;
   else if (workload == "linear1024")
-    run = linear1024();
+    make = linear1024;
   else if (workload == "mnist_epoch")
-    run = mnist_epoch();
+    make = mnist_epoch;
   else if (workload == "xor_step")
-    run = xor_step();
+    make = xor_step;
   else {
     std::fprintf(stderr, "libtorch_bench: unknown workload '%s'\n", workload.c_str());
     return 2;
   }
-  using clock = std::chrono::steady_clock;
-  const auto warm_until = clock::now() + std::chrono::duration<double>(std::min(0.2, seconds / 4));
-  do run();
-  while (clock::now() < warm_until);
-  std::vector<double> samples;
-  const auto end = clock::now() + std::chrono::duration<double>(seconds);
-  while (true) {
-    const auto t0 = clock::now();
-    run();
-    const auto t1 = clock::now();
-    samples.push_back(std::chrono::duration<double>(t1 - t0).count());
-    if (t1 > end && samples.size() >= 3) break;
+  const auto [means, iters] = measure(make, seconds, repetitions, warmup);
+  std::vector<double> sorted = means;
+  std::sort(sorted.begin(), sorted.end());
+  const size_t n = sorted.size();
+  const double median = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;  // as statistics.median
+  std::string list;
+  for (double m : means) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%s%.9g", list.empty() ? "" : ", ", m);
+    list += buf;
   }
-  std::sort(samples.begin(), samples.end());
-  std::printf("{\"workload\": \"%s\", \"median_s\": %.9g, \"samples\": %zu, \"threads\": %d}\n", workload.c_str(),
-              samples[samples.size() / 2], samples.size(), threads);
+  std::printf(
+      "{\"workload\": \"%s\", \"median_s\": %.9g, \"repetitions\": %zu, \"iterations\": %lld, "
+      "\"rep_means_s\": [%s], \"threads\": %d}\n",
+      workload.c_str(), median, n, static_cast<long long>(iters), list.c_str(), threads);
   return 0;
 }

@@ -1,11 +1,20 @@
 #!/usr/bin/python3
 """PyTorch's side of bench/compare: the workloads of xgrad_bench.cpp, same shapes, float32.
 
-    torch_bench.py WORKLOAD [--seconds S] [--threads N]
+    torch_bench.py WORKLOAD [--seconds S] [--repetitions R] [--warmup W] [--threads N]
 
-prints one line of JSON: {"workload", "median_s" (per iteration), "samples", ...}. Also the
-teaching baseline of workload 6: the 2-4-1 net in a micrograd-style scalar engine written here.
-Debian's torch imports only with /usr/bin/python3.
+prints one line of JSON: {"workload", "median_s", "repetitions", "iterations", "rep_means_s", ...}.
+Also the teaching baseline of workload 6: the 2-4-1 net in a micrograd-style scalar engine
+written here. Debian's torch imports only with /usr/bin/python3.
+
+The statistic is xgrad_bench's under bench/compare (Google Benchmark 1.7 with
+--benchmark_min_warmup_time=W --benchmark_min_time=S/R --benchmark_repetitions=R), by the same
+rules, reproduced in measure() below (as libtorch_bench.cpp does): a warm-up of batches growing until
+one lasts W; then R repetitions, each one batch of N iterations timed as a whole, N found once
+before the first repetition by Google Benchmark's rule (grow the batch until it lasts at least S/R
+of the calling thread's CPU time, or 5 * S/R of wall time); median_s is the median of the R
+repetition means (wall seconds per iteration). As Google Benchmark calls a benchmark's function
+afresh for every batch, the workload is built afresh (untimed) for every batch.
 """
 import argparse
 import json
@@ -215,10 +224,60 @@ WORKLOADS = {
 }
 
 
+MAX_ITERATIONS = 1_000_000_000  # Google Benchmark's kMaxIterations
+
+
+def run_batch(make, iters):
+    """One batch: a freshly built workload run iters times, timed as a whole; (wall s, thread CPU s)."""
+    run = make()
+    w0, c0 = time.perf_counter(), time.thread_time()
+    for _ in range(iters):
+        run()
+    c1, w1 = time.thread_time(), time.perf_counter()
+    return w1 - w0, c1 - c0
+
+
+def long_enough(iters, wall, cpu, min_time):
+    """Google Benchmark 1.7's ShouldReportIterationResults (CPU time decides, real time caps)."""
+    return iters >= MAX_ITERATIONS or cpu >= min_time or wall >= 5 * min_time
+
+
+def next_iters(iters, cpu, min_time):
+    """Google Benchmark 1.7's PredictNumItersNeeded."""
+    multiplier = min_time * 1.4 / max(cpu, 1e-9) if cpu / min_time > 0.1 else 10.0
+    return min(math.floor(max(multiplier * iters, iters + 1.0) + 0.5), MAX_ITERATIONS)  # lround
+
+
+def grow(make, min_time):
+    """Batches from one iteration up, each longer, until one lasts min_time: (iters, its wall s)."""
+    iters = 1
+    while True:
+        wall, cpu = run_batch(make, iters)
+        if long_enough(iters, wall, cpu, min_time):
+            return iters, wall
+        iters = next_iters(iters, cpu, min_time)
+
+
+def measure(make, seconds, repetitions, warmup):
+    """The repetition means (wall s per iteration) and the batch size, as Google Benchmark measures."""
+    if warmup > 0:
+        grow(make, warmup)
+    min_time = seconds / repetitions
+    iters, wall = grow(make, min_time)  # its last batch is the first repetition
+    means = [wall / iters]
+    for _ in range(repetitions - 1):
+        means.append(run_batch(make, iters)[0] / iters)
+    return means, iters
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("workload", choices=sorted(WORKLOADS) + ["memory"])
-    parser.add_argument("--seconds", type=float, default=1.0, help="time spent measuring (after warm-up)")
+    parser.add_argument("--seconds", type=float, default=1.0,
+                        help="measuring time, split over the repetitions (after warm-up)")
+    parser.add_argument("--repetitions", type=int, default=3, help="repetitions; median_s is their median")
+    parser.add_argument("--warmup", type=float, default=None,
+                        help="warm-up time before measuring (default min(0.2, S/4))")
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
     parser.add_argument("--steps", type=int, default=1000, help="steps of the memory workload")
     args = parser.parse_args()
@@ -226,24 +285,10 @@ def main():
     if args.workload == "memory":
         print(json.dumps({"workload": "memory", **memory(args.steps)}))
         return
-    run = WORKLOADS[args.workload]()
-    warm_until = time.perf_counter() + min(0.2, args.seconds / 4)
-    while True:
-        run()
-        if time.perf_counter() > warm_until:
-            break
-    samples = []
-    end = time.perf_counter() + args.seconds
-    while True:
-        t0 = time.perf_counter()
-        run()
-        t1 = time.perf_counter()
-        samples.append(t1 - t0)
-        if t1 > end and len(samples) >= 3:
-            break
-    print(json.dumps({"workload": args.workload, "median_s": statistics.median(samples), "samples": len(samples),
-                      "threads": torch.get_num_threads()}))
-
+    warmup = min(0.2, args.seconds / 4) if args.warmup is None else args.warmup
+    means, iters = measure(WORKLOADS[args.workload], args.seconds, max(1, args.repetitions), warmup)
+    print(json.dumps({"workload": args.workload, "median_s": statistics.median(means), "repetitions": len(means),
+                      "iterations": iters, "rep_means_s": means, "threads": torch.get_num_threads()}))
 
 if __name__ == "__main__":
     main()
