@@ -17,6 +17,7 @@
 #include <autograd/npz.hpp>
 #include <autograd/observer.hpp>
 #include <autograd/ops/activation.hpp>
+#include <autograd/ops/arithmetic.hpp>
 #include <autograd/ops/elementwise.hpp>
 #include <autograd/ops/linalg.hpp>
 #include <autograd/ops/op_info.hpp>

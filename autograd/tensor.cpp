@@ -9,6 +9,7 @@
 #include <autograd/node.hpp>
 #include <autograd/observer.hpp>
 #include <autograd/ops/activation.hpp>
+#include <autograd/ops/arithmetic.hpp>
 #include <autograd/ops/elementwise.hpp>
 #include <autograd/ops/linalg.hpp>
 #include <autograd/ops/op_info.hpp>

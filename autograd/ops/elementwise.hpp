@@ -1,20 +1,14 @@
-// Element-wise arithmetic with NumPy broadcasting, and the operators on tensors and scalars.
+// Element-wise math (exp, log, sqrt, abs, sin, cos, sign, clamp) and where. Includes
+// arithmetic.hpp: the arithmetic and the operators on tensors and scalars come with it.
 #pragma once
 
+#include <autograd/ops/arithmetic.hpp>
 #include <autograd/tensor.hpp>
 
 #include <optional>
 
 namespace xg {
 
-Tensor add(const Tensor& a, const Tensor& b);
-Tensor sub(const Tensor& a, const Tensor& b);
-Tensor mul(const Tensor& a, const Tensor& b);
-Tensor div(const Tensor& a, const Tensor& b);
-Tensor neg(const Tensor& x);
-Tensor pow(const Tensor& x, double exponent);
-Tensor pow(const Tensor& x, const Tensor& exponent);
-Tensor pow(double base, const Tensor& exponent);
 Tensor exp(const Tensor& x);
 Tensor log(const Tensor& x);
 Tensor sqrt(const Tensor& x);
@@ -30,21 +24,5 @@ Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> m
 /// Where `condition` is non-zero, a; elsewhere b. The three broadcast together. The condition
 /// (any dtype; e.g. step(x)) only selects: it receives no gradient, even if it requires grad.
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);
-
-Tensor operator+(const Tensor& a, const Tensor& b);
-Tensor operator-(const Tensor& a, const Tensor& b);
-Tensor operator*(const Tensor& a, const Tensor& b);
-Tensor operator/(const Tensor& a, const Tensor& b);
-Tensor operator-(const Tensor& x);
-/// A scalar takes the tensor's dtype. With an int64 tensor a fractional scalar throws
-/// DtypeError instead of being truncated (torch would promote to float; xgrad never promotes).
-Tensor operator+(const Tensor& a, double b);
-Tensor operator-(const Tensor& a, double b);
-Tensor operator*(const Tensor& a, double b);
-Tensor operator/(const Tensor& a, double b);
-Tensor operator+(double a, const Tensor& b);
-Tensor operator-(double a, const Tensor& b);
-Tensor operator*(double a, const Tensor& b);
-Tensor operator/(double a, const Tensor& b);
 
 }  // namespace xg

@@ -73,6 +73,7 @@ struct OpInfo {
 };
 
 /// The ops of each family file, in the order the file defines them.
+std::span<const OpInfo> arithmetic_ops();
 std::span<const OpInfo> elementwise_ops();
 std::span<const OpInfo> activation_ops();
 std::span<const OpInfo> reduce_ops();
