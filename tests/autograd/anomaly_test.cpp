@@ -10,6 +10,7 @@
 #include <nn/linear.hpp>
 
 #include <catch2/catch.hpp>
+#include <iostream>
 #include <string>
 #include <thread>
 
@@ -113,4 +114,16 @@ TEST_CASE("anomaly mode with create_graph: the backward's own ops are recorded w
   // d/dx (tanh x + x (1 - tanh^2 x)) = 2 (1 - tanh^2 x) - 2 x tanh x (1 - tanh^2 x)
   const double t = std::tanh(0.5);
   CHECK(h[0].to_vector()[0] == Approx(2 * (1 - t * t) - 2 * 0.5 * t * (1 - t * t)));
+}
+
+// README "Hunting NaN and Inf" shows this message; tests/check_readme_outputs.py compares the two.
+TEST_CASE("the README's anomaly message", "[.print]") {
+  Tensor x = tensor({0.0, 4.0}, {.dtype = float64, .requires_grad = true}).name("x");
+  DetectAnomalyGuard anomaly;
+  Tensor loss = xg::sum(xg::sqrt(x) * 2.0);
+  try {
+    loss.backward();
+  } catch (const AnomalyError& e) {
+    std::cout << e.what() << "\n";
+  }
 }

@@ -1,7 +1,8 @@
 // libFuzzer target: arbitrary bytes as a checkpoint. The bytes are written to a file and read
 // back by load_npz, by nn::load into a small model and by an optimizer's load; whatever they
 // hold, the only way out is a result or an xg::Error (a crash, a sanitizer report or another
-// exception type is a finding). A loaded model must still run forward, and a load that throws
+// exception type is a finding). A loaded model must still run forward (and a loaded optimizer
+// step), an xg::Error there is a finding too, and a load that throws
 // leaves the model's parameters as they were. Bytes that start like a .npy array are stored as
 // the entry '0.weight.npy' of a well-formed zip instead, so that mutations of the array format
 // reach the .npy parser rather than stopping at the zip's CRC check.
@@ -74,17 +75,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const xg::Error&) {
     if (values(model) != before) std::abort();  // a failed load changed the model
   }
-  try {
-    if (loaded) (void)model.forward(xg::zeros({1, 3}));
-  } catch (const xg::Error&) {
-  }
+  // what loaded must be usable: an error from the model or the optimizer after a load that
+  // succeeded means the load accepted what it should have refused
+  const auto must_work = [](const char* what, auto&& run) {
+    try {
+      run();
+    } catch (const xg::Error& e) {
+      std::fprintf(stderr, "npz_fuzz: %s after a successful load threw: %s\n", what, e.what());
+      std::abort();
+    }
+  };
+  if (loaded) must_work("the model's forward", [&] { (void)model.forward(xg::zeros({1, 3})); });
   xg::optim::Adam adam(model.parameters(), {.lr = 0.01});
+  bool optimizer_loaded = false;
   try {
     adam.load(scratch_file());
-    // what loaded must be usable: one step with it
-    xg::nn::mse_loss(model.forward(xg::ones({4, 3})), xg::zeros({4, 1})).backward();
-    adam.step();
+    optimizer_loaded = true;
   } catch (const xg::Error&) {
+  }
+  if (optimizer_loaded) {
+    must_work("a training step", [&] {
+      xg::nn::mse_loss(model.forward(xg::ones({4, 3})), xg::zeros({4, 1})).backward();
+      adam.step();
+    });
   }
   std::remove(scratch_file().c_str());
   return 0;
