@@ -299,9 +299,10 @@ Tensor Tensor::matmul(const Tensor& other) const { return xg::matmul(*this, othe
 // ---- to(dtype) and clone: identity maps whose gradient is passed back (converted) ----
 // d to(x)/dx = 1 (the gradient is converted back to x's dtype)
 struct ToBackward final : Node {
-  explicit ToBackward(Dtype d) : source(d) {}
-  Dtype source;
+  ToBackward(Dtype from, Dtype to) : source(from), target(to) {}
+  Dtype source, target;
   const char* name() const override { return "to"; }
+  Tensor forward(const std::vector<Tensor>& in) const override { return in[0].to(target); }
   std::string derivative() const override { return "d to(x)/dx = 1"; }
   Grads backward(const Tensor& g) override { return {g.to(source)}; }
 };
@@ -319,7 +320,7 @@ Tensor Tensor::to(Dtype dtype) const {
     });
   });
   if (!is_floating(dtype)) return out;
-  return record<ToBackward>(std::move(out), {*this}, this->dtype());
+  return record<ToBackward>(std::move(out), {*this}, this->dtype(), dtype);
 }
 
 // d clone(x)/dx = 1

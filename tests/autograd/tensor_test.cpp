@@ -98,6 +98,16 @@ TEST_CASE("to int64 refuses a tensor that requires grad") {
   CHECK_THROWS_WITH(vec({1, 2}).to(xg::int64), Contains("to: ") && Contains("int64") && Contains("detach"));
 }
 
+TEST_CASE("to's node re-runs the conversion, so that blame can check it") {
+  Tensor x = xg::from_vector({0.5, -1.25}, {2}, {.dtype = xg::float64, .requires_grad = true});
+  Tensor y = x.to(xg::float32);
+  REQUIRE(y.grad_fn() != nullptr);
+  const Tensor again = y.grad_fn()->forward({x});
+  REQUIRE(again.defined());
+  CHECK(again.dtype() == xg::float32);
+  CHECK(again.to_vector() == y.to_vector());
+}
+
 TEST_CASE("to's gradient through a float32 round trip matches central differences in float64", "[op:to]") {
   xg::manual_seed(41);
   Tensor x = random_input({4});
