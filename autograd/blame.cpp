@@ -66,6 +66,10 @@ BlameResult blame(const Tensor& output, GradcheckOptions options) {
     const std::shared_ptr<Node>& node = nodes[position - 1];
     const std::vector<Tensor> inputs = node->saved_inputs();
     const Node* raw = node.get();
+    if (const char* reason = node->no_rerun_reason()) {
+      result.not_rerunnable.push_back(fmt::format("{} ({})", node->name(), reason));
+      continue;
+    }
     bool rerunnable = !inputs.empty();
     if (rerunnable) {
       NoGradGuard no_grad;

@@ -167,7 +167,8 @@ struct BlameResult {
   std::string creation_site;
   GradcheckResult check;  // the gradcheck of that node alone
   int nodes_checked = 0;
-  std::vector<std::string> not_rerunnable;  // ops without forward() (custom nodes) or freed by backward
+  std::vector<std::string>
+      not_rerunnable;  // ops without forward() (custom nodes; built-in ones with their reason) or freed by backward
   std::string report() const;
 };
 

@@ -45,6 +45,10 @@ class Node {
   /// blame() needs to check this node's backward on its own. Undefined when an op cannot be
   /// re-run from its inputs alone (the default, e.g. for users' custom nodes).
   virtual Tensor forward(const std::vector<Tensor>& /*inputs*/) const { return {}; }
+  /// Why a node gives no forward(), when it cannot be checked on its own by design; blame lists
+  /// the node with this reason. Every built-in node has a forward() or a reason (graph_fuzz
+  /// checks it); a custom node has neither by default and is listed as not re-runnable.
+  virtual const char* no_rerun_reason() const { return nullptr; }
   /// The local derivative in words, for trace ("d tanh(x)/dx = 1 - tanh(x)^2").
   virtual std::string derivative() const { return {}; }
 

@@ -8,6 +8,10 @@
 set -euo pipefail
 cd "$1"
 failed=0
+if [ "$(git ls-files 'autograd/*.cpp' | wc -l)" -eq 0 ]; then
+  echo "check_layout: git lists no file of autograd/ in $1: the checks need a git checkout"
+  exit 1
+fi
 while read -r lines file; do
   if [ "$lines" -gt 500 ]; then
     echo "check_layout: $file has $lines lines (at most 500 in autograd/, nn/, optim/: split it by purpose)"

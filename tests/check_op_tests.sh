@@ -36,7 +36,7 @@ while read -r name family sample; do
     echo "check_op_tests: $name ($family.cpp, drawn as $sample) has no test case tagged [op:$name] in $(basename "$test")"
     missing=1
   fi
-done < <("$fuzz" --list-ops)
+done < <("$fuzz" --list-ops || echo "__list_ops_failed__ - -")
 names=" $("$fuzz" --list-ops | cut -d' ' -f1 | tr '\n' ' ') "
 for test in "${!tagged[@]}"; do
   read -r -a tags <<<"${tagged[$test]}"

@@ -52,6 +52,10 @@ def main():
         argv = shlex.split(command)
         result = subprocess.run([f"{bin_dir}/{argv[0]}"] + argv[1:], capture_output=True, text=True)
         output = [normal(l) for l in (result.stdout + result.stderr).split("\n")]
+        if result.returncode != 0:
+            print(f"README.md:{line_no}: `{command}` exited with {result.returncode}")
+            failed += 1
+            continue
         runs, run = [], []
         for l in block:
             if l.strip() == "...":
@@ -60,6 +64,10 @@ def main():
             else:
                 run.append(normal(l))
         runs.append(run)
+        if not any(runs):
+            print(f"README.md:{line_no}: the block shows nothing to compare")
+            failed += 1
+            continue
         at = 0
         for r in (r for r in runs if r):
             found = find_run(r, output, at)

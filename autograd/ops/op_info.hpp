@@ -62,13 +62,12 @@ struct OpInfo {
   /// string with the named fields {a} {b} {c} {d} {i0} {i1} {i2} {i3} {flag} {shape}
   /// and {reduction} (i0 as nn::Reduction::...).
   const char* expression = "";
-  double lo = 0.0, hi = 0.0;  // the range of d (unary_scalar) or i0 (unary_integer)
-  bool either_sign = false;   // d is drawn from [lo, hi] or [-hi, -lo]
-  bool positive_a = false;    // a must be > 0: drivers pass a * a + 0.5
-  bool positive_b = false;    // b must be > 0, likewise
-  double keep_from_zero = 0;  // a jump at 0: no element of a within this of it
-  double max_abs_a = 0;       // when > 0: no element of a beyond it (a saturating op)
-  bool twice_differentiable = true;
+  double lo = 0.0, hi = 0.0;   // the range of d (unary_scalar) or i0 (unary_integer)
+  bool either_sign = false;    // d is drawn from [lo, hi] or [-hi, -lo]
+  bool positive_a = false;     // a must be > 0: drivers pass a * a + 0.5
+  bool positive_b = false;     // b must be > 0, likewise
+  double keep_from_zero = 0;   // a jump at 0: no element of a within this of it
+  double max_abs_a = 0;        // when > 0: no element of a beyond it (a saturating op)
   const char* not_drawn = "";  // with OpSample::none: why no driver draws it
 };
 
