@@ -2,7 +2,7 @@
 # Every op of the catalogue has its test case: a TEST_CASE tagged [op:<name>] in the test file of
 # the op's family (autograd/ops/shape -> tests/autograd/ops/shape_test.cpp, binary
 # autograd_ops_shape_test). Fails naming each op without one, each tag naming no op, and each
-# function an op family's header declares that no catalogue entry calls.
+# function an op family's header declares that no catalogue entry's signature names.
 # Usage: check_op_tests.sh <folder of the test binaries> <graph_fuzz> <source folder>
 set -euo pipefail
 bin="$1"
@@ -15,7 +15,7 @@ for header in "$src"/autograd/ops/*.hpp "$src"/autograd/broadcast.hpp "$src"/nn/
   [ "$(basename "$header")" = op_info.hpp ] && continue
   for fn in $(grep -oE '^Tensor [a-z_0-9]+\(' "$header" | sed 's/^Tensor //; s/($//' | sort -u); do
     if ! grep -qE "[\`:. ]$fn\(" <<<"$table"; then
-      echo "check_op_tests: ${header#"$src"/} declares $fn, but no entry of the op catalogue calls it (docs/adding-an-op.md)"
+      echo "check_op_tests: ${header#"$src"/} declares $fn, but no entry of the op catalogue names it in its signature (docs/adding-an-op.md)"
       missing=1
     fi
   done

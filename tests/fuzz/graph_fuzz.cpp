@@ -47,15 +47,19 @@ struct BuggySquareBackward final : xg::Node {
 };
 Tensor buggy_square(const Tensor& x) { return Tensor::record<BuggySquareBackward>(x.detach() * x.detach(), {x}); }
 
-// The ops drawn: every catalogue entry that has a drawing rule (autograd/ops/op_info.hpp), nn's
-// losses, and last the injected bug (drawn only with --inject-bug).
+// Every op of the catalogue (autograd/ops/op_info.hpp), nn's losses included, drawn or not.
+std::vector<xg::OpInfo> catalogue() {
+  std::vector<xg::OpInfo> all = xg::op_catalogue();
+  for (const xg::OpInfo& info : xg::nn::loss_ops()) all.push_back(info);
+  return all;
+}
+
+// The ops drawn: every entry that has a drawing rule, and last the injected bug (drawn only
+// with --inject-bug).
 const std::vector<xg::OpInfo>& ops() {
   static const std::vector<xg::OpInfo> all = [] {
     std::vector<xg::OpInfo> v;
-    for (const xg::OpInfo& info : xg::op_catalogue()) {
-      if (info.sample != xg::OpSample::none) v.push_back(info);
-    }
-    for (const xg::OpInfo& info : xg::nn::loss_ops()) {
+    for (const xg::OpInfo& info : catalogue()) {
       if (info.sample != xg::OpSample::none) v.push_back(info);
     }
     v.push_back({.name = "buggy_square",
@@ -705,13 +709,6 @@ const char* sample_name(xg::OpSample sample) {
     case xg::OpSample::class_labels: return "class_labels";
   }
   return "?";
-}
-
-// Every op of the catalogue, nn's losses included, drawn or not.
-std::vector<xg::OpInfo> catalogue() {
-  std::vector<xg::OpInfo> all = xg::op_catalogue();
-  for (const xg::OpInfo& info : xg::nn::loss_ops()) all.push_back(info);
-  return all;
 }
 
 // --list-ops: "name family sample" per line (tests/check_op_tests.sh reads it).
