@@ -24,6 +24,7 @@
 #include <autograd/ops/reduce.hpp>
 #include <autograd/ops/shape.hpp>
 #include <autograd/ops/softmax.hpp>
+#include <autograd/ops/view.hpp>
 #include <autograd/random.hpp>
 #include <autograd/shape.hpp>
 #include <autograd/tensor.hpp>

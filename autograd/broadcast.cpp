@@ -73,10 +73,12 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
     throw ShapeError(
         fmt::format("broadcast_to: shape {} cannot be broadcast to {}", format_shape(x.shape()), format_shape(shape)));
   }
-  Tensor out = dispatch<false>(x.dtype(), "broadcast_to", [&](auto tag) {
-    using T = decltype(tag);
-    return detail::make_tensor<T>(Array<T>(xt::broadcast(detail::array<T>(x), detail::to_xshape<T>(shape))));
-  });
+  // a view: the broadcast axes step 0 through the storage
+  const TensorImpl& in = *x.impl();
+  const size_t lead = shape.size() - in.sizes.size();
+  Dims strides(shape.size(), 0);
+  for (size_t k = 0; k < in.sizes.size(); ++k) strides[lead + k] = in.sizes[k] == shape[lead + k] ? in.strides[k] : 0;
+  Tensor out = detail::make_view(x, detail::to_dims(shape), std::move(strides), in.offset);
   return Tensor::record<BroadcastToBackward>(std::move(out), {x}, shape);
 }
 
@@ -97,7 +99,8 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
   const std::vector<size_t> axes = sum_to_axes(from, shape);
   Tensor out = dispatch<false>(x.dtype(), "sum_to", [&](auto tag) {
     using T = decltype(tag);
-    Array<T> s = detail::array<T>(x);
+    const Tensor xc = detail::contiguous(x);
+    Array<T> s(detail::array<T>(xc));
     for (size_t axis : axes) s = detail::sum_along(s, axis);  // keepdim: later axes keep their place
     s.reshape(detail::to_xshape<T>(shape));
     return detail::make_tensor<T>(std::move(s));

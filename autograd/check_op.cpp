@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 namespace xg {
@@ -38,6 +39,71 @@ CheckOpCase gradcheck_case(std::string name, Check&& check) {
   } catch (const std::exception& e) {
     return {std::move(name), false, false, fmt::format("threw: {}", e.what())};
   }
+}
+
+// The inputs with the same values in strided storage: each the [..., 0] slice of a [..., 2]
+// tensor, so every axis steps over a gap (a view, not contiguous).
+std::vector<Tensor> strided_copies(const std::vector<Tensor>& inputs) {
+  std::vector<Tensor> out;
+  for (const Tensor& x : inputs) {
+    Tensor wide = zeros(
+        [&] {
+          Shape s = x.shape();
+          s.push_back(2);
+          return s;
+        }(),
+        x.dtype());
+    Tensor view = wide.select(-1, 0);
+    view.copy_(x.detach());
+    view.requires_grad_(x.requires_grad());
+    out.push_back(view);
+  }
+  return out;
+}
+
+// fn on strided inputs must give what it gives on contiguous ones: the values and, for one
+// random grad_output, the gradients (an op that reads its input's buffer as if it were row-major
+// fails here).
+CheckOpCase strided_case(const TensorFunction& fn, const std::vector<Tensor>& inputs, const GradcheckOptions& options) {
+  CheckOpCase c{"strided inputs", true, false, "strided inputs gave the values and gradients of contiguous ones"};
+  try {
+    Float64Parameters float64_parameters(options.parameters, options.keep_float32);
+    const std::vector<Tensor> strided = strided_copies(inputs);
+    const Tensor y = fn(inputs), ys = fn(strided);
+    auto differ = [&](const std::vector<double>& a, const std::vector<double>& b, const std::string& what) {
+      for (size_t e = 0; e < a.size() && e < b.size(); ++e) {
+        const double tol = 1e-12 * std::max(1.0, std::abs(a[e]));
+        if (!(std::abs(a[e] - b[e]) <= tol) && !(std::isnan(a[e]) && std::isnan(b[e]))) {
+          c = {"strided inputs", false, false,
+               fmt::format("{} element {}: {:.10g} from contiguous inputs, {:.10g} from strided ones", what, e, a[e],
+                           b[e])};
+          return true;
+        }
+      }
+      return false;
+    };
+    if (y.shape() != ys.shape()) {
+      return {"strided inputs", false, false,
+              fmt::format("the result has shape {} from contiguous inputs, {} from strided ones",
+                          format_shape(y.shape()), format_shape(ys.shape()))};
+    }
+    if (differ(y.to_vector(), ys.to_vector(), "the result")) return c;
+    if (!y.requires_grad()) return c;
+    std::vector<double> v_values(static_cast<size_t>(y.numel()));
+    for (size_t e = 0; e < v_values.size(); ++e) v_values[e] = std::sin(static_cast<double>(e) + 1.0);
+    const Tensor v = from_vector(v_values, y.shape(), {.dtype = y.dtype()});
+    const std::vector<Tensor> g = grad({y}, inputs, {v}, {.allow_unused = true});
+    const std::vector<Tensor> gs = grad({ys}, strided, {v}, {.allow_unused = true});
+    for (size_t k = 0; k < g.size(); ++k) {
+      if (g[k].defined() != gs[k].defined()) {
+        return {"strided inputs", false, false, fmt::format("input {}: a gradient from one layout only", k)};
+      }
+      if (g[k].defined() && differ(g[k].to_vector(), gs[k].to_vector(), fmt::format("gradient {}", k))) return c;
+    }
+  } catch (const std::exception& e) {
+    c = {"strided inputs", false, false, fmt::format("threw: {}", e.what())};
+  }
+  return c;
 }
 
 }  // namespace
@@ -126,6 +192,7 @@ CheckOpResult check_op(const TensorFunction& fn, const std::vector<Shape>& shape
   }
   result.cases.push_back(zero);
   result.cases.push_back(reentrant);
+  result.cases.push_back(strided_case(fn, inputs, options));
 
   // broadcast: input k gets a leading axis of size 2, the others stay as given
   for (size_t k = 0; k < shapes.size(); ++k) {

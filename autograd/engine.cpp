@@ -110,12 +110,13 @@ Tensor run_hooks(const TensorImpl& impl, Tensor g) {
 // and it has no history, as torch's AccumulateGrad does. With create_graph the sums are
 // recorded, so the gradient stays differentiable.
 void accumulate_into(Tensor& slot, Tensor g, bool create_graph) {
-  const bool g_private = g.impl().use_count() == 1;
+  // private: nothing else holds the tensor or its storage (a view of another gradient is not)
+  const bool g_private = g.impl().use_count() == 1 && g.impl()->storage.use_count() == 1 && g.is_contiguous();
   if (!slot.defined()) {
     if (create_graph)
       slot = g_private ? std::move(g) : g.clone();
     else
-      slot = g_private && !g.grad_fn() ? std::move(g) : g.detach();  // detach() copies
+      slot = g_private && !g.grad_fn() ? std::move(g) : detail::copy_values(g);
   } else if (create_graph) {
     slot = slot + g;
   } else if (slot.impl().use_count() == 1 && !slot.requires_grad()) {

@@ -38,6 +38,12 @@ class ValueError : public Error {
   using Error::Error;
 };
 
+/// An index out of range (x[3] of an axis of size 3), as torch's IndexError; a ValueError too.
+class IndexError : public ValueError {
+ public:
+  using ValueError::ValueError;
+};
+
 /// A NaN or Inf found by anomaly mode (xg::DetectAnomalyGuard) in an op's result or in a gradient
 /// its backward returned; the message names the op, its inputs and where it was created.
 class AnomalyError : public Error {

@@ -124,7 +124,7 @@ GradcheckResult gradcheck(const TensorsFunction& fn, const std::vector<Tensor>& 
     if (plus.empty()) {
       NoGradGuard no_grad;
       std::vector<Tensor> perturbed = xs;
-      Tensor x = xs[checked[k]].detach();  // a copy
+      Tensor x = xs[checked[k]].detach().clone();  // a copy
       x.requires_grad_(true);
       perturbed[checked[k]] = x;
       const double original = xs[checked[k]].to_vector()[static_cast<size_t>(j)];

@@ -150,8 +150,9 @@ struct CheckOpResult {
 
 /// Checks a user's op on random float64 inputs of the given shapes (fixed seed, the global
 /// generator is not touched): gradcheck, gradgradcheck, a zero grad_output gives zero
-/// gradients, backward twice gives the same gradients, and for each input a version with a
-/// leading broadcast axis of size 2 (skipped when fn rejects that shape).
+/// gradients, backward twice gives the same gradients, strided inputs (views with gaps) give
+/// the values and gradients of contiguous ones, and for each input a version with a leading
+/// broadcast axis of size 2 (skipped when fn rejects that shape).
 CheckOpResult check_op(const TensorFunction& fn, const std::vector<Shape>& shapes, GradcheckOptions options = {});
 
 /// Per-node blame: which recorded op has the wrong backward?

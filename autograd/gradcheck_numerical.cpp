@@ -18,7 +18,7 @@ std::vector<Tensor> prepare_inputs(const std::vector<Tensor>& inputs, const Grad
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Tensor& x = inputs[i];
     if (!x.defined()) throw ValueError(fmt::format("{}: input {} is undefined", op, i));
-    Tensor copy = x.detach();
+    Tensor copy = x.detach().clone();  // contiguous and private: set_element writes into it
     if (x.dtype() == Dtype::float32 && options.keep_float32) {
       // checked as it is: steps by Stan's rule, see element_step
     } else if (x.dtype() == Dtype::float32) {
@@ -81,7 +81,7 @@ Float64Parameters::Float64Parameters(const std::vector<Tensor>& parameters, bool
     for (const Tensor& p : parameters) {
       if (!p.defined() || p.dtype() != Dtype::float32) continue;
       Tensor param = p;
-      saved_.push_back({param, param.detach()});  // detach copies the data
+      saved_.push_back({param, param.detach().clone()});
       param.set_data(param.detach().to(Dtype::float64));
     }
   } catch (...) {
@@ -170,7 +170,7 @@ CentralDifferences central_differences(const TensorsFunction& fn, const Prepared
     const std::vector<double> originals = xs[c].to_vector();
     for (int64_t j = 0; j < n_in; ++j) {
       std::vector<Tensor> perturbed = xs;
-      Tensor x = xs[c].detach();
+      Tensor x = xs[c].detach().clone();
       x.requires_grad_(true);  // fn may differentiate internally (gradgradcheck does)
       perturbed[c] = x;
       const double original = originals[static_cast<size_t>(j)];

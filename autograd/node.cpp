@@ -24,10 +24,10 @@ std::string describe(const Tensor& t) {
 void Node::SavedInputs::assign(const Tensor* tensors, size_t count) {
   size_ = count;
   if (count <= 2) {
-    for (size_t i = 0; i < count; ++i) inline_[i] = {tensors[i], tensors[i].impl()->version};
+    for (size_t i = 0; i < count; ++i) inline_[i] = {tensors[i], tensors[i].impl()->version()};
   } else {
     heap_.reserve(count);
-    for (size_t i = 0; i < count; ++i) heap_.push_back({tensors[i], tensors[i].impl()->version});
+    for (size_t i = 0; i < count; ++i) heap_.push_back({tensors[i], tensors[i].impl()->version()});
   }
 }
 
@@ -98,12 +98,12 @@ const Tensor& Node::input(size_t i) const {
                     type_name(), name()));
   }
   const SavedInput& saved = inputs_[i];
-  if (saved.tensor.impl()->version != saved.version) {
+  if (saved.tensor.impl()->version() != saved.version) {
     throw GraphError(
         fmt::format("{}: input {} ({}, {}) was modified in place after '{}' used it (version {}, expected {}): "
                     "its gradient would be computed from the wrong values; modify a clone instead",
                     type_name(), i, describe(saved.tensor), dtype_name(saved.tensor.dtype()), name(),
-                    saved.tensor.impl()->version, saved.version));
+                    saved.tensor.impl()->version(), saved.version));
   }
   return saved.tensor;
 }

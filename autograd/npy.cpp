@@ -207,7 +207,7 @@ NpyArray read_npy_header(const std::string& bytes, Corrupt&& corrupt) {
 }  // namespace
 
 std::string detail::dump_npy(const Tensor& t) {
-  return detail::with_array(*t.impl(), [](const auto& a) { return xt::dump_npy(a); });
+  return detail::with_array(t, [](const auto& a) { return xt::dump_npy(a); });
 }
 
 Tensor detail::parse_npy(const std::string& bytes, const std::string& path, const std::string& entry) {

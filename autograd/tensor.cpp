@@ -16,6 +16,7 @@
 #include <autograd/ops/reduce.hpp>
 #include <autograd/ops/shape.hpp>
 #include <autograd/ops/softmax.hpp>
+#include <autograd/ops/view.hpp>
 
 #include <xtensor/xoperation.hpp>
 
@@ -30,25 +31,33 @@ TensorImpl& Tensor::checked() const {
 
 // ---- data ----
 
-Shape Tensor::shape() const {
-  return detail::with_array(checked(), [](const auto& a) { return Shape(a.shape().begin(), a.shape().end()); });
-}
+Shape Tensor::shape() const { return detail::to_shape(checked().sizes); }
 int64_t Tensor::size(int64_t axis) const {
   const int64_t d = dim();
   const int64_t ax = normalize_axis(axis, d, "size");
   return d == 0 ? 1 : shape()[ax];
 }
-int64_t Tensor::dim() const {
-  return detail::with_array(checked(), [](const auto& a) { return static_cast<int64_t>(a.dimension()); });
-}
-int64_t Tensor::numel() const {
-  return detail::with_array(checked(), [](const auto& a) { return static_cast<int64_t>(a.size()); });
-}
+int64_t Tensor::dim() const { return checked().dim(); }
+int64_t Tensor::numel() const { return checked().numel(); }
 Dtype Tensor::dtype() const { return checked().dtype(); }
-uint32_t Tensor::version() const { return checked().version; }
+uint32_t Tensor::version() const { return checked().version(); }
 Tensor& Tensor::bump_version() {
-  ++checked().version;
+  ++checked().version();
   return *this;
+}
+
+Shape Tensor::stride() const { return detail::to_shape(checked().strides); }
+int64_t Tensor::stride(int64_t axis) const {
+  const int64_t d = dim();
+  const int64_t ax = normalize_axis(axis, d, "stride");
+  return d == 0 ? 1 : checked().strides[ax];
+}
+int64_t Tensor::storage_offset() const { return checked().offset; }
+bool Tensor::is_contiguous() const { return checked().contiguous; }
+bool Tensor::is_view() const { return checked().base != nullptr; }
+Tensor Tensor::base() const { return Tensor(checked().base); }
+bool Tensor::is_alias_of(const Tensor& other) const {
+  return defined() && other.defined() && impl_->storage == other.impl_->storage;
 }
 
 double Tensor::item() const {
@@ -58,11 +67,11 @@ double Tensor::item() const {
                     "elements)",
                     format_shape(shape()), numel()));
   }
-  return detail::with_array(checked(), [](const auto& a) { return static_cast<double>(a.data()[0]); });
+  return detail::with_array(*this, [](const auto& a) { return static_cast<double>(a.data()[0]); });
 }
 
 std::vector<double> Tensor::to_vector() const {
-  return detail::with_array(checked(), [](const auto& a) { return std::vector<double>(a.begin(), a.end()); });
+  return detail::with_array(*this, [](const auto& a) { return std::vector<double>(a.begin(), a.end()); });
 }
 
 template <class T>
@@ -71,7 +80,7 @@ T* Tensor::data_ptr() {
     throw DtypeError(
         fmt::format("data_ptr: asked for {} data of a {} tensor", dtype_name(dtype_of<T>()), dtype_name(dtype())));
   }
-  return array<T>(*this).data();
+  return checked().template first<T>();
 }
 template <class T>
 const T* Tensor::data_ptr() const {
@@ -111,10 +120,11 @@ const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked().grad_fn;
 bool Tensor::is_leaf() const { return checked().grad_fn == nullptr; }
 
 Tensor Tensor::detach() const {
-  // xgrad tensors never alias storage (see reshape), so detach copies the data
+  // shares the storage and its version counter, as torch's detach; not a view for autograd
   TensorImpl& impl = checked();
   auto out = std::allocate_shared<TensorImpl>(detail::StorageAllocator<TensorImpl>());
-  out->data = impl.data;
+  out->storage = impl.storage;
+  out->set_geometry(impl.sizes, impl.strides, impl.offset);
   out->name = impl.name;
   return Tensor(std::move(out));
 }
@@ -184,24 +194,49 @@ void check_inplace(const Tensor& t, const char* op) {
 
 }  // namespace
 
+// The in-place updates write through the tensor's strides, so a write to a view shows in its base
+// and in every other view of the storage (whose version counter they all share).
+namespace {
+
+// f(mutable array) on t's elements: in place when t is contiguous; else on a contiguous copy
+// that is then written back through t's strides.
+template <class T, class F>
+void update(const Tensor& t, F&& f) {
+  if (t.is_contiguous()) {
+    auto a = detail::mut_array<T>(t);
+    f(a);
+    return;
+  }
+  Tensor values = detail::copy_values(t);
+  auto a = detail::mut_array<T>(values);
+  f(a);
+  detail::write_into(t, values);
+}
+
+}  // namespace
+
 Tensor& Tensor::fill_(double value) {
   check_inplace(*this, "fill_");
-  detail::with_array(*impl_, [value](auto& a) {
-    using T = typename std::decay_t<decltype(a)>::value_type;
-    std::fill(a.begin(), a.end(), static_cast<T>(value));
+  detail::check_no_internal_overlap(*this, "fill_");
+  dispatch<false>(dtype(), "fill_", [&](auto tag) {
+    using T = decltype(tag);
+    update<T>(*this, [value](auto& a) { std::fill(a.begin(), a.end(), static_cast<T>(value)); });
+    return 0;
   });
-  ++impl_->version;
+  ++impl_->version();
   return *this;
 }
 Tensor& Tensor::zero_() { return fill_(0.0); }
 
 Tensor& Tensor::mul_(double factor) {
   check_inplace(*this, "mul_");
-  detail::with_array(*impl_, [factor](auto& a) {
-    using T = typename std::decay_t<decltype(a)>::value_type;
-    a *= static_cast<T>(factor);
+  detail::check_no_internal_overlap(*this, "mul_");
+  dispatch<false>(dtype(), "mul_", [&](auto tag) {
+    using T = decltype(tag);
+    update<T>(*this, [factor](auto& a) { a *= static_cast<T>(factor); });
+    return 0;
   });
-  ++impl_->version;
+  ++impl_->version();
   return *this;
 }
 
@@ -213,17 +248,21 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
     throw ShapeError(fmt::format("add_: shape {} cannot be broadcast to this tensor's shape {}",
                                  format_shape(other.shape()), format_shape(s)));
   }
+  detail::check_no_internal_overlap(*this, "add_");
+  // other is read in full before the write when it shares this storage (x.add_(x.t()))
+  const Tensor b_values = is_alias_of(other) ? detail::copy_values(other) : detail::contiguous(other);
   dispatch<false>(dtype(), "add_", [&](auto tag) {
     using T = decltype(tag);
-    Array<T>& a = array<T>(*this);
-    const Array<T>& b = array<T>(other);
-    if (alpha == 1.0)
-      a += b;
-    else
-      a += static_cast<T>(alpha) * b;
+    const auto b = array<T>(b_values);
+    update<T>(*this, [&](auto& a) {
+      if (alpha == 1.0)
+        a += b;
+      else
+        a += static_cast<T>(alpha) * b;
+    });
     return 0;
   });
-  ++impl_->version;
+  ++impl_->version();
   return *this;
 }
 
@@ -234,9 +273,10 @@ Tensor& Tensor::copy_(const Tensor& other) {
     throw ShapeError(fmt::format("copy_: source shape {} differs from this tensor's shape {}",
                                  format_shape(other.shape()), format_shape(shape())));
   }
+  detail::check_no_internal_overlap(*this, "copy_");
   Tensor converted = other.dtype() == dtype() ? other : other.detach().to(dtype());
-  impl_->data = converted.impl_->data;
-  ++impl_->version;
+  detail::write_into(*this, converted);
+  ++impl_->version();
   return *this;
 }
 
@@ -250,9 +290,13 @@ Tensor& Tensor::set_data(const Tensor& data) {
   if (impl.requires_grad && !is_floating(data.dtype())) {
     throw DtypeError("set_data: a tensor that requires grad cannot take int64 data");
   }
-  impl.data = data.impl_->data;
+  // a storage of its own (a copy), whose version continues this tensor's count
+  Tensor copy = detail::copy_values(data);
+  copy.impl()->storage->version = impl.version() + 1;
+  impl.storage = copy.impl()->storage;
+  impl.set_geometry(copy.impl()->sizes, copy.impl()->strides, 0);
+  impl.base = nullptr;
   impl.grad = Tensor();
-  ++impl.version;
   return *this;
 }
 
@@ -271,6 +315,21 @@ Tensor Tensor::t() const {
   }
   return dim() < 2 ? *this : xg::transpose(*this, 0, 1);
 }
+Tensor Tensor::permute(const Shape& dims) const { return xg::permute(*this, dims); }
+Tensor Tensor::expand(const Shape& sizes) const { return xg::expand(*this, sizes); }
+Tensor Tensor::select(int64_t axis, int64_t index) const { return xg::select(*this, axis, index); }
+Tensor Tensor::operator[](int64_t index) const { return xg::select(*this, 0, index); }
+Tensor Tensor::narrow(int64_t axis, int64_t start, int64_t length) const {
+  return xg::narrow(*this, axis, start, length);
+}
+Tensor Tensor::unflatten(int64_t axis, const Shape& sizes) const { return xg::unflatten(*this, axis, sizes); }
+Tensor Tensor::diagonal(int64_t offset, int64_t axis1, int64_t axis2) const {
+  return xg::diagonal(*this, offset, axis1, axis2);
+}
+std::vector<Tensor> Tensor::chunk(int64_t chunks, int64_t axis) const { return xg::chunk(*this, chunks, axis); }
+std::vector<Tensor> Tensor::split(int64_t split_size, int64_t axis) const { return xg::split(*this, split_size, axis); }
+std::vector<Tensor> Tensor::split(const Shape& sizes, int64_t axis) const { return xg::split(*this, sizes, axis); }
+Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
 Tensor Tensor::sum() const { return xg::sum(*this); }
 Tensor Tensor::sum(int64_t axis, bool keepdim) const { return xg::sum(*this, axis, keepdim); }
 Tensor Tensor::mean() const { return xg::mean(*this); }
@@ -319,7 +378,7 @@ Tensor Tensor::to(Dtype dtype) const {
     using T = decltype(target);
     return dispatch<false>(this->dtype(), "to", [&](auto source) {
       using S = decltype(source);
-      return detail::make_tensor<T>(Array<T>(xt::cast<T>(array<S>(*this))));
+      return detail::make_tensor<T>(Array<T>(xt::cast<T>(array<S>(detail::contiguous(*this)))));
     });
   });
   if (!is_floating(dtype)) return out;
@@ -335,10 +394,7 @@ struct CloneBackward final : Node {
 };
 Tensor Tensor::clone() const {
   detail::check_defined(*this, "clone");
-  Tensor out = dispatch<false>(dtype(), "clone", [&](auto tag) {
-    using T = decltype(tag);
-    return detail::make_tensor<T>(Array<T>(array<T>(*this)));
-  });
+  Tensor out = detail::copy_values(*this);
   out.impl()->name = impl_->name;
   return record<CloneBackward>(std::move(out), {*this});
 }
@@ -352,6 +408,12 @@ std::span<const OpInfo> tensor_ops() {
        .sample = OpSample::unary,
        .call = [](const OpCall& o) { return o.a.clone(); },
        .expression = "{a}.clone()"},
+      {.name = "contiguous",
+       .family = "autograd/tensor",
+       .signature = "x.contiguous()",
+       .sample = OpSample::matrix,
+       .call = [](const OpCall& o) { return xg::transpose(o.a).contiguous(); },
+       .expression = "transpose({a}).contiguous()"},
       {.name = "to",
        .family = "autograd/tensor",
        .signature = "x.to(dtype)",

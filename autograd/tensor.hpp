@@ -58,7 +58,8 @@ class Tensor {
   double item() const;
   /// All values, row-major, converted to double.
   std::vector<double> to_vector() const;
-  /// Pointer to the contiguous row-major data; T must match dtype() (DtypeError otherwise).
+  /// Pointer to element [0, ..., 0] in the storage (torch's data_ptr): the data is row-major
+  /// from there only if is_contiguous(). T must match dtype() (DtypeError otherwise).
   template <class T>
   T* data_ptr();
   template <class T>
@@ -69,10 +70,29 @@ class Tensor {
   Array data() const;
   /// A copy converted to `dtype` (recorded: the gradient flows back converted).
   Tensor to(Dtype dtype) const;
-  /// A copy with its own storage (recorded, as torch's clone).
+  /// A contiguous copy with its own storage (recorded, as torch's clone; torch keeps a dense
+  /// input's strides, xgrad's copy is always row-major).
   Tensor clone() const;
-  /// Counts in-place writes to this tensor's data; a node that saved it checks it in backward.
+  /// This tensor when is_contiguous(), else a row-major copy (recorded as clone, as torch does).
+  Tensor contiguous() const;
+  /// Counts in-place writes to this tensor's storage (shared by its views); a node that saved it
+  /// checks it in backward.
   uint32_t version() const;
+
+  // ---- storage and views (torch's model: storage + sizes + strides + offset) ----
+  /// Elements to step in the storage for one step along each axis.
+  Shape stride() const;
+  int64_t stride(int64_t axis) const;
+  /// Position of element [0, ..., 0] in the storage.
+  int64_t storage_offset() const;
+  /// Row-major without gaps (size-1 axes and empty tensors count as contiguous, as in torch).
+  bool is_contiguous() const;
+  /// Whether this tensor was made by a view op (torch's _is_view); base() is then its base.
+  bool is_view() const;
+  /// The tensor a view views (never itself a view; torch's _base); undefined otherwise.
+  Tensor base() const;
+  /// Whether both share one storage (a write through one may show in the other).
+  bool is_alias_of(const Tensor& other) const;
 
   // ---- autograd ----
   bool requires_grad() const;
@@ -88,8 +108,8 @@ class Tensor {
   /// Accumulates d(this)/d(leaf) into every leaf's grad(). `gradient` may be omitted only
   /// for a one-element tensor.
   void backward(const Tensor& gradient = {}, BackwardOptions options = {}) const;
-  /// The same values with no history. A copy: xgrad tensors never share storage (torch's
-  /// detach shares it).
+  /// The same values with no history, sharing this tensor's storage and version counter (as
+  /// torch's detach; not a view for autograd).
   Tensor detach() const;
   /// Keeps the gradient of a non-leaf in grad() after backward.
   Tensor& retain_grad();
@@ -103,7 +123,8 @@ class Tensor {
   const std::string& name() const;
   Tensor& name(std::string name);
 
-  // ---- in-place updates (for optimizers: leaves, under NoGradGuard) ----
+  // ---- in-place updates (for optimizers: leaves, under NoGradGuard); through a view they write
+  // the base's elements ----
   Tensor& zero_();
   Tensor& fill_(double value);
   /// this += alpha * other (other broadcast to this shape).
@@ -127,6 +148,17 @@ class Tensor {
   Tensor squeeze(int64_t axis) const;
   Tensor transpose(int64_t axis0, int64_t axis1) const;
   Tensor t() const;
+  Tensor permute(const Shape& dims) const;
+  Tensor expand(const Shape& sizes) const;
+  Tensor select(int64_t axis, int64_t index) const;
+  /// select(0, i): `x[1]`, `x[-1]` (a view).
+  Tensor operator[](int64_t index) const;
+  Tensor narrow(int64_t axis, int64_t start, int64_t length) const;
+  Tensor unflatten(int64_t axis, const Shape& sizes) const;
+  Tensor diagonal(int64_t offset = 0, int64_t axis1 = 0, int64_t axis2 = 1) const;
+  std::vector<Tensor> chunk(int64_t chunks, int64_t axis = 0) const;
+  std::vector<Tensor> split(int64_t split_size, int64_t axis = 0) const;
+  std::vector<Tensor> split(const Shape& sizes, int64_t axis = 0) const;
   Tensor sum() const;
   Tensor sum(int64_t axis, bool keepdim = false) const;
   Tensor mean() const;

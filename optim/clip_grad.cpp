@@ -30,7 +30,8 @@ std::vector<Tensor> grads_of(const std::vector<Tensor>& params, const char* op) 
 double norm_of(const Tensor& grad, double norm_type) {
   return dispatch(grad.dtype(), "clip_grad_norm_", [&](auto tag) {
     using T = decltype(tag);
-    const T* values = grad.data_ptr<T>();
+    const Tensor dense = grad.contiguous();
+    const T* values = dense.data_ptr<T>();
     const int64_t count = grad.numel();
     double accumulated = 0.0;
     if (std::isinf(norm_type)) {

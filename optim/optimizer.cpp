@@ -138,6 +138,13 @@ void Optimizer::check_new_params(const std::vector<Tensor>& new_params, size_t g
                       "tensors, as torch (\"can't optimize a non-leaf Tensor\")",
                       name(), i, group));
     }
+    if (!param.is_contiguous()) {
+      // the steps write parameters row-major through data_ptr
+      throw ValueError(
+          fmt::format("{}: parameter {} of group {} is not contiguous (shape {}, strides {}), valid: "
+                      "contiguous tensors (pass p.contiguous().detach().requires_grad_() instead)",
+                      name(), i, group, format_shape(param.shape()), format_shape(param.stride())));
+    }
     if (const auto place = first_place(param, i)) {
       throw ValueError(
           fmt::format("{}: parameter {} of group {} is already parameter {} of group {}, valid: each "
@@ -202,9 +209,9 @@ std::vector<Optimizer::PendingUpdate> Optimizer::prepare_updates() {
       // the step writes the parameter and its state in place while reading the gradient: a
       // gradient that is one of those tensors (p.mutable_grad() = p) is read from a copy
       Tensor grad = param.grad();
-      bool aliased = grad.is_same(param);
-      for (const auto& [name, value] : current) aliased = aliased || grad.is_same(value);
-      if (aliased) grad = grad.detach();  // detach copies: xgrad tensors never share storage
+      bool aliased = grad.is_alias_of(param);
+      for (const auto& [name, value] : current) aliased = aliased || grad.is_alias_of(value);
+      if (aliased || !grad.is_contiguous()) grad = grad.detach().clone();  // steps read it row-major
       updates.push_back(PendingUpdate{.group = group, .index = index, .param = param, .grad = grad, .state = current});
     }
   }

@@ -21,7 +21,7 @@ Tensor unary(const Tensor& x, const char* op, F&& f) {
   check_defined(x, op);
   return dispatch(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    return make_tensor<T>(Array<T>(f(array<T>(x))));
+    return make_tensor<T>(Array<T>(f(array<T>(contiguous(x)))));
   });
 }
 
@@ -34,8 +34,9 @@ Tensor binary(const Tensor& a, const Tensor& b, const char* op, F&& f) {
   check_same_dtype(a, b, op);
   return dispatch<FloatingOnly>(a.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    const Array<T>& x = array<T>(a);
-    const Array<T>& y = array<T>(b);
+    const Tensor ac = contiguous(a), bc = contiguous(b);
+    const auto x = array<T>(ac);
+    const auto y = array<T>(bc);
     // equal shapes (the common case) need no broadcast check, nor Shape vectors to make one
     if (x.shape() != y.shape()) broadcast_shapes(a.shape(), b.shape(), op);
     return make_tensor<T>(Array<T>(f(x, y)));
@@ -51,8 +52,9 @@ Tensor fused_grad(const Tensor& g, const Tensor& x, F&& f) {
   if (is_grad_enabled() || g.dtype() != x.dtype()) return {};
   return dispatch(x.dtype(), "backward", [&](auto tag) {
     using T = decltype(tag);
-    const Array<T>& ga = array<T>(g);
-    const Array<T>& xa = array<T>(x);
+    const Tensor gc = contiguous(g), xc = contiguous(x);
+    const auto ga = array<T>(gc);
+    const auto xa = array<T>(xc);
     if (ga.shape() != xa.shape()) return Tensor();
     return make_tensor<T>(Array<T>(f(ga, xa)));
   });
@@ -100,19 +102,19 @@ AxisSplit split_at(const S& shape, size_t axis) {
   return s;
 }
 
-/// a's shape with `axis` set to 1.
-template <class T>
-typename Array<T>::shape_type keepdim_shape(const Array<T>& a, size_t axis) {
+/// a's shape with `axis` set to 1 (a: an Array or ConstArray).
+template <class A>
+typename Array<typename A::value_type>::shape_type keepdim_shape(const A& a, size_t axis) {
   auto shape = a.shape();
-  typename Array<T>::shape_type out(shape.begin(), shape.end());
+  typename Array<typename A::value_type>::shape_type out(shape.begin(), shape.end());
   out[axis] = 1;
   return out;
 }
 
 /// Sum along `axis`, keeping it with size 1. (Written out: xt::sum's immediate reducer crashes
 /// in xtensor 0.24.3 with xsimd, and its lazy one is not vectorised.)
-template <class T>
-Array<T> sum_along(const Array<T>& a, size_t axis) {
+template <class A, class T = typename A::value_type>
+Array<T> sum_along(const A& a, size_t axis) {
   const AxisSplit s = split_at(a.shape(), axis);
   Array<T> out = xt::zeros<T>(keepdim_shape(a, axis));
   const T* src = a.data();
@@ -129,8 +131,8 @@ Array<T> sum_along(const Array<T>& a, size_t axis) {
 
 /// Max (or min) along `axis` and the index of its first occurrence, keeping the axis.
 /// NaN propagates (as torch): a NaN is taken as the extremum and stays.
-template <class T>
-std::pair<Array<T>, Array<int64_t>> extremum_along(const Array<T>& a, size_t axis, bool max) {
+template <class A, class T = typename A::value_type>
+std::pair<Array<T>, Array<int64_t>> extremum_along(const A& a, size_t axis, bool max) {
   const AxisSplit s = split_at(a.shape(), axis);
   Array<T> best = Array<T>::from_shape(keepdim_shape(a, axis));
   Array<int64_t> index = xt::zeros<int64_t>(keepdim_shape(a, axis));
@@ -161,7 +163,8 @@ template <class Pred>
 Tensor mask(const Tensor& x, const char* op, Pred&& pred) {
   return dispatch(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    const Array<T>& a = array<T>(x);
+    const Tensor xc = contiguous(x);
+    const auto a = array<T>(xc);
     Array<T> out = Array<T>::from_shape(a.shape());
     auto src = a.data();
     auto dst = out.data();

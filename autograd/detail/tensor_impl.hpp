@@ -1,71 +1,172 @@
 // The tensor implementation behind xg::Tensor (private to the library: includes xtensor).
+//
+// As in torch, a tensor is a view of a storage: sizes, strides (in elements) and an offset into
+// a buffer that several tensors may share (views: reshape, transpose, slice, x[i], detach...).
+// The storage carries the version counter, so that a write through any view is seen by every
+// node that saved any tensor of that storage.
 #pragma once
 
 #include <autograd/detail/allocator.hpp>
 #include <autograd/node.hpp>
 #include <autograd/tensor.hpp>
 
+#include <xtensor/xadapt.hpp>
 #include <xtensor/xarray.hpp>
 #include <xtensor/xtensor.hpp>  // immediate reducers build their result type from it
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
 namespace xg {
 
-// Tensor storage: row-major xarrays on the caching allocator (detail/allocator.hpp). The xtensor
-// bridge (autograd/xtensor.hpp) copies into and out of plain xt::xarray<T>.
+// The arrays kernels allocate: row-major xarrays on the caching allocator (detail/allocator.hpp).
+// A new tensor owns one as its storage. The xtensor bridge (autograd/xtensor.hpp) copies into and
+// out of plain xt::xarray<T>.
 template <class T>
 using Array = xt::xarray<T, xt::layout_type::row_major, detail::StorageAllocator<T>>;
+// What kernels read and write: a contiguous tensor's elements in its own shape, without a copy (an
+// xtensor container over the storage, as fast as an Array in expressions). Reads get it by value
+// as `const auto` (xtensor's adaptors of const pointers give const value_types, which its
+// temporaries cannot hold, so both go through T*).
+template <class T>
+using MutArray = xt::xarray_adaptor<xt::xbuffer_adaptor<T*, xt::no_ownership>, xt::layout_type::row_major>;
+template <class T>
+using ConstArray = MutArray<T>;
 
 using Storage = std::variant<Array<float>, Array<double>, Array<int64_t>>;
+// Sizes and strides live inline up to 4 dimensions (no allocation per tensor).
+using Dims = xt::svector<int64_t, 4>;
+
+struct StorageImpl {
+  Storage data;  // its shape is the one it was allocated with; tensors use only its buffer
+  uint32_t version = 0;
+  int64_t size() const {
+    return std::visit([](const auto& a) { return static_cast<int64_t>(a.size()); }, data);
+  }
+};
 
 struct TensorImpl {
-  Storage data;
+  std::shared_ptr<StorageImpl> storage;
+  Dims sizes;
+  Dims strides;
+  int64_t offset = 0;
+  bool contiguous = true;  // row-major without gaps (cached: set with the geometry)
+  // For a view: the tensor it views, itself never a view (torch's _base); null otherwise.
+  std::shared_ptr<TensorImpl> base;
   Tensor grad;
   std::shared_ptr<Node> grad_fn;
   std::vector<std::function<Tensor(const Tensor&)>> hooks;
   std::string name;
-  uint32_t version = 0;
   bool requires_grad = false;
   bool retains_grad = false;
 
-  Dtype dtype() const { return static_cast<Dtype>(data.index()); }
+  Dtype dtype() const { return static_cast<Dtype>(storage->data.index()); }
+  int64_t dim() const { return static_cast<int64_t>(sizes.size()); }
+  int64_t numel() const {
+    int64_t n = 1;
+    for (int64_t s : sizes) n *= s;
+    return n;
+  }
+  uint32_t& version() const { return storage->version; }
+  /// Sets sizes, strides and offset, and the cached contiguity.
+  void set_geometry(Dims new_sizes, Dims new_strides, int64_t new_offset);
+  /// Pointer to element [0, ..., 0] (storage + offset). T must be the dtype.
+  template <class T>
+  T* first() const {
+    return std::get<Array<T>>(storage->data).data() + offset;
+  }
 };
 
 namespace detail {
 
-/// The typed array of a tensor; the caller has dispatched on dtype, so a mismatch is a bug in
-/// xgrad, reported as DtypeError rather than undefined behaviour.
+/// Row-major strides of `sizes` (1 for the last axis).
+Dims contiguous_strides(const Dims& sizes);
+/// Whether sizes/strides describe a row-major layout without gaps (size-1 axes and empty tensors
+/// are contiguous whatever their strides, as in torch).
+bool is_contiguous(const Dims& sizes, const Dims& strides);
+
+/// Strides with which `sizes` views the elements of a tensor of old_sizes/old_strides in
+/// row-major order, or nullopt when none do (torch's computeStride: then reshape must copy).
+std::optional<Dims> view_strides(const Dims& old_sizes, const Dims& old_strides, const Dims& sizes);
+
+inline Dims to_dims(const Shape& s) { return Dims(s.begin(), s.end()); }
+inline Shape to_shape(const Dims& d) { return Shape(d.begin(), d.end()); }
+
+[[noreturn]] void internal_non_contiguous(const char* what);
+
+/// A contiguous tensor's elements as an xtensor container in its own shape (no copy). Kernels
+/// call it on contiguous(t) (below) or on tensors they made; a strided tensor is a bug in xgrad.
 template <class T>
-Array<T>& array(const Tensor& t) {
-  auto* a = std::get_if<Array<T>>(&t.impl()->data);
-  if (a == nullptr) throw DtypeError(std::string("internal: tensor is ") + dtype_name(t.impl()->dtype()));
-  return *a;
+const ConstArray<T> array(const Tensor& t) {
+  const TensorImpl& impl = *t.impl();
+  if (!impl.contiguous) internal_non_contiguous("array");
+  auto* a = std::get_if<Array<T>>(&impl.storage->data);
+  if (a == nullptr) throw DtypeError(std::string("internal: tensor is ") + dtype_name(impl.dtype()));
+  typename ConstArray<T>::shape_type shape(impl.sizes.begin(), impl.sizes.end());
+  const auto n = static_cast<size_t>(impl.numel());
+  return ConstArray<T>(xt::xbuffer_adaptor<T*, xt::no_ownership>(const_cast<T*>(a->data()) + impl.offset, n), shape);
 }
 
-/// f(array) with the impl's typed array, through the one dtype dispatch helper.
-template <class Impl, class F>
-decltype(auto) with_array(Impl& impl, F&& f) {
-  return dispatch<false>(impl.dtype(), "tensor", [&](auto tag) -> decltype(auto) {
+/// The same for writing (in-place updates of a contiguous tensor).
+template <class T>
+MutArray<T> mut_array(const Tensor& t) {
+  const TensorImpl& impl = *t.impl();
+  if (!impl.contiguous) internal_non_contiguous("mut_array");
+  auto* a = std::get_if<Array<T>>(&impl.storage->data);
+  if (a == nullptr) throw DtypeError(std::string("internal: tensor is ") + dtype_name(impl.dtype()));
+  typename MutArray<T>::shape_type shape(impl.sizes.begin(), impl.sizes.end());
+  const auto n = static_cast<size_t>(impl.numel());
+  return MutArray<T>(xt::xbuffer_adaptor<T*, xt::no_ownership>(a->data() + impl.offset, n), shape);
+}
+
+/// t itself when contiguous, else a contiguous copy of its values (not recorded: for kernels,
+/// which compute values; the public Tensor::contiguous() records the copy).
+Tensor contiguous(const Tensor& t);
+/// A contiguous copy of t's values in a storage of its own (not recorded).
+Tensor copy_values(const Tensor& t);
+
+/// f(array) with the tensor's typed elements (contiguous(t) first), through the one dtype dispatch.
+template <class F>
+decltype(auto) with_array(const Tensor& t, F&& f) {
+  const Tensor c = contiguous(t);
+  return dispatch<false>(c.dtype(), "tensor", [&](auto tag) -> decltype(auto) {
     using T = decltype(tag);
-    return f(std::get<Array<T>>(impl.data));
+    return f(array<T>(c));
   });
 }
 
+/// A new tensor owning `a` as its storage (contiguous, offset 0).
 template <class T>
 Tensor make_tensor(Array<T>&& a) {
+  auto storage = std::allocate_shared<StorageImpl>(StorageAllocator<StorageImpl>());
   auto impl = std::allocate_shared<TensorImpl>(StorageAllocator<TensorImpl>());
-  impl->data = std::move(a);
+  Dims sizes(a.shape().begin(), a.shape().end());
+  storage->data = std::move(a);
+  impl->storage = std::move(storage);
+  impl->strides = contiguous_strides(sizes);
+  impl->sizes = std::move(sizes);
   return Tensor(std::move(impl));
 }
 
+/// A tensor sharing x's storage (and version counter) with the given geometry: what every view
+/// op returns before recording its node. The view's base is x's base, or x.
+Tensor make_view(const Tensor& x, Dims sizes, Dims strides, int64_t offset);
+
+/// Writes src's values (same shape and dtype) into dst's elements, whatever dst's strides; src
+/// may alias dst (it is read in full first then).
+void write_into(const Tensor& dst, const Tensor& src);
+
+/// GraphError naming `op` when several elements of t share one memory location (an expanded
+/// view): a write through it would be ambiguous, as torch refuses it.
+void check_no_internal_overlap(const Tensor& t, const char* op);
+
 template <class T>
-Shape shape_of(const Array<T>& a) {
+Shape shape_of(const T& a) {
   return Shape(a.shape().begin(), a.shape().end());
 }
 

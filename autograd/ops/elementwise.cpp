@@ -167,11 +167,12 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   const Tensor cond_full = expanded(condition), a_full = expanded(a), b_full = expanded(b);
   xt::xarray<bool> cond = dispatch<false>(condition.dtype(), "where", [&](auto tag) {
     using C = decltype(tag);
-    return xt::xarray<bool>(xt::not_equal(array<C>(cond_full), C(0)));
+    return xt::xarray<bool>(xt::not_equal(array<C>(detail::contiguous(cond_full)), C(0)));
   });
   Tensor out = dispatch<false>(a.dtype(), "where", [&](auto tag) {
     using T = decltype(tag);
-    return detail::make_tensor<T>(Array<T>(xt::where(cond, array<T>(a_full), array<T>(b_full))));
+    return detail::make_tensor<T>(
+        Array<T>(xt::where(cond, array<T>(detail::contiguous(a_full)), array<T>(detail::contiguous(b_full)))));
   });
   return Tensor::record<WhereBackward>(std::move(out), {condition, a, b});
 }

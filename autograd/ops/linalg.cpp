@@ -51,8 +51,8 @@ GemmDims gemm_dims(const Shape& a, const Shape& b, bool ta, bool tb, const char*
   return d;
 }
 
-template <class T>
-Array<T> gemm_forward(const Array<T>& a, const Array<T>& b, bool ta, bool tb, const GemmDims& d) {
+template <class T, class A>
+Array<T> gemm_forward(const A& a, const A& b, bool ta, bool tb, const GemmDims& d) {
   const bool batched = d.batched_a || d.batched_b;
   Shape out_shape = batched ? Shape{d.batch, d.m, d.n} : Shape{d.m, d.n};
   Array<T> c = d.k == 0 ? Array<T>(xt::zeros<T>(detail::to_xshape<T>(out_shape)))
@@ -110,8 +110,8 @@ Tensor gemm_named(const Tensor& a, const Tensor& b, bool transpose_a, bool trans
   const GemmDims d = gemm_dims(a.shape(), b.shape(), transpose_a, transpose_b, op);
   Tensor out = dispatch(a.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    return detail::make_tensor<T>(
-        gemm_forward<T>(detail::array<T>(a), detail::array<T>(b), transpose_a, transpose_b, d));
+    return detail::make_tensor<T>(gemm_forward<T>(
+        detail::array<T>(detail::contiguous(a)), detail::array<T>(detail::contiguous(b)), transpose_a, transpose_b, d));
   });
   return Tensor::record<MatmulBackward>(std::move(out), {a, b}, transpose_a, transpose_b);
 }

@@ -34,6 +34,10 @@ enum class OpSample {
   concat,         // f(a, b, i0): b of a's shape (or a itself), i0 an axis of a
   stack,          // f(a, b, i0): b of a's shape (or a itself), i0 in [-rank - 1, rank]
   slice,          // f(a, i0, i1, i2, i3): axis, start < end, step 1 or 2
+  permutation,    // f(a, shape): shape a permutation of a's axes (some counted from the end)
+  select,         // f(a, i0, i1): i0 an axis of a, i1 an index along it (negative too)
+  diagonal,       // f(a, i0, i1, i2): rank >= 2, i0 an offset in [-2, 2], i1 != i2 two axes
+  unflatten,      // f(a, i0, shape): i0 an axis, shape sizes multiplying to its size (one -1 sometimes)
   index,          // f(a, i0, c): c a 1-D int64 tensor of 1 to 4 positions along axis i0 (repeats)
   broadcast_to,   // f(a, shape): a shape a broadcasts to
   sum_to,         // f(a, shape): a shape that broadcasts to a's
@@ -78,6 +82,7 @@ std::span<const OpInfo> activation_ops();
 std::span<const OpInfo> reduce_ops();
 std::span<const OpInfo> linalg_ops();
 std::span<const OpInfo> shape_ops();
+std::span<const OpInfo> view_ops();
 std::span<const OpInfo> softmax_ops();
 std::span<const OpInfo> broadcast_ops();
 std::span<const OpInfo> tensor_ops();  // autograd/tensor.cpp: clone, to

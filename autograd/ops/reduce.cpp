@@ -41,7 +41,8 @@ Tensor reduce_axis(const Tensor& x, int64_t axis, bool keepdim, const char* op, 
   const Shape out_shape = reduced_shape(x.shape(), axis, keepdim);
   return dispatch<FloatingOnly>(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    const Array<T>& a = detail::array<T>(x);
+    const Tensor xc = detail::contiguous(x);
+    const auto a = detail::array<T>(xc);
     auto r = x.dim() == 0 ? reducer(Array<T>(xt::reshape_view(a, {1})), 0) : reducer(a, static_cast<size_t>(axis));
     using R = typename decltype(r)::value_type;
     Array<R> out(std::move(r));
@@ -91,7 +92,8 @@ Tensor sum(const Tensor& x) {
   detail::check_defined(x, "sum");
   Tensor out = dispatch<false>(x.dtype(), "sum", [&](auto tag) {
     using T = decltype(tag);
-    const Array<T>& a = detail::array<T>(x);
+    const Tensor xc = detail::contiguous(x);
+    const auto a = detail::array<T>(xc);
     return detail::make_tensor<T>(Array<T>(detail::sum_all(a.data(), a.size())));
   });
   return Tensor::record<SumBackward>(std::move(out), {x}, std::nullopt, false);
@@ -160,8 +162,9 @@ struct ExtremumAllBackward final : Node {
     const Tensor& x = input(0);
     Tensor ties = dispatch(x.dtype(), name(), [&](auto tag) {
       using T = decltype(tag);
-      const Array<T>& a = detail::array<T>(x);
-      Array<T> flat = a;
+      const Tensor xc = detail::contiguous(x);
+      const auto a = detail::array<T>(xc);
+      Array<T> flat(a);
       flat.reshape({a.size()});
       const T best = detail::extremum_along(flat, 0, max).first(0);
       Array<T> mask = xt::cast<T>(xt::equal(a, best));
@@ -177,8 +180,9 @@ static Tensor extremum_all(const Tensor& x, bool is_max) {
   check_not_empty(x, op);
   Tensor out = dispatch<false>(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    const Array<T>& a = detail::array<T>(x);
-    Array<T> flat = a;
+    const Tensor xc = detail::contiguous(x);
+    const auto a = detail::array<T>(xc);
+    Array<T> flat(a);
     flat.reshape({a.size()});
     return detail::make_tensor<T>(Array<T>(detail::extremum_along(flat, 0, is_max).first(0)));
   });
@@ -223,7 +227,7 @@ struct ExtremumAxisBackward final : Node {
     Tensor idx = arg_extremum(x, axis, true, max);
     Tensor selected = dispatch(x.dtype(), name(), [&](auto tag) {
       using T = decltype(tag);
-      const Array<int64_t>& i = detail::array<int64_t>(idx);
+      const auto i = detail::array<int64_t>(idx);
       Shape view_shape(static_cast<size_t>(x.dim()), 1);
       view_shape[axis] = x.size(axis);
       Array<int64_t> pos = xt::arange<int64_t>(x.size(axis));

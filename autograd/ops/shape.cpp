@@ -77,12 +77,21 @@ Tensor reshape_named(const Tensor& x, const Shape& shape, const char* op) {
   }
   check_sizes(target, op);  // [0, 2^62, 4] matches 0 elements, but its strides overflow (shape_fuzz)
   if (target == x.shape()) return x;
-  Tensor out = dispatch<false>(x.dtype(), "reshape", [&](auto tag) {
-    using T = decltype(tag);
-    Array<T> a = detail::array<T>(x);
-    a.reshape(detail::to_xshape<T>(target));
-    return detail::make_tensor<T>(std::move(a));
-  });
+  const Dims sizes = detail::to_dims(target);
+  std::optional<Dims> strides = detail::view_strides(x.impl()->sizes, x.impl()->strides, sizes);
+  Tensor out;
+  if (strides) {
+    out = detail::make_view(x, sizes, std::move(*strides), x.storage_offset());
+  } else if (std::string_view(op) == "view") {
+    throw ShapeError(
+        fmt::format("view: shape {} is not compatible with the input's shape {} and strides {} (an axis "
+                    "would span two separate runs of memory); use reshape, which copies then",
+                    format_shape(shape), format_shape(x.shape()), format_shape(x.stride())));
+  } else {
+    // no strides fit: torch's reshape copies, then views the copy
+    out = detail::contiguous(x);  // a fresh tensor (x is not contiguous, or strides would fit)
+    out.impl()->set_geometry(sizes, detail::contiguous_strides(sizes), 0);
+  }
   return Tensor::record<ReshapeBackward>(std::move(out), {x}, target);
 }
 }  // namespace
@@ -124,13 +133,10 @@ Tensor transpose(const Tensor& x, int64_t axis0, int64_t axis1) {
   const int64_t a = normalize_axis(axis0, x.dim(), "transpose");
   const int64_t b = normalize_axis(axis1, x.dim(), "transpose");
   if (a == b || x.dim() < 2) return x;
-  Tensor out = dispatch<false>(x.dtype(), "transpose", [&](auto tag) {
-    using T = decltype(tag);
-    std::vector<size_t> permutation(static_cast<size_t>(x.dim()));
-    std::iota(permutation.begin(), permutation.end(), size_t{0});
-    std::swap(permutation[a], permutation[b]);
-    return detail::make_tensor<T>(Array<T>(xt::transpose(detail::array<T>(x), permutation)));
-  });
+  Dims sizes = x.impl()->sizes, strides = x.impl()->strides;
+  std::swap(sizes[a], sizes[b]);
+  std::swap(strides[a], strides[b]);
+  Tensor out = detail::make_view(x, std::move(sizes), std::move(strides), x.storage_offset());
   return Tensor::record<TransposeBackward>(std::move(out), {x}, a, b);
 }
 Tensor transpose(const Tensor& x) {
@@ -172,7 +178,8 @@ Tensor slice_backward(const Tensor& g, const Shape& input_shape, int64_t axis, i
   Tensor out = dispatch(g.dtype(), "slice", [&](auto tag) {
     using T = decltype(tag);
     Array<T> z = xt::zeros<T>(detail::to_xshape<T>(input_shape));
-    const Array<T>& src = detail::array<T>(g);
+    const Tensor gc = detail::contiguous(g);
+    const auto src = detail::array<T>(gc);
     const auto s = detail::split_at(src.shape(), static_cast<size_t>(axis));
     const auto d = detail::split_at(z.shape(), static_cast<size_t>(axis));
     for (size_t k = 0; k < s.n; ++k)
@@ -190,18 +197,11 @@ Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end, int64_t 
   auto clamp_index = [n](int64_t i) { return std::clamp(i < 0 ? i + n : i, int64_t{0}, n); };
   const int64_t s = clamp_index(start);
   const int64_t e = std::max(clamp_index(end), s);
-  Shape out_shape = x.shape();
-  out_shape[ax] = (e - s + step - 1) / step;
-  Tensor out = dispatch<false>(x.dtype(), "slice", [&](auto tag) {
-    using T = decltype(tag);
-    const Array<T>& src = detail::array<T>(x);
-    Array<T> result = Array<T>::from_shape(detail::to_xshape<T>(out_shape));
-    const auto from = detail::split_at(src.shape(), static_cast<size_t>(ax));
-    const auto to = detail::split_at(result.shape(), static_cast<size_t>(ax));
-    for (size_t k = 0; k < to.n; ++k)
-      copy_entry(src.data(), from, static_cast<size_t>(s + static_cast<int64_t>(k) * step), result.data(), to, k);
-    return detail::make_tensor<T>(std::move(result));
-  });
+  Dims sizes = x.impl()->sizes, strides = x.impl()->strides;
+  sizes[ax] = (e - s + step - 1) / step;
+  const int64_t offset = x.storage_offset() + (sizes[ax] > 0 ? s * strides[ax] : 0);
+  strides[ax] *= step;
+  Tensor out = detail::make_view(x, std::move(sizes), std::move(strides), offset);
   return Tensor::record<SliceBackward>(std::move(out), {x}, ax, s, e, step);
 }
 
@@ -249,7 +249,8 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t axis) {
     const auto to = detail::split_at(result.shape(), static_cast<size_t>(ax));
     size_t offset = 0;
     for (const auto& t : tensors) {
-      const Array<T>& src = detail::array<T>(t);
+      const Tensor tc = detail::contiguous(t);
+      const auto src = detail::array<T>(tc);
       const auto from = detail::split_at(src.shape(), static_cast<size_t>(ax));
       for (size_t k = 0; k < from.n; ++k) copy_entry(src.data(), from, k, result.data(), to, offset + k);
       offset += from.n;
@@ -305,8 +306,9 @@ Tensor index_select_backward(const Tensor& g, const Shape& input_shape, int64_t 
   Tensor out = dispatch(g.dtype(), "index_select", [&](auto tag) {
     using T = decltype(tag);
     Array<T> z = xt::zeros<T>(detail::to_xshape<T>(input_shape));
-    const Array<int64_t>& idx = detail::array<int64_t>(index);
-    const Array<T>& src = detail::array<T>(g);
+    const auto idx = detail::array<int64_t>(index);
+    const Tensor gc = detail::contiguous(g);
+    const auto src = detail::array<T>(gc);
     const auto from = detail::split_at(src.shape(), static_cast<size_t>(axis));
     const auto to = detail::split_at(z.shape(), static_cast<size_t>(axis));
     // repeated indices add up: each selection contributed its own copy
@@ -327,7 +329,7 @@ Tensor index_select(const Tensor& x, int64_t axis, const Tensor& index) {
   const int64_t ax = normalize_axis(axis, x.dim(), "index_select");
   const int64_t n = x.size(ax);
   // a private copy: the backward reads these positions, and the caller may overwrite theirs
-  const Tensor idx = index.reshape({-1}).detach();
+  const Tensor idx = detail::copy_values(index.reshape({-1}));
   for (int64_t i : detail::array<int64_t>(idx)) {
     if (i < 0 || i >= n) {
       throw ValueError(fmt::format("index_select: index {} is out of range for axis {} of size {} (shape {})", i, ax, n,
@@ -339,8 +341,9 @@ Tensor index_select(const Tensor& x, int64_t axis, const Tensor& index) {
   Tensor out = dispatch<false>(x.dtype(), "index_select", [&](auto tag) {
     using T = decltype(tag);
     Array<T> result = Array<T>::from_shape(detail::to_xshape<T>(out_shape));
-    const Array<int64_t>& ix = detail::array<int64_t>(idx);
-    const Array<T>& src = detail::array<T>(x);
+    const auto ix = detail::array<int64_t>(idx);
+    const Tensor xc = detail::contiguous(x);
+    const auto src = detail::array<T>(xc);
     const auto from = detail::split_at(src.shape(), static_cast<size_t>(ax));
     const auto to = detail::split_at(result.shape(), static_cast<size_t>(ax));
     for (size_t k = 0; k < ix.size(); ++k)
@@ -356,7 +359,8 @@ Tensor one_hot(const Tensor& index, int64_t num_classes, Dtype dtype) {
   if (index.dtype() != Dtype::int64) {
     throw DtypeError(fmt::format("one_hot: class indices must be int64, got {}", dtype_name(index.dtype())));
   }
-  const Array<int64_t>& idx = detail::array<int64_t>(index);
+  const Tensor index_values = detail::contiguous(index);
+  const auto idx = detail::array<int64_t>(index_values);
   if (num_classes == -1) {
     if (idx.size() == 0) throw ValueError("one_hot: cannot infer num_classes from an empty tensor");
     num_classes = *std::max_element(idx.begin(), idx.end()) + 1;
@@ -391,8 +395,9 @@ std::span<const OpInfo> shape_ops() {
        .family = "autograd/ops/shape",
        .signature = "view(x, shape)",
        .sample = OpSample::reshape,
-       .call = [](const OpCall& o) { return view(o.a, o.shape); },
-       .expression = "view({a}, {shape})"},
+       // on a contiguous input: view refuses the strides no view can have, as torch's does
+       .call = [](const OpCall& o) { return view(o.a.contiguous(), o.shape); },
+       .expression = "view({a}.contiguous(), {shape})"},
       {.name = "flatten",
        .family = "autograd/ops/shape",
        .signature = "flatten(x)",

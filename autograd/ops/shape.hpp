@@ -1,5 +1,6 @@
 // Ops that move elements without changing them: reshape, transpose, concat, stack, slicing,
-// index_select, and one_hot.
+// index_select, and one_hot. reshape/view/flatten/squeeze/unsqueeze/transpose/slice return views
+// (autograd/ops/view.hpp has the other view ops).
 #pragma once
 
 #include <autograd/tensor.hpp>
@@ -8,10 +9,10 @@
 
 namespace xg {
 
-/// The same elements in `shape`, which may hold one -1 (inferred). xgrad has no views: this
-/// copies (torch may return a view), except that an unchanged shape returns x itself.
+/// The same elements in `shape`, which may hold one -1 (inferred): a view of x when strides
+/// allow (always for a contiguous x), else a copy, as torch's; an unchanged shape returns x.
 Tensor reshape(const Tensor& x, const Shape& shape);
-/// As reshape (xgrad has no views; see reshape).
+/// As reshape, but always a view: ShapeError when x's strides allow none (use reshape then).
 Tensor view(const Tensor& x, const Shape& shape);
 /// Reshaped to 1-D.
 Tensor flatten(const Tensor& x);

@@ -18,9 +18,9 @@ namespace {
 // x - m along axis, m the max (kept), so that e^(x - m) <= 1. Both ops keep working with x - m
 // rather than forming m + log(sum) first: in float32 that sum is rounded to the spacing of m
 // (6e-5 at m = 1000), which would cost every output that much (torch subtracts m first too).
-template <class T>
-Array<T> shifted_by_max(const Array<T>& a, size_t axis) {
-  if (a.shape()[axis] == 0) return a;  // an empty axis has no max to read (the result is empty too)
+template <class T, class A>
+Array<T> shifted_by_max(const A& a, size_t axis) {
+  if (a.shape()[axis] == 0) return Array<T>(a);  // an empty axis has no max to read (the result is empty too)
   Array<T> m = detail::extremum_along(a, axis, true).first;
   // an all -inf row would give -inf - -inf = NaN here; use 0 as its shift instead
   m = xt::where(xt::isfinite(m), m, T(0));

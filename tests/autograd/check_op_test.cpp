@@ -32,13 +32,14 @@ TEST_CASE("check_op passes a correct op on every case, broadcast included") {
   auto fn = [](const std::vector<Tensor>& in) { return in[0] * tanh(in[1]); };
   CheckOpResult r = check_op(fn, {{3, 2}, {3, 2}});  // [2, 3, 2] * [3, 2] and [3, 2] * [2, 3, 2]
   CHECK(r.passed);
-  REQUIRE(r.cases.size() == 6);
+  REQUIRE(r.cases.size() == 7);
   CHECK(r.cases[0].name == "gradcheck");
   CHECK(r.cases[1].name == "gradgradcheck");
   CHECK(r.cases[2].name == "zero grad_output");
   CHECK(r.cases[3].name == "reentrancy");
-  CHECK(r.cases[4].name == "broadcast input 0");
-  CHECK(r.cases[5].name == "broadcast input 1");
+  CHECK(r.cases[4].name == "strided inputs");
+  CHECK(r.cases[5].name == "broadcast input 0");
+  CHECK(r.cases[6].name == "broadcast input 1");
   for (const CheckOpCase& c : r.cases) {
     CHECK(c.passed);
     CHECK_FALSE(c.skipped);
@@ -48,8 +49,22 @@ TEST_CASE("check_op passes a correct op on every case, broadcast included") {
   // with b [2], b with a leading axis [2, 2] does not broadcast against a [3, 2]: skipped
   CheckOpResult r2 = check_op(fn, {{3, 2}, {2}});
   CHECK(r2.passed);
-  CHECK_FALSE(r2.cases[4].skipped);
-  CHECK(r2.cases[5].skipped);
+  CHECK_FALSE(r2.cases[5].skipped);
+  CHECK(r2.cases[6].skipped);
+}
+
+TEST_CASE("check_op's strided case catches an op that reads its input's buffer as if it were row-major") {
+  // what a kernel that forgets strides does: numel() values from data_ptr, in storage order
+  auto fn = [](const std::vector<Tensor>& in) {
+    const double* p = in[0].data_ptr<double>();
+    const Tensor values = from_vector(std::vector<double>(p, p + in[0].numel()), in[0].shape(), {.dtype = float64});
+    return in[0] * 0.0 + values;
+  };
+  CheckOpResult r = check_op(fn, {{2, 3}});
+  CHECK_FALSE(r.passed);
+  CHECK(r.cases[4].name == "strided inputs");
+  CHECK_FALSE(r.cases[4].passed);
+  CHECK_THAT(r.cases[4].report, StartsWith("the result element 1: ") && Contains("from strided ones"));
 }
 
 TEST_CASE("check_op skips the broadcast case of an input the op does not broadcast") {
@@ -59,8 +74,8 @@ TEST_CASE("check_op skips the broadcast case of an input the op does not broadca
   };
   CheckOpResult r = check_op(fn, {{3}});
   CHECK(r.passed);
-  REQUIRE(r.cases.size() == 5);
-  CHECK(r.cases[4].skipped);
+  REQUIRE(r.cases.size() == 6);
+  CHECK(r.cases[5].skipped);
   CHECK_THAT(r.report(), Contains("broadcast input 0    skipped (fn does not broadcast it)"));
 }
 
@@ -70,7 +85,8 @@ TEST_CASE("check_op names the failing cases of broken ops") {
   CHECK_FALSE(r.cases[0].passed);
   CHECK(r.cases[2].passed);  // zero grad_output
   CHECK(r.cases[3].passed);  // reentrancy
-  CHECK_FALSE(r.cases[4].passed);
+  CHECK(r.cases[4].passed);  // strided inputs: wrong, but alike for both layouts
+  CHECK_FALSE(r.cases[5].passed);
   CHECK_THAT(r.report(), Contains("gradcheck            FAILED") && Contains("analytic is 0.5 x numerical everywhere"));
 
   // grad_output ignored: the zero-grad-output case fails
@@ -103,10 +119,10 @@ TEST_CASE("check_op names the failing cases of broken ops") {
       {{3, 2}, {2}});
   CHECK_FALSE(mean_bias.passed);
   CHECK_THAT(mean_bias.cases[0].report, Contains("gradient not summed over axis 0: analytic is 1/3 of numerical"));
-  CHECK(mean_bias.cases[4].name == "broadcast input 0");
-  CHECK_FALSE(mean_bias.cases[4].passed);
-  CHECK_THAT(mean_bias.cases[4].report, StartsWith("threw: BadAddMeanBackward: backward returned a gradient of shape"));
-  CHECK(mean_bias.cases[5].skipped);
+  CHECK(mean_bias.cases[5].name == "broadcast input 0");
+  CHECK_FALSE(mean_bias.cases[5].passed);
+  CHECK_THAT(mean_bias.cases[5].report, StartsWith("threw: BadAddMeanBackward: backward returned a gradient of shape"));
+  CHECK(mean_bias.cases[6].skipped);
   auto matcher = testing::PassesCheckOp({{2}});
   CHECK_FALSE(matcher.match([](const std::vector<Tensor>& in) { return bad_square(in[0]); }));
   CHECK_THAT(matcher.describe(), StartsWith("passes check_op\ncheck_op failed:"));

@@ -130,6 +130,22 @@ TEST_CASE("clone copies the values into storage of its own and passes the gradie
   CHECK_THAT(gradient(cw * 4.0, w), Catch::Matchers::Approx(Values{4, 4, 4}));
 }
 
+TEST_CASE("contiguous copies a strided tensor row-major (recorded as clone) and returns a contiguous one as it is",
+          "[op:contiguous]") {
+  // torch.zeros(2, 3).t().contiguous().stride() == (2, 1); its grad_fn is CloneBackward0
+  Tensor x = xg::from_vector({0, 1, 2, 3, 4, 5}, {2, 3}, {.dtype = xg::float64, .requires_grad = true});
+  Tensor c = x.t().contiguous();
+  CHECK(c.stride() == Shape{2, 1});
+  CHECK(c.is_contiguous());
+  CHECK_FALSE(c.is_alias_of(x));
+  CHECK_THAT(c.to_vector(), Catch::Matchers::Approx(Values{0, 3, 1, 4, 2, 5}));
+  CHECK(c.grad_fn()->type_name() == "CloneBackward");
+  CHECK(x.contiguous().is_same(x));
+  CHECK_DERIVATIVES((Inputs{x}), [](const Inputs& in) { return in[0].t().contiguous() * 2.0; });
+  // clone is row-major whatever its input's strides (torch keeps a dense input's strides: (1, 3))
+  CHECK(x.t().clone().stride() == Shape{2, 1});
+}
+
 TEST_CASE("requires_grad_ applies to float leaves only") {
   Tensor x = tensor({1.0});
   CHECK_FALSE(x.requires_grad());

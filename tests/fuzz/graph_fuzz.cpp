@@ -28,6 +28,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <random>
 #include <set>
@@ -406,6 +407,50 @@ class Drawer {
         s.i3 = integer(1, 2);
         break;
       }
+      case xg::OpSample::permutation: {
+        Shape dims(sa.size());
+        std::iota(dims.begin(), dims.end(), int64_t{0});
+        std::shuffle(dims.begin(), dims.end(), rng_);
+        for (auto& d : dims) {
+          if (coin(0.3)) d -= rank;
+        }
+        s.shape = dims;
+        break;
+      }
+      case xg::OpSample::select: {
+        if (rank == 0) return std::nullopt;
+        s.i0 = axis();
+        const int64_t n = size_at(s.i0);
+        if (n == 0) return std::nullopt;
+        s.i1 = integer(-n, n - 1);
+        break;
+      }
+      case xg::OpSample::diagonal:
+        if (rank < 2) return std::nullopt;
+        s.i0 = integer(-2, 2);
+        s.i1 = axis();
+        s.i2 = axis();
+        if ((s.i1 + rank) % rank == (s.i2 + rank) % rank) return std::nullopt;
+        // a diagonal of at least one element (an empty value would end the graph's other ops)
+        if (std::min(size_at(s.i1) + std::min<int64_t>(s.i0, 0), size_at(s.i2) - std::max<int64_t>(s.i0, 0)) < 1) {
+          return std::nullopt;
+        }
+        break;
+      case xg::OpSample::unflatten: {
+        if (rank == 0 || rank > 3) return std::nullopt;
+        s.i0 = axis();
+        const int64_t n = size_at(s.i0);
+        // [n], [k, n / k] for a divisor k, or [1, n, 1]; one size -1 sometimes
+        std::vector<int64_t> divisors;
+        for (int64_t k = 1; k <= n; ++k) {
+          if (n % k == 0) divisors.push_back(k);
+        }
+        const int64_t k =
+            divisors.empty() ? 1 : divisors[static_cast<size_t>(integer(0, static_cast<int64_t>(divisors.size()) - 1))];
+        s.shape = coin(0.2) ? Shape{n} : coin(0.2) ? Shape{1, n, 1} : Shape{k, n == 0 ? 0 : n / k};
+        if (coin(0.3) && n > 0) s.shape[static_cast<size_t>(integer(0, static_cast<int64_t>(s.shape.size()) - 1))] = -1;
+        break;
+      }
       case xg::OpSample::index: {
         if (rank == 0) return std::nullopt;
         s.i0 = axis();
@@ -702,6 +747,10 @@ const char* sample_name(xg::OpSample sample) {
     case xg::OpSample::concat: return "concat";
     case xg::OpSample::stack: return "stack";
     case xg::OpSample::slice: return "slice";
+    case xg::OpSample::permutation: return "permutation";
+    case xg::OpSample::select: return "select";
+    case xg::OpSample::diagonal: return "diagonal";
+    case xg::OpSample::unflatten: return "unflatten";
     case xg::OpSample::index: return "index";
     case xg::OpSample::broadcast_to: return "broadcast_to";
     case xg::OpSample::sum_to: return "sum_to";

@@ -1,0 +1,207 @@
+// Strided storage: tensor geometry (sizes, strides, offset), views that share a storage, and the
+// loops that read a strided tensor into a contiguous buffer and write one back.
+#include <autograd/detail/kernels.hpp>
+#include <autograd/detail/tensor_impl.hpp>
+#include <autograd/error.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace xg {
+
+void TensorImpl::set_geometry(Dims new_sizes, Dims new_strides, int64_t new_offset) {
+  sizes = std::move(new_sizes);
+  strides = std::move(new_strides);
+  offset = new_offset;
+  contiguous = detail::is_contiguous(sizes, strides);
+}
+
+namespace detail {
+
+Dims contiguous_strides(const Dims& sizes) {
+  Dims strides(sizes.size());
+  int64_t stride = 1;
+  for (size_t k = sizes.size(); k-- > 0;) {
+    strides[k] = stride;
+    stride *= std::max<int64_t>(sizes[k], 1);
+  }
+  return strides;
+}
+
+bool is_contiguous(const Dims& sizes, const Dims& strides) {
+  int64_t expected = 1;
+  for (size_t k = sizes.size(); k-- > 0;) {
+    if (sizes[k] == 0) return true;
+    if (sizes[k] == 1) continue;
+    if (strides[k] != expected) return false;
+    expected *= sizes[k];
+  }
+  return true;
+}
+
+std::optional<Dims> view_strides(const Dims& old_sizes, const Dims& old_strides, const Dims& sizes) {
+  int64_t numel = 1;
+  for (int64_t s : old_sizes) numel *= s;
+  if (old_sizes.empty() || numel == 0) {
+    // a 0-d tensor views as any all-ones shape; an empty one's strides are arbitrary (torch
+    // keeps them for an unchanged shape and uses row-major ones otherwise)
+    if (old_sizes == sizes) return old_strides;
+    return contiguous_strides(sizes);
+  }
+  Dims strides(sizes.size());
+  auto view_d = static_cast<int64_t>(sizes.size()) - 1;
+  int64_t chunk_base_stride = old_strides.back();
+  int64_t tensor_numel = 1, view_numel = 1;
+  for (auto tensor_d = static_cast<int64_t>(old_sizes.size()) - 1; tensor_d >= 0; --tensor_d) {
+    tensor_numel *= old_sizes[tensor_d];
+    // the end of a run of axes that are contiguous with each other: the view's axes must cover it
+    if (tensor_d == 0 ||
+        (old_sizes[tensor_d - 1] != 1 && old_strides[tensor_d - 1] != tensor_numel * chunk_base_stride)) {
+      while (view_d >= 0 && (view_numel < tensor_numel || sizes[view_d] == 1)) {
+        strides[view_d] = view_numel * chunk_base_stride;
+        view_numel *= sizes[view_d];
+        --view_d;
+      }
+      if (view_numel != tensor_numel) return std::nullopt;
+      if (tensor_d > 0) {
+        chunk_base_stride = old_strides[tensor_d - 1];
+        tensor_numel = 1;
+        view_numel = 1;
+      }
+    }
+  }
+  if (view_d != -1) return std::nullopt;
+  return strides;
+}
+
+void internal_non_contiguous(const char* what) {
+  throw Error(fmt::format("internal: {} was given a strided tensor; the kernel should read contiguous(t)", what));
+}
+
+namespace {
+
+// f(position) for the storage position of the first element of each innermost row, in row-major
+// order; the rows have sizes.back() elements spaced strides.back() apart (a 0-d tensor is one
+// row of one element).
+template <class F>
+void for_each_row(const Dims& sizes, const Dims& strides, int64_t offset, F&& f) {
+  const size_t d = sizes.size();
+  for (int64_t s : sizes) {
+    if (s == 0) return;
+  }
+  if (d <= 1) {
+    f(offset);
+    return;
+  }
+  Dims index(d - 1, 0);
+  int64_t position = offset;
+  for (;;) {
+    f(position);
+    size_t k = d - 1;
+    while (k-- > 0) {
+      if (++index[k] < sizes[k]) {
+        position += strides[k];
+        break;
+      }
+      position -= (sizes[k] - 1) * strides[k];
+      index[k] = 0;
+    }
+    if (k == static_cast<size_t>(-1)) return;
+  }
+}
+
+template <class T>
+void gather(const TensorImpl& src, T* out) {
+  const T* base = std::get<Array<T>>(src.storage->data).data();
+  const int64_t n = src.sizes.empty() ? 1 : src.sizes.back();
+  const int64_t step = src.sizes.empty() ? 1 : src.strides.back();
+  for_each_row(src.sizes, src.strides, src.offset, [&](int64_t position) {
+    const T* p = base + position;
+    if (step == 1) {
+      std::copy(p, p + n, out);
+    } else {
+      for (int64_t i = 0; i < n; ++i) out[i] = p[i * step];
+    }
+    out += n;
+  });
+}
+
+template <class T>
+void scatter(const T* in, const TensorImpl& dst) {
+  T* base = std::get<Array<T>>(dst.storage->data).data();
+  const int64_t n = dst.sizes.empty() ? 1 : dst.sizes.back();
+  const int64_t step = dst.sizes.empty() ? 1 : dst.strides.back();
+  for_each_row(dst.sizes, dst.strides, dst.offset, [&](int64_t position) {
+    T* p = base + position;
+    if (step == 1) {
+      std::copy(in, in + n, p);
+    } else {
+      for (int64_t i = 0; i < n; ++i) p[i * step] = in[i];
+    }
+    in += n;
+  });
+}
+
+}  // namespace
+
+Tensor contiguous(const Tensor& t) {
+  const TensorImpl& impl = *t.impl();
+  if (impl.contiguous) return t;
+  return dispatch<false>(impl.dtype(), "contiguous", [&](auto tag) {
+    using T = decltype(tag);
+    Array<T> out = Array<T>::from_shape(typename Array<T>::shape_type(impl.sizes.begin(), impl.sizes.end()));
+    gather<T>(impl, out.data());
+    return make_tensor<T>(std::move(out));
+  });
+}
+
+Tensor copy_values(const Tensor& t) {
+  const Tensor c = contiguous(t);
+  if (!c.is_same(t)) return c;  // already a fresh copy
+  return dispatch<false>(t.dtype(), "copy", [&](auto tag) {
+    using T = decltype(tag);
+    return make_tensor<T>(Array<T>(array<T>(t)));
+  });
+}
+
+Tensor make_view(const Tensor& x, Dims sizes, Dims strides, int64_t offset) {
+  const TensorImpl& src = *x.impl();
+  auto impl = std::allocate_shared<TensorImpl>(StorageAllocator<TensorImpl>());
+  impl->storage = src.storage;
+  impl->set_geometry(std::move(sizes), std::move(strides), offset);
+  impl->base = src.base ? src.base : x.impl();
+  return Tensor(std::move(impl));
+}
+
+void write_into(const Tensor& dst, const Tensor& src) {
+  const TensorImpl& d = *dst.impl();
+  // read src in full first when it shares dst's storage (x.copy_(x.flip()), x[0] = x[1], ...)
+  Tensor values = contiguous(src);
+  if (values.impl()->storage == d.storage) values = copy_values(values);
+  dispatch<false>(d.dtype(), "write", [&](auto tag) {
+    using T = decltype(tag);
+    const T* in = values.impl()->template first<T>();
+    if (d.contiguous) {
+      std::copy(in, in + d.numel(), d.template first<T>());
+    } else {
+      scatter<T>(in, d);
+    }
+    return 0;
+  });
+}
+
+void check_no_internal_overlap(const Tensor& t, const char* op) {
+  const TensorImpl& impl = *t.impl();
+  for (size_t k = 0; k < impl.sizes.size(); ++k) {
+    if (impl.sizes[k] > 1 && impl.strides[k] == 0) {
+      throw GraphError(fmt::format(
+          "{}: more than one element of the written-to tensor (shape {}, strides {}) refers to a single memory "
+          "location (an expanded view); clone() it before writing",
+          op, format_shape(to_shape(impl.sizes)), format_shape(to_shape(impl.strides))));
+    }
+  }
+}
+
+}  // namespace detail
+}  // namespace xg
