@@ -72,8 +72,8 @@ Tensor permute(const Tensor& x, const Shape& dims) {
   detail::check_defined(x, "permute");
   const int64_t d = x.dim();
   if (static_cast<int64_t>(dims.size()) != d) {
-    throw ShapeError(fmt::format("permute: dims {} must name each of the {} axes of shape {} once",
-                                 format_shape(dims), d, format_shape(x.shape())));
+    throw ShapeError(fmt::format("permute: dims {} must name each of the {} axes of shape {} once", format_shape(dims),
+                                 d, format_shape(x.shape())));
   }
   Shape axes(dims.size());
   std::vector<bool> seen(dims.size(), false);
@@ -99,9 +99,10 @@ Tensor expand(const Tensor& x, const Shape& sizes) {
   detail::check_defined(x, "expand");
   const Shape from = x.shape();
   if (sizes.size() < from.size()) {
-    throw ShapeError(fmt::format("expand: the number of sizes ({}) must be at least the tensor's dimensions ({}): "
-                                 "sizes {}, tensor shape {}",
-                                 sizes.size(), from.size(), format_shape(sizes), format_shape(from)));
+    throw ShapeError(
+        fmt::format("expand: the number of sizes ({}) must be at least the tensor's dimensions ({}): "
+                    "sizes {}, tensor shape {}",
+                    sizes.size(), from.size(), format_shape(sizes), format_shape(from)));
   }
   Shape target = sizes;
   const size_t lead = sizes.size() - from.size();
@@ -115,9 +116,10 @@ Tensor expand(const Tensor& x, const Shape& sizes) {
   }
   for (size_t k = 0; k < from.size(); ++k) {
     if (from[k] != 1 && from[k] != target[lead + k]) {
-      throw ShapeError(fmt::format("expand: the expanded size {} must match the existing size {} at non-singleton "
-                                   "axis {} (sizes {}, tensor shape {})",
-                                   target[lead + k], from[k], lead + k, format_shape(sizes), format_shape(from)));
+      throw ShapeError(
+          fmt::format("expand: the expanded size {} must match the existing size {} at non-singleton "
+                      "axis {} (sizes {}, tensor shape {})",
+                      target[lead + k], from[k], lead + k, format_shape(sizes), format_shape(from)));
     }
   }
   return broadcast_to(x, target);
@@ -160,13 +162,13 @@ Tensor narrow(const Tensor& x, int64_t axis, int64_t start, int64_t length) {
   const int64_t ax = normalize_axis(axis, x.dim(), "narrow");
   const int64_t n = x.size(ax);
   if (start < -n || start > n) {
-    throw IndexError(fmt::format("narrow: start {} is out of range for axis {} of size {} (valid: {} to {})", start,
-                                 ax, n, -n, n));
+    throw IndexError(
+        fmt::format("narrow: start {} is out of range for axis {} of size {} (valid: {} to {})", start, ax, n, -n, n));
   }
   const int64_t s = start < 0 ? start + n : start;
   if (length < 0 || s + length > n) {
-    throw IndexError(fmt::format("narrow: start {} + length {} does not fit in axis {} of size {} (shape {})", s, length,
-                                 ax, n, format_shape(x.shape())));
+    throw IndexError(fmt::format("narrow: start {} + length {} does not fit in axis {} of size {} (shape {})", s,
+                                 length, ax, n, format_shape(x.shape())));
   }
   return slice(x, ax, s, s + length);
 }
@@ -211,8 +213,8 @@ struct DiagonalBackward final : Node {
   std::string derivative() const override { return "d diagonal(x)/dx = 1 on the diagonal, else 0"; }
   Grads backward(const Tensor& g) override {
     return {embed(
-        g, input_shape(0),
-        [o = offset, a = axis1, b = axis2](const Tensor& t) { return diagonal(t, o, a, b); }, "diagonal_backward")};
+        g, input_shape(0), [o = offset, a = axis1, b = axis2](const Tensor& t) { return diagonal(t, o, a, b); },
+        "diagonal_backward")};
   }
 };
 Tensor diagonal(const Tensor& x, int64_t offset, int64_t axis1, int64_t axis2) {

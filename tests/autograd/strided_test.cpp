@@ -10,9 +10,9 @@
 #include <numeric>
 #include <vector>
 
+using Catch::Matchers::Equals;
 using xg::Shape;
 using xg::Tensor;
-using Catch::Matchers::Equals;
 
 namespace {
 Tensor iota(const Shape& shape) {

@@ -183,7 +183,8 @@ TEST_CASE("gradients flow back through chains of views as torch's do") {
   //                    + m.permute(1, 0).narrow(0, 1, 2).sum() * 2).backward()
   Tensor w2 = iota({12}, true);
   Tensor m = w2.view({3, 4});
-  Tensor z = xg::sum(xg::pow(m.diagonal(1), 2.0)) + xg::sum(m.select(1, 0)) + xg::sum(m.permute({1, 0}).narrow(0, 1, 2)) * 2.0;
+  Tensor z =
+      xg::sum(xg::pow(m.diagonal(1), 2.0)) + xg::sum(m.select(1, 0)) + xg::sum(m.permute({1, 0}).narrow(0, 1, 2)) * 2.0;
   z.backward();
   CHECK_THAT(w2.grad().to_vector(), Equals(std::vector<double>{1, 4, 2, 0, 1, 2, 14, 0, 1, 2, 2, 22}));
   CHECK(w2.grad().is_contiguous());
@@ -251,7 +252,8 @@ TEST_CASE("unflatten splits an axis into sizes, one of them inferred", "[op:unfl
   const Inputs in{random_input({2, 6})};
   CHECK_DERIVATIVES(in, [](const Inputs& x) { return xg::unflatten(x[0], 1, {3, -1}); });
   CHECK(iota({2, 6}).unflatten(-1, {-1, 2}).shape() == Shape{2, 3, 2});
-  CHECK_THROWS_WITH(iota({2, 6}).unflatten(1, {4, 2}), Contains("unflatten: sizes [4, 2] do not multiply to the size 6"));
+  CHECK_THROWS_WITH(iota({2, 6}).unflatten(1, {4, 2}),
+                    Contains("unflatten: sizes [4, 2] do not multiply to the size 6"));
 }
 
 TEST_CASE("diagonal views a diagonal of two axes as the last axis, backward embeds it", "[op:diagonal]") {
