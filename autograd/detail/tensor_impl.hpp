@@ -99,29 +99,24 @@ inline Shape to_shape(const Dims& d) { return Shape(d.begin(), d.end()); }
 
 [[noreturn]] void internal_non_contiguous(const char* what);
 
-/// A contiguous tensor's elements as an xtensor container in its own shape (no copy). Kernels
-/// call it on contiguous(t) (below) or on tensors they made; a strided tensor is a bug in xgrad.
-template <class T>
-const ConstArray<T> array(const Tensor& t) {
-  const TensorImpl& impl = *t.impl();
-  if (!impl.contiguous) internal_non_contiguous("array");
-  auto* a = std::get_if<Array<T>>(&impl.storage->data);
-  if (a == nullptr) throw DtypeError(std::string("internal: tensor is ") + dtype_name(impl.dtype()));
-  typename ConstArray<T>::shape_type shape(impl.sizes.begin(), impl.sizes.end());
-  const auto n = static_cast<size_t>(impl.numel());
-  return ConstArray<T>(xt::xbuffer_adaptor<T*, xt::no_ownership>(const_cast<T*>(a->data()) + impl.offset, n), shape);
-}
-
-/// The same for writing (in-place updates of a contiguous tensor).
+/// A contiguous tensor's elements as an xtensor container in its own shape (no copy), for
+/// writing (in-place updates). Kernels call it on contiguous(t) (below) or on tensors they made;
+/// a strided tensor is a bug in xgrad.
 template <class T>
 MutArray<T> mut_array(const Tensor& t) {
   const TensorImpl& impl = *t.impl();
-  if (!impl.contiguous) internal_non_contiguous("mut_array");
+  if (!impl.contiguous) internal_non_contiguous("array");
   auto* a = std::get_if<Array<T>>(&impl.storage->data);
   if (a == nullptr) throw DtypeError(std::string("internal: tensor is ") + dtype_name(impl.dtype()));
   typename MutArray<T>::shape_type shape(impl.sizes.begin(), impl.sizes.end());
   const auto n = static_cast<size_t>(impl.numel());
   return MutArray<T>(xt::xbuffer_adaptor<T*, xt::no_ownership>(a->data() + impl.offset, n), shape);
+}
+
+/// The same for reading (what every kernel does).
+template <class T>
+const ConstArray<T> array(const Tensor& t) {
+  return mut_array<T>(t);
 }
 
 /// t itself when contiguous, else a contiguous copy of its values (not recorded: for kernels,
