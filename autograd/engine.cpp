@@ -38,15 +38,15 @@ class Engine {
   static void for_each_edge(const Node& node, F&& f) {
     if (!node.released_) {
       for (size_t i = 0; i < node.inputs_.size(); ++i) {
-        const auto& impl = node.inputs_[i].tensor.impl();
-        f(impl->grad_fn, impl->grad_fn ? nullptr : impl.get());
+        const auto& edge = node.inputs_[i];
+        f(edge.grad_fn, edge.grad_fn ? nullptr : edge.tensor.impl().get());
       }
       return;
     }
     for (size_t i = 0; i < node.inputs_.size(); ++i) {
       const auto& edge = node.inputs_[i];
-      const auto leaf = edge.released_grad_fn ? nullptr : edge.released_tensor.lock();
-      f(edge.released_grad_fn, leaf.get());
+      const auto leaf = edge.grad_fn ? nullptr : edge.released_tensor.lock();
+      f(edge.grad_fn, leaf.get());
     }
   }
 
@@ -314,9 +314,9 @@ void Engine::run_node(Pass& pass, Node& node, bool retain_graph, GraphObserver* 
   for (size_t i = 0; i < input_grads.size(); ++i) {
     Tensor& g = input_grads[i];
     const Tensor& input = node.inputs_[i].tensor;
-    if (!g.defined() || !input.requires_grad()) continue;  // the engine skips, not the op
+    if (!g.defined() || !node.inputs_[i].requires_grad) continue;  // the engine skips, not the op
     validate_output(node, i, g, input);
-    const auto& child = input.grad_fn();
+    const auto& child = node.inputs_[i].grad_fn;
     if (child) {
       if (child->needed_ || pass.target_node.count(child.get()) > 0) accumulate(child->grad_, std::move(g));
     } else {

@@ -22,12 +22,17 @@ std::string describe(const Tensor& t) {
 }  // namespace
 
 void Node::SavedInputs::assign(const Tensor* tensors, size_t count) {
+  // grad_fn() and requires_grad() as the user sees them (a view's history follows its base's)
+  auto saved = [](const Tensor& t) {
+    return SavedInput{
+        .tensor = t, .version = t.impl()->version(), .requires_grad = t.requires_grad(), .grad_fn = t.grad_fn()};
+  };
   size_ = count;
   if (count <= 2) {
-    for (size_t i = 0; i < count; ++i) inline_[i] = {tensors[i], tensors[i].impl()->version()};
+    for (size_t i = 0; i < count; ++i) inline_[i] = saved(tensors[i]);
   } else {
     heap_.reserve(count);
-    for (size_t i = 0; i < count; ++i) heap_.push_back({tensors[i], tensors[i].impl()->version()});
+    for (size_t i = 0; i < count; ++i) heap_.push_back(saved(tensors[i]));
   }
 }
 
@@ -35,7 +40,7 @@ void Node::SavedInputs::take(std::vector<Tensor>& tensors, std::vector<std::shar
   for (size_t i = 0; i < size_; ++i) {
     auto& saved = (*this)[i];
     if (saved.tensor.defined()) tensors.push_back(std::move(saved.tensor));
-    if (saved.released_grad_fn) nodes.push_back(std::move(saved.released_grad_fn));
+    if (saved.grad_fn) nodes.push_back(std::move(saved.grad_fn));
     saved.released_tensor.reset();
   }
   heap_.clear();
@@ -116,11 +121,11 @@ Shape Node::input_shape(size_t i) const {
 std::vector<Node::Edge> Node::edges() const {
   std::vector<Edge> out;
   if (!released_) {
-    for (size_t i = 0; i < inputs_.size(); ++i) out.push_back({inputs_[i].tensor, inputs_[i].tensor.grad_fn()});
+    for (size_t i = 0; i < inputs_.size(); ++i) out.push_back({inputs_[i].tensor, inputs_[i].grad_fn});
   } else {
     for (size_t i = 0; i < inputs_.size(); ++i) {
       auto impl = inputs_[i].released_tensor.lock();
-      out.push_back({impl ? Tensor(std::move(impl)) : Tensor(), inputs_[i].released_grad_fn});
+      out.push_back({impl ? Tensor(std::move(impl)) : Tensor(), inputs_[i].grad_fn});
     }
   }
   return out;
@@ -133,15 +138,12 @@ std::vector<Tensor> Node::saved_inputs() const {
   return out;
 }
 
-bool Node::needs_input_grad(size_t i) const {
-  return i < inputs_.size() && inputs_[i].tensor.defined() && inputs_[i].tensor.impl()->requires_grad;
-}
+bool Node::needs_input_grad(size_t i) const { return i < inputs_.size() && inputs_[i].requires_grad; }
 
 void Node::release() {
   if (released_) return;
   for (size_t i = 0; i < inputs_.size(); ++i) {
     SavedInput& saved = inputs_[i];
-    saved.released_grad_fn = saved.tensor.impl()->grad_fn;
     saved.released_tensor = saved.tensor.impl();
     // the tensor may die here; its node is still held by the engine's order list (or by the edge
     // just saved), so this frees no chain recursively

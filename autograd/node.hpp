@@ -94,12 +94,15 @@ class Node {
   friend class Tensor;
   friend class Engine;
 
-  // One input's slot: the saved tensor until release; after it, the edge without the saved data
-  // (the child node strongly, the tensor weakly), so release allocates nothing.
+  // One input's slot: the edge as it was when the op was recorded (the input's grad_fn and
+  // whether it required grad: an in-place op may give the tensor a new history later, which
+  // this node must not follow), and the saved tensor until release; after it, the tensor is
+  // held weakly, so release allocates nothing.
   struct SavedInput {
     Tensor tensor;
     uint32_t version = 0;
-    std::shared_ptr<Node> released_grad_fn;
+    bool requires_grad = false;
+    std::shared_ptr<Node> grad_fn;
     std::weak_ptr<TensorImpl> released_tensor;
   };
   // Up to two inputs live inside the node, so recording a unary or binary op costs one

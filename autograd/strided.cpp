@@ -3,6 +3,7 @@
 #include <autograd/detail/kernels.hpp>
 #include <autograd/detail/tensor_impl.hpp>
 #include <autograd/error.hpp>
+#include <autograd/grad_mode.hpp>
 
 #include <fmt/format.h>
 
@@ -127,14 +128,16 @@ void gather(const TensorImpl& src, T* out) {
   });
 }
 
-template <class T>
+template <class T, bool Add = false>
 void scatter(const T* in, const TensorImpl& dst) {
   T* base = std::get<Array<T>>(dst.storage->data).data();
   const int64_t n = dst.sizes.empty() ? 1 : dst.sizes.back();
   const int64_t step = dst.sizes.empty() ? 1 : dst.strides.back();
   for_each_row(dst.sizes, dst.strides, dst.offset, [&](int64_t position) {
     T* p = base + position;
-    if (step == 1) {
+    if constexpr (Add) {
+      for (int64_t i = 0; i < n; ++i) p[i * step] += in[i];
+    } else if (step == 1) {
       std::copy(in, in + n, p);
     } else {
       for (int64_t i = 0; i < n; ++i) p[i * step] = in[i];
@@ -171,6 +174,8 @@ Tensor make_view(const Tensor& x, Dims sizes, Dims strides, int64_t offset) {
   impl->storage = src.storage;
   impl->set_geometry(std::move(sizes), std::move(strides), offset);
   impl->base = src.base ? src.base : x.impl();
+  impl->tracks_base = is_grad_enabled();
+  impl->view_version = src.storage->version;
   return Tensor(std::move(impl));
 }
 
@@ -187,6 +192,17 @@ void write_into(const Tensor& dst, const Tensor& src) {
     } else {
       scatter<T>(in, d);
     }
+    return 0;
+  });
+}
+
+void add_into(const Tensor& dst, const Tensor& src) {
+  const TensorImpl& d = *dst.impl();
+  Tensor values = contiguous(src);
+  if (values.impl()->storage == d.storage) values = copy_values(values);
+  dispatch<false>(d.dtype(), "add", [&](auto tag) {
+    using T = decltype(tag);
+    scatter<T, true>(values.impl()->template first<T>(), d);
     return 0;
   });
 }

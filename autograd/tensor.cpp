@@ -95,8 +95,6 @@ template const int64_t* Tensor::data_ptr<int64_t>() const;
 
 // ---- autograd state ----
 
-bool Tensor::requires_grad() const { return checked().requires_grad; }
-
 Tensor& Tensor::requires_grad_(bool requires_grad) {
   TensorImpl& impl = checked();
   if (impl.grad_fn) {
@@ -116,8 +114,6 @@ Tensor& Tensor::requires_grad_(bool requires_grad) {
 
 const Tensor& Tensor::grad() const { return checked().grad; }
 Tensor& Tensor::mutable_grad() { return checked().grad; }
-const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked().grad_fn; }
-bool Tensor::is_leaf() const { return checked().grad_fn == nullptr; }
 
 Tensor Tensor::detach() const {
   // shares the storage and its version counter, as torch's detach; not a view for autograd
@@ -174,130 +170,6 @@ void Tensor::attach(std::shared_ptr<Node> node, const Tensor* inputs, size_t cou
     detail::check_forward_finite(*impl_->grad_fn, *this);
   }
   if (GraphObserver* observer = graph_observer()) observer->on_record(*impl_->grad_fn, *this);
-}
-
-// ---- in-place updates ----
-
-namespace {
-
-// In-place writes are for leaves under NoGradGuard (optimizer steps) and for tensors outside
-// any graph; a write to a tensor autograd is tracking would silently corrupt its gradients.
-void check_inplace(const Tensor& t, const char* op) {
-  detail::check_defined(t, op);
-  if (is_grad_enabled() && t.requires_grad()) {
-    throw GraphError(fmt::format(
-        "{}: this tensor ({}) requires grad and grad mode is on, so an in-place write would corrupt the gradients "
-        "autograd computes; wrap the update in xg::NoGradGuard (as optimizers do)",
-        op, format_shape(t.shape())));
-  }
-}
-
-}  // namespace
-
-// The in-place updates write through the tensor's strides, so a write to a view shows in its base
-// and in every other view of the storage (whose version counter they all share).
-namespace {
-
-// f(mutable array) on t's elements: in place when t is contiguous; else on a contiguous copy
-// that is then written back through t's strides.
-template <class T, class F>
-void update(const Tensor& t, F&& f) {
-  if (t.is_contiguous()) {
-    auto a = detail::mut_array<T>(t);
-    f(a);
-    return;
-  }
-  Tensor values = detail::copy_values(t);
-  auto a = detail::mut_array<T>(values);
-  f(a);
-  detail::write_into(t, values);
-}
-
-}  // namespace
-
-Tensor& Tensor::fill_(double value) {
-  check_inplace(*this, "fill_");
-  detail::check_no_internal_overlap(*this, "fill_");
-  dispatch<false>(dtype(), "fill_", [&](auto tag) {
-    using T = decltype(tag);
-    update<T>(*this, [value](auto& a) { std::fill(a.begin(), a.end(), static_cast<T>(value)); });
-    return 0;
-  });
-  ++impl_->version();
-  return *this;
-}
-Tensor& Tensor::zero_() { return fill_(0.0); }
-
-Tensor& Tensor::mul_(double factor) {
-  check_inplace(*this, "mul_");
-  detail::check_no_internal_overlap(*this, "mul_");
-  dispatch<false>(dtype(), "mul_", [&](auto tag) {
-    using T = decltype(tag);
-    update<T>(*this, [factor](auto& a) { a *= static_cast<T>(factor); });
-    return 0;
-  });
-  ++impl_->version();
-  return *this;
-}
-
-Tensor& Tensor::add_(const Tensor& other, double alpha) {
-  check_inplace(*this, "add_");
-  detail::check_same_dtype(*this, other, "add_");
-  const Shape s = shape();
-  if (broadcast_shapes(s, other.shape(), "add_") != s) {
-    throw ShapeError(fmt::format("add_: shape {} cannot be broadcast to this tensor's shape {}",
-                                 format_shape(other.shape()), format_shape(s)));
-  }
-  detail::check_no_internal_overlap(*this, "add_");
-  // other is read in full before the write when it shares this storage (x.add_(x.t()))
-  const Tensor b_values = is_alias_of(other) ? detail::copy_values(other) : detail::contiguous(other);
-  dispatch<false>(dtype(), "add_", [&](auto tag) {
-    using T = decltype(tag);
-    const auto b = array<T>(b_values);
-    update<T>(*this, [&](auto& a) {
-      if (alpha == 1.0)
-        a += b;
-      else
-        a += static_cast<T>(alpha) * b;
-    });
-    return 0;
-  });
-  ++impl_->version();
-  return *this;
-}
-
-Tensor& Tensor::copy_(const Tensor& other) {
-  check_inplace(*this, "copy_");
-  detail::check_defined(other, "copy_");
-  if (other.shape() != shape()) {
-    throw ShapeError(fmt::format("copy_: source shape {} differs from this tensor's shape {}",
-                                 format_shape(other.shape()), format_shape(shape())));
-  }
-  detail::check_no_internal_overlap(*this, "copy_");
-  Tensor converted = other.dtype() == dtype() ? other : other.detach().to(dtype());
-  detail::write_into(*this, converted);
-  ++impl_->version();
-  return *this;
-}
-
-Tensor& Tensor::set_data(const Tensor& data) {
-  TensorImpl& impl = checked();
-  detail::check_defined(data, "set_data");
-  if (impl.grad_fn) {
-    throw GraphError(fmt::format("set_data: this tensor ({}) is the output of '{}', not a leaf", format_shape(shape()),
-                                 impl.grad_fn->name()));
-  }
-  if (impl.requires_grad && !is_floating(data.dtype())) {
-    throw DtypeError("set_data: a tensor that requires grad cannot take int64 data");
-  }
-  // a storage of its own (a copy), whose version continues this tensor's count
-  Tensor copy = detail::copy_values(data);
-  copy.impl()->storage->version = impl.version() + 1;
-  impl.storage = copy.impl()->storage;
-  impl.set_geometry(copy.impl()->sizes, copy.impl()->strides, 0);
-  impl.base = nullptr;
-  impl.grad = Tensor();
-  return *this;
 }
 
 // ---- ops as members ----

@@ -123,15 +123,36 @@ class Tensor {
   const std::string& name() const;
   Tensor& name(std::string name);
 
-  // ---- in-place updates (for optimizers: leaves, under NoGradGuard); through a view they write
-  // the base's elements ----
+  // ---- in-place ops, as torch's (autograd/inplace.cpp). Through a view they write the base's
+  // elements. Inside a graph the tensor takes the op's history (a view's base gets a CopySlices
+  // node); a leaf that requires grad, or a view of one, refuses with grad mode on (optimizers
+  // write under NoGradGuard). The other operand broadcasts to this tensor's shape. ----
   Tensor& zero_();
   Tensor& fill_(double value);
-  /// this += alpha * other (other broadcast to this shape).
+  /// this += alpha * other.
   Tensor& add_(const Tensor& other, double alpha = 1.0);
+  Tensor& add_(double value);
+  /// this -= alpha * other.
+  Tensor& sub_(const Tensor& other, double alpha = 1.0);
+  Tensor& sub_(double value);
+  Tensor& mul_(const Tensor& other);
   Tensor& mul_(double factor);
-  /// Copies other's values (same shape, converted to this dtype).
+  Tensor& div_(const Tensor& other);
+  Tensor& div_(double divisor);
+  Tensor& relu_();
+  Tensor& clamp_(std::optional<double> min, std::optional<double> max);
+  /// value where mask is non-zero (mask broadcasts to this shape, never requires grad).
+  Tensor& masked_fill_(const Tensor& mask, double value);
+  /// Copies other's values (broadcast to this shape, converted to this dtype); differentiable.
   Tensor& copy_(const Tensor& other);
+  Tensor& operator+=(const Tensor& other);
+  Tensor& operator+=(double value);
+  Tensor& operator-=(const Tensor& other);
+  Tensor& operator-=(double value);
+  Tensor& operator*=(const Tensor& other);
+  Tensor& operator*=(double value);
+  Tensor& operator/=(const Tensor& other);
+  Tensor& operator/=(double value);
   /// Replaces this leaf's data by a copy of `data`'s, whose shape and dtype may differ (torch's
   /// `param.data = ...`, used by Module::to). Every handle sees the new data; grad() is reset.
   Tensor& set_data(const Tensor& data);
@@ -193,6 +214,11 @@ class Tensor {
 
  private:
   void register_hook_impl(std::function<Tensor(const Tensor&)> fn);
+  // Whether an in-place op with these other operands is recorded (grad mode on, something
+  // requires grad), and the op itself: this takes compute(this's values)'s values and history.
+  bool inplace_records(std::initializer_list<Tensor> others) const;
+  Tensor& apply_inplace(const char* op, const std::function<Tensor(const Tensor&)>& compute,
+                        std::initializer_list<Tensor> others = {});
   void attach(std::shared_ptr<Node> node, const Tensor* inputs, size_t count);
   static bool any_requires_grad(const Tensor* inputs, size_t count);
   TensorImpl& checked() const;

@@ -58,6 +58,11 @@ struct TensorImpl {
   bool contiguous = true;  // row-major without gaps (cached: set with the geometry)
   // For a view: the tensor it views, itself never a view (torch's _base); null otherwise.
   std::shared_ptr<TensorImpl> base;
+  // A view made with grad mode on follows its base's history: it requires grad when the base
+  // does, and when the storage was written since view_version, grad_fn() rebuilds its node as
+  // as_strided of the base (autograd/inplace.cpp).
+  bool tracks_base = false;
+  uint32_t view_version = 0;
   Tensor grad;
   std::shared_ptr<Node> grad_fn;
   std::vector<std::function<Tensor(const Tensor&)>> hooks;
@@ -155,6 +160,10 @@ Tensor make_view(const Tensor& x, Dims sizes, Dims strides, int64_t offset);
 /// Writes src's values (same shape and dtype) into dst's elements, whatever dst's strides; src
 /// may alias dst (it is read in full first then).
 void write_into(const Tensor& dst, const Tensor& src);
+
+/// Adds src's values (same shape and dtype) into dst's elements in row-major order: where dst's
+/// elements share memory (stride 0), that memory receives the sum of all of them.
+void add_into(const Tensor& dst, const Tensor& src);
 
 /// GraphError naming `op` when several elements of t share one memory location (an expanded
 /// view): a write through it would be ambiguous, as torch refuses it.

@@ -24,8 +24,9 @@ using ViewFn = std::function<Tensor(const Tensor&)>;
 
 Tensor embed(const Tensor& g, const Shape& shape, ViewFn take, const char* name);
 
-// zeros of the input's shape with the gradient written where the view read: the backward of
-// select and diagonal, which drop elements. Recorded, its own backward being the view again.
+// zeros of the input's shape with the gradient added where the view read: the backward of
+// select, diagonal and as_strided, which drop elements (as_strided may also read one element
+// several times: its gradients add up). Recorded, its own backward being the view again.
 struct EmbedBackward final : Node {
   EmbedBackward(Shape s, ViewFn t, const char* n) : shape(std::move(s)), take(std::move(t)), op(n) {}
   Shape shape;
@@ -41,7 +42,7 @@ Tensor embed(const Tensor& g, const Shape& shape, ViewFn take, const char* name)
   Tensor out = zeros(shape, g.dtype());
   {
     NoGradGuard no_grad;
-    detail::write_into(take(out), g);
+    detail::add_into(take(out), g);
   }
   return Tensor::record<EmbedBackward>(std::move(out), {g}, shape, std::move(take), name);
 }
@@ -293,6 +294,125 @@ std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t axis) {
   return split(x, split_size, axis);
 }
 
+// ---- as_strided and as_strided_scatter ----
+namespace {
+
+// Sizes and strides as given, the offset relative to x's first element; checked against x's
+// storage (torch's "out of bounds for storage" check).
+struct StridedRegion {
+  Dims sizes, strides;
+  int64_t relative_offset = 0;
+};
+StridedRegion region_of(const Tensor& x, const Shape& sizes, const Shape& strides, std::optional<int64_t> offset,
+                        const char* op) {
+  if (sizes.size() != strides.size()) {
+    throw ShapeError(
+        fmt::format("{}: sizes {} and strides {} differ in length", op, format_shape(sizes), format_shape(strides)));
+  }
+  check_sizes(sizes, op);
+  const int64_t start = offset.value_or(x.storage_offset());
+  if (start < 0) throw ValueError(fmt::format("{}: storage_offset {} must be >= 0", op, start));
+  int64_t last = start;
+  for (size_t k = 0; k < sizes.size(); ++k) {
+    if (strides[k] < 0) throw ValueError(fmt::format("{}: strides {} must be >= 0", op, format_shape(strides)));
+    if (sizes[k] == 0) last = -1;
+    if (last >= 0) last += (sizes[k] - 1) * strides[k];
+  }
+  const int64_t storage_size = x.impl()->storage->size();
+  if (last >= storage_size) {
+    throw ValueError(
+        fmt::format("{}: sizes {}, strides {} and storage offset {} reach element {}, out of bounds for "
+                    "a storage of {} elements",
+                    op, format_shape(sizes), format_shape(strides), start, last, storage_size));
+  }
+  return {detail::to_dims(sizes), detail::to_dims(strides), start - x.storage_offset()};
+}
+
+// The region at the same place relative to t's first element (t contiguous, of x's shape).
+Tensor take_region(const Tensor& t, const Dims& sizes, const Dims& strides, int64_t relative_offset) {
+  const Tensor c = t.contiguous();
+  return as_strided(c, detail::to_shape(sizes), detail::to_shape(strides), c.storage_offset() + relative_offset);
+}
+
+}  // namespace
+
+// d as_strided(x)/dx: the gradient added at the viewed elements of zeros of x's shape
+struct AsStridedBackward final : Node {
+  explicit AsStridedBackward(StridedRegion r) : region(std::move(r)) {}
+  StridedRegion region;
+  const char* name() const override { return "as_strided"; }
+  Tensor forward(const std::vector<Tensor>& in) const override {
+    return take_region(in[0], region.sizes, region.strides, region.relative_offset);
+  }
+  std::string extra_args() const override {
+    return fmt::format("{}, {}, offset {}", format_shape(detail::to_shape(region.sizes)),
+                       format_shape(detail::to_shape(region.strides)), region.relative_offset);
+  }
+  std::string derivative() const override { return "d as_strided(x)/dx = 1 at each viewed element (summed)"; }
+  Grads backward(const Tensor& g) override {
+    return {embed(
+        g, input_shape(0),
+        [r = region](const Tensor& t) { return take_region(t, r.sizes, r.strides, r.relative_offset); },
+        "as_strided_backward")};
+  }
+};
+Tensor as_strided(const Tensor& x, const Shape& sizes, const Shape& strides, std::optional<int64_t> storage_offset) {
+  detail::check_defined(x, "as_strided");
+  StridedRegion region = region_of(x, sizes, strides, storage_offset, "as_strided");
+  if (is_grad_enabled() && x.requires_grad() && !x.is_contiguous()) {
+    throw GraphError(
+        fmt::format("as_strided: gradients through as_strided of a strided tensor (shape {}, strides {}) "
+                    "are not supported; call as_strided on x.contiguous()",
+                    format_shape(x.shape()), format_shape(x.stride())));
+  }
+  Tensor out = detail::make_view(x, region.sizes, region.strides, x.storage_offset() + region.relative_offset);
+  return Tensor::record<AsStridedBackward>(std::move(out), {x}, std::move(region));
+}
+
+// d as_strided_scatter(x, src)/dx: the gradient with the region zeroed; d/dsrc: the region
+struct AsStridedScatterBackward final : Node {
+  explicit AsStridedScatterBackward(StridedRegion r) : region(std::move(r)) {}
+  StridedRegion region;
+  const char* name() const override { return "as_strided_scatter"; }
+  Tensor forward(const std::vector<Tensor>& in) const override {
+    const Tensor x = in[0].contiguous();
+    return as_strided_scatter(x, in[1], detail::to_shape(region.sizes), detail::to_shape(region.strides),
+                              x.storage_offset() + region.relative_offset);
+  }
+  std::string derivative() const override {
+    return "d as_strided_scatter(x, src)/dx = 1 outside the region, d/dsrc = 1 inside it";
+  }
+  Grads backward(const Tensor& g) override {
+    const Tensor gc = g.contiguous();
+    const Shape sizes = detail::to_shape(region.sizes), strides = detail::to_shape(region.strides);
+    const int64_t at = gc.storage_offset() + region.relative_offset;
+    Tensor grad_x, grad_src;
+    if (needs_input_grad(0)) grad_x = as_strided_scatter(gc, zeros(sizes, g.dtype()), sizes, strides, at);
+    if (needs_input_grad(1)) grad_src = as_strided(gc, sizes, strides, at);
+    return {grad_x, grad_src};
+  }
+};
+Tensor as_strided_scatter(const Tensor& x, const Tensor& src, const Shape& sizes, const Shape& strides,
+                          std::optional<int64_t> storage_offset) {
+  detail::check_defined(x, "as_strided_scatter");
+  detail::check_defined(src, "as_strided_scatter");
+  detail::check_same_dtype(x, src, "as_strided_scatter");
+  StridedRegion region = region_of(x, sizes, strides, storage_offset, "as_strided_scatter");
+  if (src.shape() != sizes) {
+    throw ShapeError(fmt::format("as_strided_scatter: src has shape {}, the region {}", format_shape(src.shape()),
+                                 format_shape(sizes)));
+  }
+  if (!x.is_contiguous()) {
+    throw ShapeError(fmt::format("as_strided_scatter: x (shape {}, strides {}) must be contiguous",
+                                 format_shape(x.shape()), format_shape(x.stride())));
+  }
+  Tensor out = detail::copy_values(x);
+  const Tensor target = detail::make_view(out, region.sizes, region.strides, region.relative_offset);
+  detail::check_no_internal_overlap(target, "as_strided_scatter");
+  detail::write_into(target, src);
+  return Tensor::record<AsStridedScatterBackward>(std::move(out), {x, src}, std::move(region));
+}
+
 // ---- the catalogue (autograd/ops/op_info.hpp): how tests and the docs see this file's ops ----
 std::span<const OpInfo> view_ops() {
   static const OpInfo ops[] = {
@@ -352,6 +472,14 @@ std::span<const OpInfo> view_ops() {
            },
        .expression = "[](std::vector<xg::Tensor> p) {{ return concat(std::vector<xg::Tensor>(p.rbegin(), p.rend()), "
                      "{i0}); }}(split({a}, 2, {i0}))"},
+      {.name = "as_strided",
+       .family = "autograd/ops/view",
+       .signature = "as_strided(x, sizes, strides, storage_offset)",
+       .not_drawn = "needs a geometry inside the input's storage; view_test.cpp checks its derivatives"},
+      {.name = "as_strided_scatter",
+       .family = "autograd/ops/view",
+       .signature = "as_strided_scatter(x, src, sizes, strides, storage_offset)",
+       .not_drawn = "needs a geometry inside the input's storage; view_test.cpp checks its derivatives"},
   };
   return ops;
 }

@@ -7,6 +7,7 @@
 
 #include <autograd/tensor.hpp>
 
+#include <optional>
 #include <vector>
 
 namespace xg {
@@ -35,5 +36,16 @@ std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t axis = 0);
 std::vector<Tensor> split(const Tensor& x, int64_t split_size, int64_t axis = 0);
 /// Views of the given sizes along `axis`, which must add up to its size (torch's split_with_sizes).
 std::vector<Tensor> split(const Tensor& x, const Shape& sizes, int64_t axis = 0);
+
+/// The elements of x's storage at storage_offset + sum(i_k * strides[k]) for each index i of
+/// `sizes` (torch's as_strided; storage_offset defaults to x's). Gradients flow back only to a
+/// contiguous x (GraphError when recording from a strided one); elements read more than once
+/// get the sum of their gradients.
+Tensor as_strided(const Tensor& x, const Shape& sizes, const Shape& strides,
+                  std::optional<int64_t> storage_offset = std::nullopt);
+/// A copy of x (contiguous x) with src written at the elements as_strided(x, sizes, strides,
+/// storage_offset) views (torch's as_strided_scatter); src has shape `sizes`.
+Tensor as_strided_scatter(const Tensor& x, const Tensor& src, const Shape& sizes, const Shape& strides,
+                          std::optional<int64_t> storage_offset = std::nullopt);
 
 }  // namespace xg

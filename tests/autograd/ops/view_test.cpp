@@ -289,3 +289,37 @@ TEST_CASE("chunk and split cut an axis into views of torch's sizes", "[op:chunk]
   CHECK_THROWS_WITH(iota({5}).split(Shape{2, 2}), Contains("split: sizes [2, 2] add up to 4, not to the size 5"));
   CHECK_THROWS_AS(iota({5}).chunk(0), xg::ValueError);
 }
+
+TEST_CASE("as_strided views any geometry inside the storage, its gradients adding up where elements repeat",
+          "[op:as_strided]") {
+  xg::manual_seed(10);
+  const Inputs in{random_input({3, 4})};
+  CHECK_DERIVATIVES(in, [](const Inputs& x) { return xg::as_strided(x[0], {2, 2}, {4, 1}, 5); });
+  // overlapping windows: torch.arange(6.).as_strided((3, 3), (1, 1)) reads elements twice
+  CHECK_DERIVATIVES((Inputs{random_input({6})}), [](const Inputs& x) { return xg::as_strided(x[0], {3, 3}, {1, 1}); });
+  // torch.arange(6.).as_strided((3, 3), (1, 1)); y.sum().backward() -> [1, 2, 3, 2, 1, 0]
+  Tensor w = iota({6}, true);
+  Tensor y = xg::as_strided(w, {3, 3}, {1, 1});
+  CHECK_THAT(y.to_vector(), Equals(std::vector<double>{0, 1, 2, 1, 2, 3, 2, 3, 4}));
+  CHECK(y.is_alias_of(w));
+  xg::sum(y).backward();
+  CHECK_THAT(w.grad().to_vector(), Equals(std::vector<double>{1, 2, 3, 2, 1, 0}));
+  CHECK_THROWS_WITH(xg::as_strided(iota({6}), {3, 3}, {2, 1}),
+                    Contains("reach element 6, out of bounds for a storage of 6 elements"));
+  CHECK_THROWS_AS(xg::as_strided(iota({6}), {3}, {1, 1}), xg::ShapeError);
+  // gradients through as_strided of a strided tensor are refused (its element order is not the storage's)
+  CHECK_THROWS_AS(xg::as_strided(iota({2, 3}, true).t(), {2}, {1}), xg::GraphError);
+}
+
+TEST_CASE("as_strided_scatter writes src at the strided elements of a copy of x", "[op:as_strided_scatter]") {
+  xg::manual_seed(12);
+  const Inputs in{random_input({2, 3}), random_input({2})};
+  CHECK_DERIVATIVES(in, [](const Inputs& x) { return xg::as_strided_scatter(x[0], x[1], {2}, {4}, 0); });
+  // torch.as_strided_scatter(torch.zeros(2, 3), torch.tensor([2., 3.]), (2,), (4,), 0)
+  const Tensor x = xg::zeros({2, 3}, xg::float64);
+  const Tensor r = xg::as_strided_scatter(x, vec({2, 3}, xg::float64, false), {2}, {4}, 0);
+  CHECK_THAT(r.to_vector(), Equals(std::vector<double>{2, 0, 0, 0, 3, 0}));
+  CHECK_THAT(x.to_vector(), Equals(std::vector<double>{0, 0, 0, 0, 0, 0}));
+  CHECK_THROWS_WITH(xg::as_strided_scatter(x, vec({1, 2, 3}, xg::float64, false), {2}, {4}, 0),
+                    Contains("src has shape [3], the region [2]"));
+}

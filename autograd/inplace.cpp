@@ -1,0 +1,334 @@
+// In-place ops (fill_, zero_, add_, sub_, mul_, div_, copy_, relu_, clamp_, masked_fill_, the
+// compound assignments) and the history they give a tensor, as torch's rebase_history:
+//
+// - outside a graph (no operand requires grad, or grad mode off) they write the tensor's
+//   elements through its strides and bump the storage's version counter;
+// - inside one, x.op_(...) computes y = op(x_before, ...) out of place, recorded as usual (x_before
+//   is a copy of x's values holding x's history), writes y's values into x and gives x y's node;
+// - when x is a view, its base b gets a CopySlices node (b = b_before with the view's region
+//   replaced by y: as_strided_scatter's derivative) and x becomes as_strided(b); other views of b
+//   rebuild their history the same way when next used (their storage version moved on).
+//
+// Refused as in torch: a leaf that requires grad, or a view of one (with grad mode on), and a
+// target whose elements overlap (an expanded view).
+#include <autograd/broadcast.hpp>
+#include <autograd/detail/kernels.hpp>
+#include <autograd/detail/tensor_impl.hpp>
+#include <autograd/error.hpp>
+#include <autograd/grad_mode.hpp>
+#include <autograd/node.hpp>
+#include <autograd/ops/activation.hpp>
+#include <autograd/ops/arithmetic.hpp>
+#include <autograd/ops/elementwise.hpp>
+#include <autograd/ops/view.hpp>
+#include <autograd/tensor.hpp>
+
+#include <fmt/format.h>
+
+namespace xg {
+
+// ---- the autograd state of views ----
+
+bool Tensor::requires_grad() const {
+  const TensorImpl& impl = checked();
+  return impl.requires_grad || (impl.tracks_base && impl.base->requires_grad);
+}
+
+const std::shared_ptr<Node>& Tensor::grad_fn() const {
+  TensorImpl& impl = checked();
+  // a view made with grad mode on follows its base: when the storage was written since its node
+  // was made (through another view, or the base), its history is as_strided of the base's
+  if (impl.tracks_base && impl.base->requires_grad && impl.view_version != impl.version()) {
+    impl.view_version = impl.version();
+    AutoGradMode grad_on(true);
+    const Tensor base(impl.base);
+    impl.grad_fn = as_strided(base, shape(), stride(), storage_offset()).impl()->grad_fn;
+  }
+  return impl.grad_fn;
+}
+
+bool Tensor::is_leaf() const { return grad_fn() == nullptr; }
+
+namespace {
+
+// x's values now, in storage of their own, with x's history: what the out-of-place op reads.
+Tensor before_write(const Tensor& x) {
+  Tensor copy = detail::copy_values(x);
+  TensorImpl& impl = *copy.impl();
+  impl.grad_fn = x.grad_fn();
+  impl.requires_grad = x.requires_grad();
+  return copy;
+}
+
+// The node of a base written through a view (torch's CopySlices): the base before the write with
+// the view's region replaced by the written values, i.e. as_strided_scatter(base, values, ...).
+struct CopySlices final : Node {
+  CopySlices(Shape s, Shape st, int64_t o) : sizes(std::move(s)), strides(std::move(st)), relative_offset(o) {}
+  Shape sizes, strides;
+  int64_t relative_offset;
+  const char* name() const override { return "copy_slices"; }
+  Tensor forward(const std::vector<Tensor>& in) const override {
+    const Tensor base = in[0].contiguous();
+    return as_strided_scatter(base, in[1], sizes, strides, base.storage_offset() + relative_offset);
+  }
+  std::string derivative() const override {
+    return "d copy_slices(base, values)/dbase = 1 outside the view's region, d/dvalues = 1 inside it";
+  }
+  Grads backward(const Tensor& g) override {
+    const Tensor gc = g.contiguous();
+    const int64_t at = gc.storage_offset() + relative_offset;
+    Tensor grad_base, grad_values;
+    if (needs_input_grad(0)) grad_base = as_strided_scatter(gc, zeros(sizes, g.dtype()), sizes, strides, at);
+    if (needs_input_grad(1)) grad_values = as_strided(gc, sizes, strides, at);
+    return {grad_base, grad_values};
+  }
+};
+
+}  // namespace
+
+Tensor& Tensor::apply_inplace(const char* op, const std::function<Tensor(const Tensor&)>& compute,
+                              std::initializer_list<Tensor> others) {
+  TensorImpl& impl = checked();
+  detail::check_no_internal_overlap(*this, op);
+  if (!inplace_records(others)) {
+    Tensor values;
+    {
+      NoGradGuard no_grad;
+      values = compute(*this);
+    }
+    if (values.shape() != shape()) {
+      throw ShapeError(
+          fmt::format("{}: the result's shape {} does not match this tensor's shape {} (an in-place op "
+                      "cannot grow its target by broadcasting)",
+                      op, format_shape(values.shape()), format_shape(shape())));
+    }
+    detail::write_into(*this, values.dtype() == dtype() ? values : values.to(dtype()));
+    ++impl.version();
+    return *this;
+  }
+  if (is_view() && !impl.tracks_base && impl.base->requires_grad) {
+    throw GraphError(
+        fmt::format("{}: this view (shape {}) was made with grad mode off from a tensor that requires "
+                    "grad, and is being modified in place with grad mode on; make the view with grad "
+                    "mode on, or write under xg::NoGradGuard",
+                    op, format_shape(shape())));
+  }
+  if (is_view() && impl.tracks_base && impl.base->grad_fn == nullptr && impl.base->requires_grad) {
+    throw GraphError(
+        fmt::format("{}: a view of a leaf tensor that requires grad (shape {}) is being used in an "
+                    "in-place operation; clone() the leaf first, or write under xg::NoGradGuard",
+                    op, format_shape(Tensor(impl.base).shape())));
+  }
+  if (!impl.tracks_base && grad_fn() == nullptr && impl.requires_grad) {
+    throw GraphError(
+        fmt::format("{}: a leaf tensor that requires grad (shape {}) is being used in an in-place "
+                    "operation; clone() it first, or write under xg::NoGradGuard (as optimizers do)",
+                    op, format_shape(shape())));
+  }
+  const Tensor before = before_write(*this);
+  Tensor result = compute(before);
+  if (result.shape() != shape()) {
+    throw ShapeError(
+        fmt::format("{}: the result's shape {} does not match this tensor's shape {} (an in-place op "
+                    "cannot grow its target by broadcasting)",
+                    op, format_shape(result.shape()), format_shape(shape())));
+  }
+  if (result.dtype() != dtype()) result = result.to(dtype());
+  // an op whose result does not depend on x's old values (fill_, copy_ of a constant) still
+  // gives x a node, as torch does: its gradient to the old history is zero
+  if (!result.requires_grad()) result = result + before * 0.0;
+  const bool view = impl.tracks_base;
+  std::shared_ptr<TensorImpl> base = impl.base;
+  if (view && !Tensor(base).is_contiguous()) {
+    throw GraphError(
+        fmt::format("{}: writing through a view of a strided base (shape {}, strides {}) inside a graph "
+                    "is not supported; write to a view of base.contiguous()",
+                    op, format_shape(Tensor(base).shape()), format_shape(Tensor(base).stride())));
+  }
+  // the base's history before the write: an alias (the values are not needed, only the edge)
+  Tensor base_before;
+  if (view) {
+    base_before = Tensor(base).detach();
+    base_before.impl()->grad_fn = base->grad_fn;
+    base_before.impl()->requires_grad = base->requires_grad || base->grad_fn != nullptr;
+  }
+  detail::write_into(*this, result);
+  ++impl.version();
+  if (!view) {
+    impl.grad_fn = result.impl()->grad_fn;
+    impl.requires_grad = true;
+    return *this;
+  }
+  Tensor base_tensor(base);
+  const int64_t relative = storage_offset() - base_tensor.storage_offset();
+  {
+    AutoGradMode grad_on(true);
+    Tensor::record<CopySlices>(base_tensor, {base_before, result}, shape(), stride(), relative);
+  }
+  impl.view_version = impl.version() - 1;  // grad_fn() rebuilds this view's history from the base's
+  (void)grad_fn();
+  return *this;
+}
+
+bool Tensor::inplace_records(std::initializer_list<Tensor> others) const {
+  if (!is_grad_enabled()) return false;
+  if (requires_grad()) return true;
+  for (const Tensor& o : others) {
+    if (o.defined() && o.requires_grad()) return true;
+  }
+  return false;
+}
+
+// ---- the in-place ops ----
+// fill_, mul_ by a number and add_ of a tensor outside a graph (optimizers, gradient
+// accumulation) write in place without a temporary when the target is contiguous.
+namespace {
+template <class T, class F>
+void update(const Tensor& t, F&& f) {
+  if (t.is_contiguous()) {
+    auto a = detail::mut_array<T>(t);
+    f(a);
+    return;
+  }
+  Tensor values = detail::copy_values(t);
+  auto a = detail::mut_array<T>(values);
+  f(a);
+  detail::write_into(t, values);
+}
+}  // namespace
+
+Tensor& Tensor::fill_(double value) {
+  detail::check_defined(*this, "fill_");
+  if (!inplace_records({})) {
+    detail::check_no_internal_overlap(*this, "fill_");
+    dispatch<false>(dtype(), "fill_", [&](auto tag) {
+      using T = decltype(tag);
+      update<T>(*this, [value](auto& a) { std::fill(a.begin(), a.end(), static_cast<T>(value)); });
+      return 0;
+    });
+    ++impl_->version();
+    return *this;
+  }
+  return apply_inplace("fill_", [&](const Tensor& x) { return full(x.shape(), value, x.dtype()); });
+}
+Tensor& Tensor::zero_() { return fill_(0.0); }
+
+Tensor& Tensor::add_(const Tensor& other, double alpha) {
+  detail::check_defined(other, "add_");
+  detail::check_same_dtype(*this, other, "add_");
+  if (!inplace_records({other}) && broadcast_shapes(shape(), other.shape(), "add_") == shape()) {
+    detail::check_no_internal_overlap(*this, "add_");
+    // other is read in full before the write when it shares this storage (x.add_(x.t()))
+    const Tensor b_values = is_alias_of(other) ? detail::copy_values(other) : detail::contiguous(other);
+    dispatch<false>(dtype(), "add_", [&](auto tag) {
+      using T = decltype(tag);
+      const auto b = detail::array<T>(b_values);
+      update<T>(*this, [&](auto& a) {
+        if (alpha == 1.0)
+          a += b;
+        else
+          a += static_cast<T>(alpha) * b;
+      });
+      return 0;
+    });
+    ++impl_->version();
+    return *this;
+  }
+  return apply_inplace("add_", [&](const Tensor& x) { return alpha == 1.0 ? x + other : x + other * alpha; }, {other});
+}
+Tensor& Tensor::add_(double value) {
+  return apply_inplace("add_", [&](const Tensor& x) { return x + value; });
+}
+Tensor& Tensor::sub_(const Tensor& other, double alpha) {
+  detail::check_defined(other, "sub_");
+  detail::check_same_dtype(*this, other, "sub_");
+  return apply_inplace("sub_", [&](const Tensor& x) { return alpha == 1.0 ? x - other : x - other * alpha; }, {other});
+}
+Tensor& Tensor::sub_(double value) {
+  return apply_inplace("sub_", [&](const Tensor& x) { return x - value; });
+}
+Tensor& Tensor::mul_(const Tensor& other) {
+  detail::check_defined(other, "mul_");
+  detail::check_same_dtype(*this, other, "mul_");
+  return apply_inplace("mul_", [&](const Tensor& x) { return x * other; }, {other});
+}
+Tensor& Tensor::mul_(double factor) {
+  detail::check_defined(*this, "mul_");
+  if (!inplace_records({})) {
+    detail::check_no_internal_overlap(*this, "mul_");
+    dispatch<false>(dtype(), "mul_", [&](auto tag) {
+      using T = decltype(tag);
+      update<T>(*this, [factor](auto& a) { a *= static_cast<T>(factor); });
+      return 0;
+    });
+    ++impl_->version();
+    return *this;
+  }
+  return apply_inplace("mul_", [&](const Tensor& x) { return x * factor; });
+}
+Tensor& Tensor::div_(const Tensor& other) {
+  detail::check_defined(other, "div_");
+  detail::check_same_dtype(*this, other, "div_");
+  return apply_inplace("div_", [&](const Tensor& x) { return x / other; }, {other});
+}
+Tensor& Tensor::div_(double divisor) {
+  return apply_inplace("div_", [&](const Tensor& x) { return x / divisor; });
+}
+Tensor& Tensor::relu_() {
+  return apply_inplace("relu_", [](const Tensor& x) { return xg::relu(x); });
+}
+Tensor& Tensor::clamp_(std::optional<double> min, std::optional<double> max) {
+  return apply_inplace("clamp_", [&](const Tensor& x) { return xg::clamp(x, min, max); });
+}
+Tensor& Tensor::masked_fill_(const Tensor& mask, double value) {
+  detail::check_defined(mask, "masked_fill_");
+  if (mask.requires_grad()) throw GraphError("masked_fill_: the mask must not require grad");
+  return apply_inplace("masked_fill_", [&](const Tensor& x) { return where(mask, full({}, value, x.dtype()), x); });
+}
+
+Tensor& Tensor::copy_(const Tensor& other) {
+  detail::check_defined(other, "copy_");
+  return apply_inplace(
+      "copy_",
+      [&](const Tensor& x) {
+        const Tensor source = other.dtype() == x.dtype() ? other : other.to(x.dtype());
+        if (broadcast_shapes(x.shape(), source.shape(), "copy_") != x.shape()) {
+          throw ShapeError(fmt::format("copy_: source shape {} cannot be broadcast to this tensor's shape {}",
+                                       format_shape(source.shape()), format_shape(x.shape())));
+        }
+        return broadcast_to(source, x.shape());
+      },
+      {other});
+}
+
+Tensor& Tensor::operator+=(const Tensor& other) { return add_(other); }
+Tensor& Tensor::operator+=(double value) { return add_(value); }
+Tensor& Tensor::operator-=(const Tensor& other) { return sub_(other); }
+Tensor& Tensor::operator-=(double value) { return sub_(value); }
+Tensor& Tensor::operator*=(const Tensor& other) { return mul_(other); }
+Tensor& Tensor::operator*=(double value) { return mul_(value); }
+Tensor& Tensor::operator/=(const Tensor& other) { return div_(other); }
+Tensor& Tensor::operator/=(double value) { return div_(value); }
+
+Tensor& Tensor::set_data(const Tensor& data) {
+  TensorImpl& impl = checked();
+  detail::check_defined(data, "set_data");
+  if (impl.grad_fn) {
+    throw GraphError(fmt::format("set_data: this tensor ({}) is the output of '{}', not a leaf", format_shape(shape()),
+                                 impl.grad_fn->name()));
+  }
+  if (impl.requires_grad && !is_floating(data.dtype())) {
+    throw DtypeError("set_data: a tensor that requires grad cannot take int64 data");
+  }
+  // a storage of its own (a copy), whose version continues this tensor's count
+  Tensor copy = detail::copy_values(data);
+  copy.impl()->storage->version = impl.version() + 1;
+  impl.storage = copy.impl()->storage;
+  impl.set_geometry(copy.impl()->sizes, copy.impl()->strides, 0);
+  impl.base = nullptr;
+  impl.tracks_base = false;
+  impl.grad = Tensor();
+  return *this;
+}
+
+}  // namespace xg
