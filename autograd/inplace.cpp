@@ -324,6 +324,7 @@ Tensor& Tensor::set_data(const Tensor& data) {
   Tensor copy = detail::copy_values(data);
   copy.impl()->storage->version = impl.version() + 1;
   impl.storage = copy.impl()->storage;
+  impl.dtype_ = copy.impl()->dtype_;
   impl.set_geometry(copy.impl()->sizes, copy.impl()->strides, 0);
   impl.base = nullptr;
   impl.tracks_base = false;

@@ -172,6 +172,7 @@ Tensor make_view(const Tensor& x, Dims sizes, Dims strides, int64_t offset) {
   const TensorImpl& src = *x.impl();
   auto impl = std::allocate_shared<TensorImpl>(StorageAllocator<TensorImpl>());
   impl->storage = src.storage;
+  impl->dtype_ = src.dtype_;
   impl->set_geometry(std::move(sizes), std::move(strides), offset);
   impl->base = src.base ? src.base : x.impl();
   impl->tracks_base = is_grad_enabled();

@@ -120,6 +120,7 @@ Tensor Tensor::detach() const {
   TensorImpl& impl = checked();
   auto out = std::allocate_shared<TensorImpl>(detail::StorageAllocator<TensorImpl>());
   out->storage = impl.storage;
+  out->dtype_ = impl.dtype_;
   out->set_geometry(impl.sizes, impl.strides, impl.offset);
   out->name = impl.name;
   return Tensor(std::move(out));

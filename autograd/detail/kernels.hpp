@@ -21,7 +21,8 @@ Tensor unary(const Tensor& x, const char* op, F&& f) {
   check_defined(x, op);
   return dispatch(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    return make_tensor<T>(Array<T>(f(array<T>(contiguous(x)))));
+    const Dense xd(x);
+    return make_tensor<T>(Array<T>(f(array<T>(xd.t))));
   });
 }
 
@@ -34,9 +35,9 @@ Tensor binary(const Tensor& a, const Tensor& b, const char* op, F&& f) {
   check_same_dtype(a, b, op);
   return dispatch<FloatingOnly>(a.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    const Tensor ac = contiguous(a), bc = contiguous(b);
-    const auto x = array<T>(ac);
-    const auto y = array<T>(bc);
+    const Dense ad(a), bd(b);
+    const auto x = array<T>(ad.t);
+    const auto y = array<T>(bd.t);
     // equal shapes (the common case) need no broadcast check, nor Shape vectors to make one
     if (x.shape() != y.shape()) broadcast_shapes(a.shape(), b.shape(), op);
     return make_tensor<T>(Array<T>(f(x, y)));
@@ -52,9 +53,9 @@ Tensor fused_grad(const Tensor& g, const Tensor& x, F&& f) {
   if (is_grad_enabled() || g.dtype() != x.dtype()) return {};
   return dispatch(x.dtype(), "backward", [&](auto tag) {
     using T = decltype(tag);
-    const Tensor gc = contiguous(g), xc = contiguous(x);
-    const auto ga = array<T>(gc);
-    const auto xa = array<T>(xc);
+    const Dense gd(g), xd(x);
+    const auto ga = array<T>(gd.t);
+    const auto xa = array<T>(xd.t);
     if (ga.shape() != xa.shape()) return Tensor();
     return make_tensor<T>(Array<T>(f(ga, xa)));
   });

@@ -43,6 +43,9 @@ using Storage = std::variant<Array<float>, Array<double>, Array<int64_t>>;
 using Dims = xt::svector<int64_t, 4>;
 
 struct StorageImpl {
+  StorageImpl() = default;
+  template <class T>
+  explicit StorageImpl(Array<T>&& a) : data(std::in_place_type<Array<T>>, std::move(a)) {}
   Storage data;  // its shape is the one it was allocated with; tensors use only its buffer
   uint32_t version = 0;
   int64_t size() const {
@@ -69,8 +72,9 @@ struct TensorImpl {
   std::string name;
   bool requires_grad = false;
   bool retains_grad = false;
+  Dtype dtype_ = Dtype::float32;  // the storage's, kept here to spare a pointer chase per op
 
-  Dtype dtype() const { return static_cast<Dtype>(storage->data.index()); }
+  Dtype dtype() const { return dtype_; }
   int64_t dim() const { return static_cast<int64_t>(sizes.size()); }
   int64_t numel() const {
     int64_t n = 1;
@@ -130,6 +134,15 @@ Tensor contiguous(const Tensor& t);
 /// A contiguous copy of t's values in a storage of its own (not recorded).
 Tensor copy_values(const Tensor& t);
 
+/// t itself (by reference, no reference count touched) when contiguous, else a contiguous copy
+/// kept here: `const Dense xd(x); array<T>(xd.t)`. The kernels' fast path.
+struct Dense {
+  explicit Dense(const Tensor& x)
+      : copy(x.impl()->contiguous ? Tensor() : contiguous(x)), t(copy.defined() ? copy : x) {}
+  Tensor copy;
+  const Tensor& t;
+};
+
 /// f(array) with the tensor's typed elements (contiguous(t) first), through the one dtype dispatch.
 template <class F>
 decltype(auto) with_array(const Tensor& t, F&& f) {
@@ -143,13 +156,19 @@ decltype(auto) with_array(const Tensor& t, F&& f) {
 /// A new tensor owning `a` as its storage (contiguous, offset 0).
 template <class T>
 Tensor make_tensor(Array<T>&& a) {
-  auto storage = std::allocate_shared<StorageImpl>(StorageAllocator<StorageImpl>());
   auto impl = std::allocate_shared<TensorImpl>(StorageAllocator<TensorImpl>());
-  Dims sizes(a.shape().begin(), a.shape().end());
-  storage->data = std::move(a);
-  impl->storage = std::move(storage);
-  impl->strides = contiguous_strides(sizes);
-  impl->sizes = std::move(sizes);
+  const auto& shape = a.shape();
+  const size_t d = shape.size();
+  impl->sizes.resize(d);
+  impl->strides.resize(d);
+  int64_t stride = 1;
+  for (size_t k = d; k-- > 0;) {
+    impl->sizes[k] = static_cast<int64_t>(shape[k]);
+    impl->strides[k] = stride;
+    stride *= std::max<int64_t>(impl->sizes[k], 1);
+  }
+  impl->dtype_ = dtype_of<T>();
+  impl->storage = std::allocate_shared<StorageImpl>(StorageAllocator<StorageImpl>(), std::move(a));
   return Tensor(std::move(impl));
 }
 

@@ -96,7 +96,7 @@ Tensor neg(const Tensor& x) {
   detail::check_defined(x, "neg");
   Tensor out = dispatch<false>(x.dtype(), "neg", [&](auto tag) {
     using T = decltype(tag);
-    return detail::make_tensor<T>(Array<T>(-array<T>(detail::contiguous(x))));
+    return detail::make_tensor<T>(Array<T>(-array<T>(detail::Dense(x).t)));
   });
   return Tensor::record<NegBackward>(std::move(out), {x});
 }
@@ -184,7 +184,7 @@ Tensor scalar_kernel(const Tensor& a, double c, const char* op, F&& f) {
     // f takes the scalar by reference: xtensor keeps an lvalue scalar by reference, so it must be
     // this local, alive until the expression is evaluated here
     const T value = static_cast<T>(c);
-    return detail::make_tensor<T>(Array<T>(f(array<T>(detail::contiguous(a)), value)));
+    return detail::make_tensor<T>(Array<T>(f(array<T>(detail::Dense(a).t), value)));
   });
 }
 
