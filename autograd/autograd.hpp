@@ -12,6 +12,7 @@
 #include <autograd/format.hpp>
 #include <autograd/grad_mode.hpp>
 #include <autograd/gradcheck.hpp>
+#include <autograd/indexing.hpp>
 #include <autograd/info.hpp>
 #include <autograd/node.hpp>
 #include <autograd/npz.hpp>

@@ -74,10 +74,17 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
         fmt::format("broadcast_to: shape {} cannot be broadcast to {}", format_shape(x.shape()), format_shape(shape)));
   }
   // a view: the broadcast axes step 0 through the storage
+  // (torch's inferExpandGeometry: a new leading axis of size 1 steps over the axes after it)
   const TensorImpl& in = *x.impl();
   const size_t lead = shape.size() - in.sizes.size();
   Dims strides(shape.size(), 0);
-  for (size_t k = 0; k < in.sizes.size(); ++k) strides[lead + k] = in.sizes[k] == shape[lead + k] ? in.strides[k] : 0;
+  for (size_t k = shape.size(); k-- > 0;) {
+    if (k >= lead) {
+      strides[k] = in.sizes[k - lead] == shape[k] ? in.strides[k - lead] : 0;
+    } else {
+      strides[k] = shape[k] != 1 ? 0 : k + 1 < shape.size() ? shape[k + 1] * strides[k + 1] : 1;
+    }
+  }
   Tensor out = detail::make_view(x, detail::to_dims(shape), std::move(strides), in.offset);
   return Tensor::record<BroadcastToBackward>(std::move(out), {x}, shape);
 }

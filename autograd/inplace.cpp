@@ -36,29 +36,58 @@ bool Tensor::requires_grad() const {
 
 const std::shared_ptr<Node>& Tensor::grad_fn() const {
   TensorImpl& impl = checked();
-  // a view made with grad mode on follows its base: when the storage was written since its node
-  // was made (through another view, or the base), its history is as_strided of the base's
-  if (impl.tracks_base && impl.base->requires_grad && impl.view_version != impl.version()) {
-    impl.view_version = impl.version();
-    AutoGradMode grad_on(true);
+  // a view made with grad mode on follows its base: when the base's history changed since this
+  // view's node was made (an in-place op on the base or on another view of it), its history is
+  // as_strided of the base's. (Compared through a weak_ptr: the old node's control block stays
+  // allocated while it is held, so a new node cannot reuse its address.)
+  if (impl.tracks_base && impl.base->requires_grad && detail::history_moved(impl)) {
     const Tensor base(impl.base);
-    impl.grad_fn = as_strided(base, shape(), stride(), storage_offset()).impl()->grad_fn;
+    if (!base.is_contiguous()) {
+      throw GraphError(fmt::format(
+          "grad_fn: the base (shape {}, strides {}) of this view was modified in place, and a view of a strided "
+          "base cannot follow its new history; take views of base.contiguous()",
+          format_shape(base.shape()), format_shape(base.stride())));
+    }
+    AutoGradMode grad_on(true);
+    std::shared_ptr<Node> node = as_strided(base, shape(), stride(), storage_offset()).impl()->grad_fn;
+    move_output(impl.grad_fn, node);
+    impl.grad_fn = std::move(node);
+    impl.view_base_node = impl.base->grad_fn;
   }
   return impl.grad_fn;
 }
 
 bool Tensor::is_leaf() const { return grad_fn() == nullptr; }
 
+void Tensor::move_output(const std::shared_ptr<Node>& from, const std::shared_ptr<Node>& to) const {
+  const TensorImpl& impl = *impl_;
+  if (impl.hooks.empty() && !impl.retains_grad) return;
+  if (from && from->output_.lock() == impl_) from->output_.reset();
+  if (to) to->output_ = impl_;
+}
+
 namespace {
 
-// x's values now, in storage of their own, with x's history: what the out-of-place op reads.
-Tensor before_write(const Tensor& x) {
+// x's values now, in storage of their own, with `history`'s node: what the out-of-place op reads.
+Tensor before_write(const Tensor& x, const Tensor& history) {
   Tensor copy = detail::copy_values(x);
   TensorImpl& impl = *copy.impl();
-  impl.grad_fn = x.grad_fn();
-  impl.requires_grad = x.requires_grad();
+  impl.grad_fn = history.grad_fn();
+  impl.requires_grad = history.requires_grad();
   return copy;
 }
+
+// The gradient of an in-place op's target when the op overwrites it (fill_, copy_ of a
+// constant): zero for its old values (torch's FillBackward), with no arithmetic on them (a
+// -inf there must not become a NaN).
+struct OverwriteBackward final : Node {
+  explicit OverwriteBackward(const char* o) : op(o) {}
+  const char* op;
+  const char* name() const override { return op; }
+  const char* no_rerun_reason() const override { return "an overwrite: its result does not depend on its input"; }
+  std::string derivative() const override { return "d overwrite(x)/dx = 0"; }
+  Grads backward(const Tensor& g) override { return {zeros_like(g)}; }
+};
 
 // The node of a base written through a view (torch's CopySlices): the base before the write with
 // the view's region replaced by the written values, i.e. as_strided_scatter(base, values, ...).
@@ -106,11 +135,11 @@ Tensor& Tensor::apply_inplace(const char* op, const std::function<Tensor(const T
     ++impl.version();
     return *this;
   }
-  if (is_view() && !impl.tracks_base && impl.base->requires_grad) {
+  if (is_view() && !impl.tracks_base) {
     throw GraphError(
-        fmt::format("{}: this view (shape {}) was made with grad mode off from a tensor that requires "
-                    "grad, and is being modified in place with grad mode on; make the view with grad "
-                    "mode on, or write under xg::NoGradGuard",
+        fmt::format("{}: this view (shape {}) was made with grad mode off and is being modified in place with "
+                    "grad mode on (ambiguous, as torch says); make the view with grad mode on, or write under "
+                    "xg::NoGradGuard",
                     op, format_shape(shape())));
   }
   if (is_view() && impl.tracks_base && impl.base->grad_fn == nullptr && impl.base->requires_grad) {
@@ -119,24 +148,12 @@ Tensor& Tensor::apply_inplace(const char* op, const std::function<Tensor(const T
                     "in-place operation; clone() the leaf first, or write under xg::NoGradGuard",
                     op, format_shape(Tensor(impl.base).shape())));
   }
-  if (!impl.tracks_base && grad_fn() == nullptr && impl.requires_grad) {
+  if (grad_fn() == nullptr && requires_grad()) {
     throw GraphError(
         fmt::format("{}: a leaf tensor that requires grad (shape {}) is being used in an in-place "
                     "operation; clone() it first, or write under xg::NoGradGuard (as optimizers do)",
                     op, format_shape(shape())));
   }
-  const Tensor before = before_write(*this);
-  Tensor result = compute(before);
-  if (result.shape() != shape()) {
-    throw ShapeError(
-        fmt::format("{}: the result's shape {} does not match this tensor's shape {} (an in-place op "
-                    "cannot grow its target by broadcasting)",
-                    op, format_shape(result.shape()), format_shape(shape())));
-  }
-  if (result.dtype() != dtype()) result = result.to(dtype());
-  // an op whose result does not depend on x's old values (fill_, copy_ of a constant) still
-  // gives x a node, as torch does: its gradient to the old history is zero
-  if (!result.requires_grad()) result = result + before * 0.0;
   const bool view = impl.tracks_base;
   std::shared_ptr<TensorImpl> base = impl.base;
   if (view && !Tensor(base).is_contiguous()) {
@@ -145,16 +162,43 @@ Tensor& Tensor::apply_inplace(const char* op, const std::function<Tensor(const T
                     "is not supported; write to a view of base.contiguous()",
                     op, format_shape(Tensor(base).shape()), format_shape(Tensor(base).stride())));
   }
-  // the base's history before the write: an alias (the values are not needed, only the edge)
+  // The base's history before the write: an alias holding the base's old node (its values are not
+  // needed, only the edge). A view's values before the write take their history from it, not from
+  // the view's own node, which saved the base itself: base -> CopySlices -> ... -> base would be a
+  // cycle that no backward frees.
   Tensor base_before;
+  Tensor history = *this;
   if (view) {
     base_before = Tensor(base).detach();
     base_before.impl()->grad_fn = base->grad_fn;
     base_before.impl()->requires_grad = base->requires_grad || base->grad_fn != nullptr;
+    AutoGradMode grad_on(true);
+    history = as_strided(base_before, shape(), stride(), storage_offset());
+  }
+  const Tensor before = before_write(*this, history);
+  history = Tensor();
+  Tensor result = compute(before);
+  if (result.shape() != shape()) {
+    throw ShapeError(
+        fmt::format("{}: the result's shape {} does not match this tensor's shape {} (an in-place op "
+                    "cannot grow its target by broadcasting)",
+                    op, format_shape(result.shape()), format_shape(shape())));
+  }
+  if (result.dtype() != dtype()) result = result.to(dtype());
+  // The result's node becomes this tensor's, so the result must be a tensor of its own: not an
+  // operand (copy_(w) of the same shape returns w itself), not a leaf. An op whose result does
+  // not depend on this tensor's old values still gives it a node, as torch does.
+  if (result.impl().use_count() > 1 || (result.requires_grad() && !result.grad_fn())) {
+    result = result.requires_grad() ? result.clone() : detail::copy_values(result);
+  }
+  if (!result.requires_grad()) {
+    AutoGradMode grad_on(true);
+    result = Tensor::record<OverwriteBackward>(std::move(result), {before}, op);
   }
   detail::write_into(*this, result);
   ++impl.version();
   if (!view) {
+    move_output(impl.grad_fn, result.impl()->grad_fn);
     impl.grad_fn = result.impl()->grad_fn;
     impl.requires_grad = true;
     return *this;
@@ -165,8 +209,7 @@ Tensor& Tensor::apply_inplace(const char* op, const std::function<Tensor(const T
     AutoGradMode grad_on(true);
     Tensor::record<CopySlices>(base_tensor, {base_before, result}, shape(), stride(), relative);
   }
-  impl.view_version = impl.version() - 1;  // grad_fn() rebuilds this view's history from the base's
-  (void)grad_fn();
+  (void)grad_fn();  // the base's node changed: this view's becomes as_strided of it
   return *this;
 }
 

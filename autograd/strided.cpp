@@ -176,7 +176,7 @@ Tensor make_view(const Tensor& x, Dims sizes, Dims strides, int64_t offset) {
   impl->set_geometry(std::move(sizes), std::move(strides), offset);
   impl->base = src.base ? src.base : x.impl();
   impl->tracks_base = is_grad_enabled();
-  impl->view_version = src.storage->version;
+  impl->view_base_node = impl->base->grad_fn;
   return Tensor(std::move(impl));
 }
 

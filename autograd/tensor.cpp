@@ -128,10 +128,10 @@ Tensor Tensor::detach() const {
 
 Tensor& Tensor::retain_grad() {
   TensorImpl& impl = checked();
-  if (!impl.requires_grad) {
+  if (!requires_grad()) {
     throw GraphError("retain_grad: this tensor does not require grad, so it will never have a gradient");
   }
-  if (impl.grad_fn) {
+  if (grad_fn()) {
     impl.retains_grad = true;
     impl.grad_fn->output_ = impl_;
   }
@@ -141,11 +141,11 @@ bool Tensor::retains_grad() const { return checked().retains_grad; }
 
 void Tensor::register_hook_impl(std::function<Tensor(const Tensor&)> fn) {
   TensorImpl& impl = checked();
-  if (!impl.requires_grad) {
+  if (!requires_grad()) {
     throw GraphError("register_hook: this tensor does not require grad, so the hook would never run");
   }
   impl.hooks.push_back(std::move(fn));
-  if (impl.grad_fn) impl.grad_fn->output_ = impl_;
+  if (grad_fn()) impl.grad_fn->output_ = impl_;
 }
 
 const std::string& Tensor::name() const { return checked().name; }
@@ -157,7 +157,7 @@ Tensor& Tensor::name(std::string name) {
 bool Tensor::any_requires_grad(const Tensor* inputs, size_t count) {
   if (!is_grad_enabled()) return false;
   for (size_t i = 0; i < count; ++i) {
-    if (inputs[i].defined() && inputs[i].impl_->requires_grad) return true;
+    if (inputs[i].defined() && inputs[i].requires_grad()) return true;
   }
   return false;
 }

@@ -19,6 +19,9 @@ namespace xg {
 
 class Node;
 struct TensorImpl;
+namespace indexing {
+class TensorIndex;  // autograd/indexing.hpp
+}
 
 namespace detail {
 template <class T>
@@ -174,6 +177,11 @@ class Tensor {
   Tensor select(int64_t axis, int64_t index) const;
   /// select(0, i): `x[1]`, `x[-1]` (a view).
   Tensor operator[](int64_t index) const;
+  /// `x.index({Slice(0, 2), 1, None, Ellipsis})` (a view; autograd/indexing.hpp).
+  Tensor index(const std::vector<indexing::TensorIndex>& indices) const;
+  /// Writes value (broadcast) at x.index(indices), in place and differentiably.
+  Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& value);
+  Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, double value);
   Tensor narrow(int64_t axis, int64_t start, int64_t length) const;
   Tensor unflatten(int64_t axis, const Shape& sizes) const;
   Tensor diagonal(int64_t offset = 0, int64_t axis1 = 0, int64_t axis2 = 1) const;
@@ -217,6 +225,9 @@ class Tensor {
   // Whether an in-place op with these other operands is recorded (grad mode on, something
   // requires grad), and the op itself: this takes compute(this's values)'s values and history.
   bool inplace_records(std::initializer_list<Tensor> others) const;
+  // Moves hooks' and retain_grad's claim on this tensor from its old node to its new one (an
+  // in-place op, a rebuilt view): the engine runs them where a node's output_ points.
+  void move_output(const std::shared_ptr<Node>& from, const std::shared_ptr<Node>& to) const;
   Tensor& apply_inplace(const char* op, const std::function<Tensor(const Tensor&)>& compute,
                         std::initializer_list<Tensor> others = {});
   void attach(std::shared_ptr<Node> node, const Tensor* inputs, size_t count);

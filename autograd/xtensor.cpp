@@ -11,7 +11,8 @@ xt::xarray<T> copy_as(const Tensor& t) {
   detail::check_defined(t, "data");
   return dispatch<false>(t.dtype(), "data", [&](auto tag) {
     using S = decltype(tag);
-    return xt::xarray<T>(xt::cast<T>(detail::array<S>(t)));
+    const detail::Dense d(t);
+    return xt::xarray<T>(xt::cast<T>(detail::array<S>(d.t)));
   });
 }
 template <class T>

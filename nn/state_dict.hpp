@@ -8,7 +8,8 @@
 
 namespace xg::nn {
 
-/// Copies of the parameters, keyed by dotted name ("0.weight").
+/// The parameters, detached (sharing their storage, as torch's: clone() them for a snapshot),
+/// keyed by dotted name ("0.weight").
 std::map<std::string, Tensor> state_dict(const Module& module);
 /// Copies `state` into the module's parameters. Every name, shape and dtype is checked first
 /// (missing or unexpected keys, as torch's strict loading): on any mismatch it throws naming

@@ -62,10 +62,10 @@ struct TensorImpl {
   // For a view: the tensor it views, itself never a view (torch's _base); null otherwise.
   std::shared_ptr<TensorImpl> base;
   // A view made with grad mode on follows its base's history: it requires grad when the base
-  // does, and when the storage was written since view_version, grad_fn() rebuilds its node as
-  // as_strided of the base (autograd/inplace.cpp).
+  // does, and when the base's node is no longer view_base_node (an in-place op gave the base a
+  // new history), grad_fn() rebuilds its node as as_strided of the base (autograd/inplace.cpp).
   bool tracks_base = false;
-  uint32_t view_version = 0;
+  std::weak_ptr<Node> view_base_node;
   Tensor grad;
   std::shared_ptr<Node> grad_fn;
   std::vector<std::function<Tensor(const Tensor&)>> hooks;
@@ -175,6 +175,12 @@ Tensor make_tensor(Array<T>&& a) {
 /// A tensor sharing x's storage (and version counter) with the given geometry: what every view
 /// op returns before recording its node. The view's base is x's base, or x.
 Tensor make_view(const Tensor& x, Dims sizes, Dims strides, int64_t offset);
+
+/// Whether a view's base has a node other than the one the view's node was made from.
+inline bool history_moved(const TensorImpl& view) {
+  const std::shared_ptr<Node>& now = view.base->grad_fn;
+  return view.view_base_node.owner_before(now) || now.owner_before(view.view_base_node);
+}
 
 /// Writes src's values (same shape and dtype) into dst's elements, whatever dst's strides; src
 /// may alias dst (it is read in full first then).

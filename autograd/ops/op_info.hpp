@@ -85,7 +85,8 @@ std::span<const OpInfo> shape_ops();
 std::span<const OpInfo> view_ops();
 std::span<const OpInfo> softmax_ops();
 std::span<const OpInfo> broadcast_ops();
-std::span<const OpInfo> tensor_ops();  // autograd/tensor.cpp: clone, to
+std::span<const OpInfo> tensor_ops();
+std::span<const OpInfo> indexing_ops();  // autograd/indexing.cpp  // autograd/tensor.cpp: clone, to
 
 /// Every op of the engine (autograd/), family by family. nn's functional losses are in
 /// xg::nn::loss_ops() (nn/loss.hpp): autograd/ knows nothing of nn/.

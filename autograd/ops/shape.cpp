@@ -199,7 +199,7 @@ Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end, int64_t 
   const int64_t e = std::max(clamp_index(end), s);
   Dims sizes = x.impl()->sizes, strides = x.impl()->strides;
   sizes[ax] = (e - s + step - 1) / step;
-  const int64_t offset = x.storage_offset() + (sizes[ax] > 0 ? s * strides[ax] : 0);
+  const int64_t offset = x.storage_offset() + s * strides[ax];  // torch's too when the slice is empty
   strides[ax] *= step;
   Tensor out = detail::make_view(x, std::move(sizes), std::move(strides), offset);
   return Tensor::record<SliceBackward>(std::move(out), {x}, ax, s, e, step);

@@ -231,7 +231,7 @@ Tensor diagonal(const Tensor& x, int64_t offset, int64_t axis1, int64_t axis2) {
   const int64_t length = offset >= 0 ? std::max<int64_t>(std::min(in.sizes[ka], in.sizes[kb] - offset), 0)
                                      : std::max<int64_t>(std::min(in.sizes[ka] + offset, in.sizes[kb]), 0);
   int64_t start = in.offset;
-  if (length > 0) start += offset >= 0 ? offset * in.strides[kb] : -offset * in.strides[ka];
+  if (length > 0) start += offset >= 0 ? offset * in.strides[kb] : -offset * in.strides[ka];  // torch's rule
   Dims sizes, strides;
   for (size_t k = 0; k < in.sizes.size(); ++k) {
     if (k == ka || k == kb) continue;
@@ -359,11 +359,24 @@ struct AsStridedBackward final : Node {
 Tensor as_strided(const Tensor& x, const Shape& sizes, const Shape& strides, std::optional<int64_t> storage_offset) {
   detail::check_defined(x, "as_strided");
   StridedRegion region = region_of(x, sizes, strides, storage_offset, "as_strided");
-  if (is_grad_enabled() && x.requires_grad() && !x.is_contiguous()) {
-    throw GraphError(
-        fmt::format("as_strided: gradients through as_strided of a strided tensor (shape {}, strides {}) "
-                    "are not supported; call as_strided on x.contiguous()",
-                    format_shape(x.shape()), format_shape(x.stride())));
+  if (is_grad_enabled() && x.requires_grad()) {
+    if (!x.is_contiguous()) {
+      throw GraphError(
+          fmt::format("as_strided: gradients through as_strided of a strided tensor (shape {}, strides "
+                      "{}) are not supported; call as_strided on x.contiguous()",
+                      format_shape(x.shape()), format_shape(x.stride())));
+    }
+    // the backward places the gradient among x's own elements: the region must lie among them
+    int64_t last = region.relative_offset;
+    for (size_t k = 0; k < region.sizes.size(); ++k) last += (region.sizes[k] - 1) * region.strides[k];
+    if (x.numel() > 0 && xg::numel(sizes) > 0 && (region.relative_offset < 0 || last >= x.numel())) {
+      throw GraphError(
+          fmt::format("as_strided: the region (sizes {}, strides {}, storage offset {}) reaches outside "
+                      "the input's own elements (shape {}, storage offset {}); gradients cannot flow "
+                      "there",
+                      format_shape(sizes), format_shape(strides), x.storage_offset() + region.relative_offset,
+                      format_shape(x.shape()), x.storage_offset()));
+    }
   }
   Tensor out = detail::make_view(x, region.sizes, region.strides, x.storage_offset() + region.relative_offset);
   return Tensor::record<AsStridedBackward>(std::move(out), {x}, std::move(region));

@@ -15,6 +15,7 @@
 #include <catch2/catch.hpp>
 #include <support/tensors.hpp>
 
+#include <cmath>
 #include <vector>
 
 using namespace xg::test;
@@ -170,4 +171,73 @@ TEST_CASE("outside a graph the in-place ops write in place and bump the version 
   CHECK_THAT(x.to_vector(), Equals(Values{0.5, 8, 8, 10}));
   CHECK(x.version() == 5);
   CHECK_FALSE(x.requires_grad());
+}
+
+TEST_CASE("a view that requires grad only through its base records the ops that use it") {
+  // x = torch.zeros(2, 3); v = x[0]; v.copy_(w * 1.0); (v * 2.0).sum().backward() -> w.grad [2, 2, 2]
+  Tensor w = leaf({1, 1, 1}, {3});
+  Tensor x = xg::zeros({2, 3}, xg::float64);
+  Tensor v = x[0];
+  Tensor sibling = x[1];
+  v.copy_(w * 1.0);
+  CHECK(sibling.requires_grad());
+  xg::sum(v * 2.0).backward();
+  CHECK_THAT(w.grad().to_vector(), Approx(Values{2, 2, 2}));
+  CHECK_NOTHROW(sibling.retain_grad());
+}
+
+TEST_CASE("copy_ of a leaf of the same shape connects to the leaf, fill_ leaves no NaN") {
+  // x = torch.zeros(3); x.copy_(w); x.sum().backward() -> w.grad [1, 1, 1] (CopyBackwards)
+  Tensor w = leaf({1, 2, 3}, {3});
+  Tensor x = xg::zeros({3}, xg::float64);
+  x.copy_(w);
+  CHECK_FALSE(x.grad_fn() == w.grad_fn());
+  xg::sum(x).backward();
+  CHECK_THAT(w.grad().to_vector(), Approx(Values{1, 1, 1}));
+  CHECK_FALSE(w.grad_fn());
+  // y = torch.log(torch.tensor([0., 1.], requires_grad=True)); y.fill_(2.) -> [2, 2], FillBackward
+  Tensor z = leaf({0, 1}, {2});
+  Tensor y = xg::log(z);
+  y.fill_(2.0);
+  CHECK_THAT(y.to_vector(), Equals(Values{2, 2}));
+  // the zero gradient meets log's 1/0 as in torch: y.sum().backward(); z.grad -> [nan, 0]
+  xg::sum(y).backward();
+  CHECK(std::isnan(z.grad().to_vector()[0]));
+  CHECK(z.grad().to_vector()[1] == 0);
+}
+
+TEST_CASE("retain_grad follows a tensor to the node an in-place op gives it") {
+  // torch 1.13: y = w * 1.0; y.retain_grad(); y.mul_(3.); y.sum().backward(); y.grad -> [1, 1]
+  Tensor w = leaf({1, 1}, {2});
+  Tensor y = w * 1.0;
+  y.retain_grad();
+  y.mul_(3.0);
+  xg::sum(y).backward();
+  CHECK_THAT(y.grad().to_vector(), Approx(Values{1, 1}));
+  CHECK_THAT(w.grad().to_vector(), Approx(Values{3, 3}));
+}
+
+TEST_CASE("writes through views in a loop without backward free every node (no reference cycle)") {
+  Tensor w = leaf({1, 2, 3, 4, 5, 6}, {2, 3});
+  const int64_t before = xg::Node::live_count();
+  for (int i = 0; i < 10; ++i) {
+    Tensor b = w * 1.0;
+    b[0].mul_(2.0);
+    b.t()[1].add_(w.t()[2]);
+  }
+  CHECK(xg::Node::live_count() == before);
+}
+
+TEST_CASE("a view that is a leaf requiring grad refuses in-place ops, and so does a view made with grad off") {
+  Tensor v = xg::zeros({4}, xg::float64).narrow(0, 0, 2);
+  v.requires_grad_();
+  CHECK_THROWS_WITH(v.mul_(2.0), Contains("a leaf tensor that requires grad"));
+  Tensor x = xg::zeros({3}, xg::float64);
+  Tensor u;
+  {
+    xg::NoGradGuard no_grad;
+    u = xg::slice(x, 0, 0, 2);
+  }
+  // torch: "A view was created in no_grad mode and is being modified inplace with grad mode enabled."
+  CHECK_THROWS_WITH(u.copy_(leaf({1, 2}, {2}) * 1.0), Contains("was made with grad mode off"));
 }

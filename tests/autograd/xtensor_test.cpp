@@ -32,3 +32,11 @@ TEST_CASE("data<T>() returns the values as an xarray, converted if asked") {
   xt::xarray<float> f = (t * 2.0).data<float>();
   CHECK(f(0, 1) == 5.0f);
 }
+
+TEST_CASE("data<T>() of a strided view gives the view's values in its own row-major order") {
+  Tensor t = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}}, {.dtype = float64});
+  xt::xarray<double> d = t.t().data<double>();
+  REQUIRE(d.shape(0) == 3);
+  CHECK(d(0, 1) == 4.0);
+  CHECK(d(2, 0) == 3.0);
+}

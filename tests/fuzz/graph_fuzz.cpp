@@ -549,8 +549,9 @@ std::string node_without_forward(const Tensor& root) {
     const std::shared_ptr<xg::Node> node = stack.back();
     stack.pop_back();
     if (!seen.insert(node.get()).second) continue;
-    std::vector<Tensor> inputs;
-    for (size_t i = 0; i < node->num_inputs(); ++i) inputs.push_back(node->input(i));
+    // saved_inputs(): no version check (a node whose backward needs only shapes may have had its
+    // input written in place since, as index_put_'s copy_ does)
+    const std::vector<Tensor> inputs = node->saved_inputs();
     const bool excused = node->no_rerun_reason() != nullptr || std::string_view(node->name()) == "buggy_square";
     if (!excused && !node->forward(inputs).defined()) return node->type_name();
     for (const Tensor& t : inputs) {

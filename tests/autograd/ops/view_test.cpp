@@ -80,6 +80,9 @@ TEST_CASE("view ops share their input's storage with torch's sizes, strides and 
   // torch.arange(3.).expand(2, -1)
   const Tensor row = iota({3});
   check_layout(row.expand({2, -1}), row, {{2, 3}, {0, 1}, 0, false});
+  // a new leading axis of size 1 steps over the axes after it: torch.arange(3.).expand(1, 3).stride() == (3, 1)
+  CHECK(row.expand({1, 3}).stride() == Shape{3, 1});
+  CHECK(row.expand({2, 1, 3}).stride() == Shape{0, 3, 1});
   // a view's base is the tensor that owns the storage, never another view
   CHECK(x[1].t().is_view());
   CHECK(x[1].t().base().is_same(x));
@@ -307,6 +310,9 @@ TEST_CASE("as_strided views any geometry inside the storage, its gradients addin
   CHECK_THROWS_WITH(xg::as_strided(iota({6}), {3, 3}, {2, 1}),
                     Contains("reach element 6, out of bounds for a storage of 6 elements"));
   CHECK_THROWS_AS(xg::as_strided(iota({6}), {3}, {1, 1}), xg::ShapeError);
+  // a region outside the input's own elements cannot take a gradient
+  Tensor part = (iota({6}, true) * 1.0).narrow(0, 1, 2);
+  CHECK_THROWS_WITH(xg::as_strided(part, {4}, {1}, 0), Contains("reaches outside the input's own elements"));
   // gradients through as_strided of a strided tensor are refused (its element order is not the storage's)
   CHECK_THROWS_AS(xg::as_strided(iota({2, 3}, true).t(), {2}, {1}), xg::GraphError);
 }

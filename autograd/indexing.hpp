@@ -1,0 +1,65 @@
+// Indexing as LibTorch's torch::indexing: `x.index({Slice(0, 2), 1, Ellipsis, None})` and
+// `x.index_put_({Slice(), 0}, value)`, with `using namespace xg::indexing;`. Integers select (the
+// axis goes), Slice(start, stop, step) slices as Python does (negative counts from the end, out of
+// range clamps), None inserts an axis of size 1, Ellipsis stands for the axes not named. The
+// result is a view (select, slice and unsqueeze recorded one after another); index_put_ writes
+// through it, in place and differentiably (autograd/inplace.cpp).
+#pragma once
+
+#include <autograd/tensor.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace xg::indexing {
+
+/// `:` when all three are absent; `Slice(None, 2)` is `:2`. step > 0.
+struct Slice {
+  Slice(std::optional<int64_t> start = std::nullopt, std::optional<int64_t> stop = std::nullopt,
+        std::optional<int64_t> step = std::nullopt)
+      : start(start), stop(stop), step(step) {}
+  std::optional<int64_t> start, stop, step;
+};
+
+struct EllipsisIndexType {};
+/// `...`: as many full slices as the axes no other index names.
+inline constexpr EllipsisIndexType Ellipsis{};
+/// A new axis of size 1 (Python's None); also "absent" in Slice(None, 2).
+inline constexpr std::nullopt_t None = std::nullopt;
+
+/// One entry of an index list: an integer, a Slice, Ellipsis or None.
+class TensorIndex {
+ public:
+  TensorIndex(int64_t i) : value_(i) {}                    // NOLINT: implicit, as LibTorch's
+  TensorIndex(int i) : value_(static_cast<int64_t>(i)) {}  // NOLINT
+  TensorIndex(Slice s) : value_(s) {}                      // NOLINT
+  TensorIndex(EllipsisIndexType e) : value_(e) {}          // NOLINT
+  TensorIndex(std::nullopt_t n) : value_(n) {}             // NOLINT
+
+  bool is_integer() const { return std::holds_alternative<int64_t>(value_); }
+  bool is_slice() const { return std::holds_alternative<Slice>(value_); }
+  bool is_ellipsis() const { return std::holds_alternative<EllipsisIndexType>(value_); }
+  bool is_none() const { return std::holds_alternative<std::nullopt_t>(value_); }
+  int64_t integer() const { return std::get<int64_t>(value_); }
+  const Slice& slice() const { return std::get<Slice>(value_); }
+  /// "0", "1:3", "::2", "...", "None", as Python writes it (for error messages).
+  std::string str() const;
+
+ private:
+  std::variant<int64_t, Slice, EllipsisIndexType, std::nullopt_t> value_;
+};
+
+}  // namespace xg::indexing
+
+namespace xg {
+
+/// x.index({...}) as a free function; IndexError for an index out of range or too many indices.
+Tensor index(const Tensor& x, const std::vector<indexing::TensorIndex>& indices);
+/// x.index({...}).copy_(value) (value broadcast to the indexed shape), returning x.
+Tensor& index_put_(Tensor& x, const std::vector<indexing::TensorIndex>& indices, const Tensor& value);
+Tensor& index_put_(Tensor& x, const std::vector<indexing::TensorIndex>& indices, double value);
+
+}  // namespace xg
