@@ -73,8 +73,18 @@ std::string to_dot(const Tensor& root, DotOptions options) {
     out += fmt::format("  op{} [label=\"{}\", shape=ellipse, style=filled, fillcolor=\"#fff2cc\"];\n", op,
                        escape(extra.empty() ? node->name() : std::string(node->name()) + " " + extra));
     for (const Node::Edge& edge : node->edges()) {
-      if (edge.tensor.defined()) {
+      if (edge.tensor.defined() && edge.tensor.grad_fn() == edge.grad_fn) {
         edges += fmt::format("  t{} -> op{};\n", tensor_id(edge.tensor), op);
+        continue;
+      }
+      if (edge.tensor.defined()) {
+        // an in-place op gave the tensor a new history since this node used it: the values this
+        // node read are an earlier version of it, drawn as their own box
+        const int id = freed++;
+        out += fmt::format("  f{} [shape=record, style=dashed, label=\"{{ {} before an in-place write }}\"];\n", id,
+                           escape(format_shape(edge.tensor.shape())));
+        edges += fmt::format("  f{} -> op{};\n", id, op);
+        if (edge.grad_fn) edges += fmt::format("  op{} -> f{};\n", node_id(edge.grad_fn), id);
         continue;
       }
       // an intermediate backward freed (nothing else held it): its place in the graph remains

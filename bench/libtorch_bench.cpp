@@ -96,6 +96,14 @@ Run mnist_epoch() {
   };
 }
 
+Run views() {
+  torch::Tensor x = torch::randn({1024, 1024});
+  return [=]() {
+    torch::Tensor a = x.reshape({1024 * 1024}), b = x.t(), c = x.slice(0, 10, 500), d = x[3];
+    (void)a, (void)b, (void)c, (void)d;
+  };
+}
+
 Run xor_step() {
   torch::manual_seed(0);
   torch::nn::Sequential net(torch::nn::Linear(2, 4), torch::nn::Sigmoid(), torch::nn::Linear(4, 1),
@@ -175,7 +183,7 @@ int main(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
     std::printf(
         "usage: libtorch_bench WORKLOAD [--seconds S] [--repetitions R] [--warmup W] [--threads N]\n"
-        "workloads: mlp_b64 mlp_b512 sigmoid_b1 scalar_chain linear1024 mnist_epoch xor_step\n");
+        "workloads: mlp_b64 mlp_b512 sigmoid_b1 scalar_chain linear1024 mnist_epoch xor_step views\n");
     return argc < 2 ? 2 : 0;
   }
   const std::string workload = argv[1];
@@ -208,6 +216,8 @@ int main(int argc, char** argv) {
     make = mnist_epoch;
   else if (workload == "xor_step")
     make = xor_step;
+  else if (workload == "views")
+    make = views;
   else {
     std::fprintf(stderr, "libtorch_bench: unknown workload '%s'\n", workload.c_str());
     return 2;

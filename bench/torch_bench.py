@@ -107,6 +107,15 @@ def xor_step():
     return run
 
 
+def views():
+    x = torch.randn(1024, 1024)
+
+    def run():
+        return (x.reshape(1024 * 1024), x.t(), x[10:500], x[3])
+
+    return run
+
+
 # ---- micrograd-style scalar engine: the teaching baseline ----
 
 class Value:
@@ -220,6 +229,7 @@ WORKLOADS = {
     "linear1024": linear1024,
     "mnist_epoch": mnist_epoch,
     "xor_step": xor_step,
+    "views": views,
     "micrograd_xor_step": micrograd_xor_step,
 }
 

@@ -197,6 +197,21 @@ void xor_step(benchmark::State& state) {
   }
 }
 
+// ---- 8. views of a 1024x1024 tensor: reshape, t(), slice, x[i] share the storage (O(1)) ----
+
+void views(benchmark::State& state) {
+  const int64_t n = quick ? 64 : 1024;
+  xg::manual_seed(0);
+  const Tensor x = xg::randn({n, n});
+  for (auto _ : state) {
+    Tensor a = x.reshape({n * n}), b = x.t(), c = xg::slice(x, 0, 10, 500), d = x[3];
+    benchmark::DoNotOptimize(a);
+    benchmark::DoNotOptimize(b);
+    benchmark::DoNotOptimize(c);
+    benchmark::DoNotOptimize(d);
+  }
+}
+
 // ---- 7. peak resident memory of workload 1 over many steps ----
 
 long rss_kib(const char* field) {  // VmRSS or VmHWM from /proc/self/status
@@ -232,6 +247,7 @@ BENCHMARK(linear1024)->Unit(benchmark::kMillisecond);
 BENCHMARK(linear1024_sgemm3)->Unit(benchmark::kMillisecond);
 BENCHMARK(mnist_epoch)->Unit(benchmark::kMillisecond);
 BENCHMARK(xor_step)->Unit(benchmark::kMicrosecond);
+BENCHMARK(views)->Unit(benchmark::kMicrosecond);
 
 int main(int argc, char** argv) {
   std::vector<char*> args(argv, argv + argc);

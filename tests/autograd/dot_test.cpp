@@ -5,6 +5,7 @@
 #include <autograd/ops/elementwise.hpp>
 
 #include <unistd.h>
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
@@ -74,4 +75,15 @@ TEST_CASE("after an ordinary backward the graph is still drawn, freed intermedia
   CHECK_THAT(dot, Contains("w | [] | value -0.5000 | grad ") && Contains("b | [] | value 0.2500 | grad "));
   CHECK_THAT(dot, Contains("freed by backward"));
   CHECK_THAT(dot, Contains("y | [] | value -0.6351"));  // still alive: drawn with its value
+}
+
+TEST_CASE("a tensor an in-place op rewrote is drawn as it was for the nodes that read it before") {
+  Tensor w = tensor({1.0, 2.0}, {.dtype = float64, .requires_grad = true});
+  Tensor x = w * 2.0;
+  Tensor z = x + 1.0;
+  x.add_(z);  // x's node is now an add of (x before, z); z's node read x before the write
+  const std::string dot = to_dot(x);
+  CHECK_THAT(dot, Contains("before an in-place write"));
+  // the records: x (once), w, and the box of x's earlier values; no edge from x's new node back to x's input
+  CHECK(std::count(dot.begin(), dot.end(), '\n') > 5);
 }
