@@ -25,6 +25,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <unordered_set>
+
 namespace xg {
 
 // ---- the autograd state of views ----
@@ -195,6 +198,14 @@ Tensor& Tensor::apply_inplace(const char* op, const std::function<Tensor(const T
     AutoGradMode grad_on(true);
     result = Tensor::record<OverwriteBackward>(std::move(result), {before}, op);
   }
+  // nodes made since this tensor's (and its base's) node that saved them must not keep them:
+  // the new history reaches those nodes
+  {
+    const uint64_t since = impl.grad_fn ? impl.grad_fn->sequence_nr() : 0;
+    unlink_saved(result.impl()->grad_fn, impl_.get(), before, since);
+    if (view)
+      unlink_saved(result.impl()->grad_fn, base.get(), Tensor(), base->grad_fn ? base->grad_fn->sequence_nr() : 0);
+  }
   detail::write_into(*this, result);
   ++impl.version();
   if (!view) {
@@ -211,6 +222,30 @@ Tensor& Tensor::apply_inplace(const char* op, const std::function<Tensor(const T
   }
   (void)grad_fn();  // the base's node changed: this view's becomes as_strided of it
   return *this;
+}
+
+void Tensor::unlink_saved(const std::shared_ptr<Node>& root, const TensorImpl* target, const Tensor& values,
+                          uint64_t since) {
+  std::vector<Node*> stack;
+  std::unordered_set<const Node*> seen;
+  if (root) stack.push_back(root.get());
+  while (!stack.empty()) {
+    Node* node = stack.back();
+    stack.pop_back();
+    if (node->sequence_nr() < since || !seen.insert(node).second || node->released()) continue;
+    for (size_t i = 0; i < node->inputs_.size(); ++i) {
+      Node::SavedInput& saved = node->inputs_[i];
+      if (saved.grad_fn) stack.push_back(saved.grad_fn.get());
+      if (!saved.tensor.defined()) continue;
+      if (saved.tensor.impl().get() != target) continue;
+      if (values.defined() && saved.version == target->version()) {
+        saved.tensor = values.detach();
+        saved.version = values.version();
+      } else {
+        saved.tensor = saved.tensor.detach();  // the same storage and version counter, no history
+      }
+    }
+  }
 }
 
 bool Tensor::inplace_records(std::initializer_list<Tensor> others) const {

@@ -180,33 +180,29 @@ Tensor make_view(const Tensor& x, Dims sizes, Dims strides, int64_t offset) {
   return Tensor(std::move(impl));
 }
 
-void write_into(const Tensor& dst, const Tensor& src) {
+namespace {
+// src's values, contiguous, read in full first when they share dst's storage (x.copy_(x.t()),
+// x[0] = x[1], ...), scattered into dst's elements: assigned, or added (Add).
+template <bool Add>
+void scatter_into(const Tensor& dst, const Tensor& src) {
   const TensorImpl& d = *dst.impl();
-  // read src in full first when it shares dst's storage (x.copy_(x.flip()), x[0] = x[1], ...)
   Tensor values = contiguous(src);
   if (values.impl()->storage == d.storage) values = copy_values(values);
-  dispatch<false>(d.dtype(), "write", [&](auto tag) {
+  dispatch<false>(d.dtype(), Add ? "add" : "write", [&](auto tag) {
     using T = decltype(tag);
     const T* in = values.impl()->template first<T>();
-    if (d.contiguous) {
+    if (!Add && d.contiguous) {
       std::copy(in, in + d.numel(), d.template first<T>());
     } else {
-      scatter<T>(in, d);
+      scatter<T, Add>(in, d);
     }
     return 0;
   });
 }
+}  // namespace
 
-void add_into(const Tensor& dst, const Tensor& src) {
-  const TensorImpl& d = *dst.impl();
-  Tensor values = contiguous(src);
-  if (values.impl()->storage == d.storage) values = copy_values(values);
-  dispatch<false>(d.dtype(), "add", [&](auto tag) {
-    using T = decltype(tag);
-    scatter<T, true>(values.impl()->template first<T>(), d);
-    return 0;
-  });
-}
+void write_into(const Tensor& dst, const Tensor& src) { scatter_into<false>(dst, src); }
+void add_into(const Tensor& dst, const Tensor& src) { scatter_into<true>(dst, src); }
 
 void check_no_internal_overlap(const Tensor& t, const char* op) {
   const TensorImpl& impl = *t.impl();

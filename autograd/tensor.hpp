@@ -228,6 +228,14 @@ class Tensor {
   // Moves hooks' and retain_grad's claim on this tensor from its old node to its new one (an
   // in-place op, a rebuilt view): the engine runs them where a node's output_ points.
   void move_output(const std::shared_ptr<Node>& from, const std::shared_ptr<Node>& to) const;
+  // In the graph below `root`, the nodes recorded since `since` that saved `target` hold a tensor
+  // without history instead: an in-place op is about to give the target a node that reaches
+  // them, and target -> node -> ... -> target would be a reference cycle that nothing frees
+  // (x += relu(x)). A node that saved the target's current values gets `values` (a copy made
+  // before the write, when given), so its backward still reads what it saw; else an alias (same
+  // storage and version counter: its backward reports the write, as before).
+  static void unlink_saved(const std::shared_ptr<Node>& root, const TensorImpl* target, const Tensor& values,
+                           uint64_t since);
   Tensor& apply_inplace(const char* op, const std::function<Tensor(const Tensor&)>& compute,
                         std::initializer_list<Tensor> others = {});
   void attach(std::shared_ptr<Node> node, const Tensor* inputs, size_t count);

@@ -18,11 +18,6 @@ using namespace xg::indexing;
 using Catch::Matchers::Equals;
 
 namespace {
-Tensor iota(const Shape& shape, bool requires_grad = false) {
-  std::vector<double> values(static_cast<size_t>(xg::numel(shape)));
-  std::iota(values.begin(), values.end(), 0.0);
-  return xg::from_vector(values, shape, {.dtype = xg::float64, .requires_grad = requires_grad});
-}
 std::vector<double> first(const Tensor& t, size_t n) {
   std::vector<double> v = t.to_vector();
   v.resize(std::min(n, v.size()));
@@ -32,7 +27,7 @@ std::vector<double> first(const Tensor& t, size_t n) {
 
 TEST_CASE("index takes integers, Slices, None and Ellipsis as Python's x[...] does, as a view", "[op:index]") {
   // x = torch.arange(24.).reshape(2, 3, 4); print(list(v.shape), list(v.stride()), v.storage_offset())
-  const Tensor x = iota({2, 3, 4});
+  const Tensor x = counting({2, 3, 4});
   const Tensor a = x.index({Slice(0, 2), 1, Ellipsis, None});  // x[0:2, 1, ..., None]
   CHECK(a.shape() == Shape{2, 4, 1});
   CHECK(a.stride() == Shape{12, 1, 1});
@@ -63,7 +58,7 @@ TEST_CASE("index takes integers, Slices, None and Ellipsis as Python's x[...] do
 }
 
 TEST_CASE("index refuses too many indices, an integer out of range and a step below 1") {
-  const Tensor x = iota({2, 3, 4});
+  const Tensor x = counting({2, 3, 4});
   // torch: "too many indices for tensor of dimension 3"
   CHECK_THROWS_AS(x.index({0, 0, 0, 0}), xg::IndexError);
   CHECK_THROWS_WITH(x.index({0, 0, 0, 0}), Contains("too many indices for a tensor of dimension 3"));
@@ -75,7 +70,7 @@ TEST_CASE("index refuses too many indices, an integer out of range and a step be
 TEST_CASE("index_put_ writes through the indexed view, in place and differentiably", "[op:index_put]") {
   // w = torch.arange(12., requires_grad=True); b = w.view(3, 4) * 1.0
   // b[1:, ::2] = b[:2, 1::2] * 10; b[0] = 7.; b.sum().backward()
-  Tensor w = iota({12}, true);
+  Tensor w = counting({12}, true);
   Tensor b = w.view({3, 4}) * 1.0;
   b.index_put_({Slice(1, None), Slice(None, None, 2)}, b.index({Slice(None, 2), Slice(1, None, 2)}) * 10.0);
   b.index_put_({0}, 7.0);

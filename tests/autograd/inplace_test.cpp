@@ -4,6 +4,7 @@
 #include <autograd/error.hpp>
 #include <autograd/grad_mode.hpp>
 #include <autograd/node.hpp>
+#include <autograd/ops/activation.hpp>
 #include <autograd/ops/arithmetic.hpp>
 #include <autograd/ops/elementwise.hpp>
 #include <autograd/ops/reduce.hpp>
@@ -226,6 +227,26 @@ TEST_CASE("writes through views in a loop without backward free every node (no r
     b.t()[1].add_(w.t()[2]);
   }
   CHECK(xg::Node::live_count() == before);
+}
+
+TEST_CASE("x += f(x) and writes of a view's own function free every node (no reference cycle)") {
+  Tensor w = leaf({1, -2, 3}, {3});
+  const int64_t before = xg::Node::live_count();
+  for (int i = 0; i < 10; ++i) {
+    Tensor x = w * 2.0;
+    x += xg::relu(x);
+    x.add_(x);
+    Tensor b = w * 1.0;
+    Tensor v = xg::slice(b, 0, 0, 2);
+    v.add_(v * 2.0);
+    b.mul_(xg::exp(b));
+  }
+  CHECK(xg::Node::live_count() == before);
+  // and the gradients stay torch's: x = 2w; x += relu(x); (x * x).sum().backward() -> [32, -16, 96]
+  Tensor x = w * 2.0;
+  x += xg::relu(x);
+  xg::sum(x * x).backward();
+  CHECK_THAT(w.grad().to_vector(), Approx(Values{32, -16, 96}));
 }
 
 TEST_CASE("a view that is a leaf requiring grad refuses in-place ops, and so does a view made with grad off") {

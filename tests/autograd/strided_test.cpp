@@ -6,6 +6,7 @@
 #include <autograd/tensor.hpp>
 
 #include <catch2/catch.hpp>
+#include <support/tensors.hpp>
 
 #include <numeric>
 #include <vector>
@@ -13,14 +14,7 @@
 using Catch::Matchers::Equals;
 using xg::Shape;
 using xg::Tensor;
-
-namespace {
-Tensor iota(const Shape& shape) {
-  std::vector<double> values(static_cast<size_t>(xg::numel(shape)));
-  std::iota(values.begin(), values.end(), 0.0);
-  return xg::from_vector(values, shape, {.dtype = xg::float64});
-}
-}  // namespace
+using xg::test::counting;
 
 TEST_CASE("size-1 axes and empty tensors are contiguous whatever their strides, as in torch") {
   // torch.zeros(3, 1).t(): shape [1, 3], strides [1, 1], contiguous
@@ -33,7 +27,7 @@ TEST_CASE("size-1 axes and empty tensors are contiguous whatever their strides, 
 }
 
 TEST_CASE("reshape of a strided tensor is a view exactly when torch's computeStride finds strides") {
-  const Tensor x = iota({4, 6});
+  const Tensor x = counting({4, 6});
   // x[:, :4] is [4, 4] strides [6, 1]: merging its axes would need one stride, none fits
   CHECK_FALSE(xg::slice(x, 1, 0, 4).reshape({16}).is_alias_of(x));
   // x[:, ::2] is [4, 3] strides [6, 2]: a row ends where the next starts, so stride 2 fits
@@ -59,7 +53,7 @@ TEST_CASE("reshape of a strided tensor is a view exactly when torch's computeStr
 }
 
 TEST_CASE("contiguous() gathers a strided tensor row-major, and writes scatter back through the strides") {
-  Tensor x = iota({3, 4});
+  Tensor x = counting({3, 4});
   Tensor strided = xg::slice(x.t(), 0, 1, 4, 2);  // columns 1 and 3 as rows: [2, 3]
   CHECK_THAT(strided.contiguous().to_vector(), Equals(std::vector<double>{1, 5, 9, 3, 7, 11}));
   strided.copy_(xg::from_vector({-1, -2, -3, -4, -5, -6}, {2, 3}, {.dtype = xg::float64}));

@@ -42,6 +42,13 @@ inline Tensor values_of(const Values& values, const Shape& shape, xg::Dtype dtyp
   return xg::from_vector(values, shape, {.dtype = dtype, .requires_grad = requires_grad});
 }
 
+// 0, 1, 2, ... laid out as `shape` (float64), a constant unless told.
+inline Tensor counting(const Shape& shape, bool requires_grad = false) {
+  Values values(static_cast<size_t>(xg::numel(shape)));
+  for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<double>(i);
+  return xg::from_vector(values, shape, {.dtype = xg::float64, .requires_grad = requires_grad});
+}
+
 // `values` as a 1-d tensor, float64 unless told, by default a leaf that requires grad.
 inline Tensor vec(const Values& values, xg::Dtype dtype = xg::float64, bool requires_grad = true) {
   return values_of(values, {static_cast<int64_t>(values.size())}, dtype, requires_grad);

@@ -23,13 +23,6 @@ namespace {
 
 using Catch::Matchers::Equals;
 
-// 0, 1, ... laid out as `shape` (float64).
-Tensor iota(const Shape& shape, bool requires_grad = false) {
-  std::vector<double> values(static_cast<size_t>(xg::numel(shape)));
-  std::iota(values.begin(), values.end(), 0.0);
-  return xg::from_vector(values, shape, {.dtype = xg::float64, .requires_grad = requires_grad});
-}
-
 struct Layout {
   Shape shape, stride;
   int64_t offset;
@@ -48,7 +41,7 @@ void check_layout(const Tensor& v, const Tensor& base, const Layout& expected) {
 
 TEST_CASE("view ops share their input's storage with torch's sizes, strides and offsets") {
   // x = torch.arange(24.).reshape(2, 3, 4); print(list(v.shape), list(v.stride()), v.storage_offset(), ...)
-  const Tensor x = iota({2, 3, 4});
+  const Tensor x = counting({2, 3, 4});
   check_layout(x.view({6, 4}), x, {{6, 4}, {4, 1}, 0, true});
   check_layout(x.reshape({4, 6}), x, {{4, 6}, {6, 1}, 0, true});
   check_layout(x.transpose(0, 2), x, {{4, 3, 2}, {1, 4, 12}, 0, false});
@@ -78,7 +71,7 @@ TEST_CASE("view ops share their input's storage with torch's sizes, strides and 
   const std::vector<Tensor> sized = x.split(Shape{1, 3}, 2);
   check_layout(sized[1], x, {{2, 3, 3}, {12, 4, 1}, 1, false});
   // torch.arange(3.).expand(2, -1)
-  const Tensor row = iota({3});
+  const Tensor row = counting({3});
   check_layout(row.expand({2, -1}), row, {{2, 3}, {0, 1}, 0, false});
   // a new leading axis of size 1 steps over the axes after it: torch.arange(3.).expand(1, 3).stride() == (3, 1)
   CHECK(row.expand({1, 3}).stride() == Shape{3, 1});
@@ -91,19 +84,19 @@ TEST_CASE("view ops share their input's storage with torch's sizes, strides and 
 }
 
 TEST_CASE("values read through a view are the viewed elements, in the view's order") {
-  const Tensor x = iota({2, 3, 4});
+  const Tensor x = counting({2, 3, 4});
   CHECK_THAT(x.transpose(0, 2)[1].to_vector(), Equals(std::vector<double>{1, 13, 5, 17, 9, 21}));
   CHECK_THAT(x.diagonal(-1, 1, 2).to_vector(), Equals(std::vector<double>{4, 9, 16, 21}));
   CHECK_THAT(xg::slice(x, 2, 1, 4, 2)[1].to_vector(), Equals(std::vector<double>{13, 15, 17, 19, 21, 23}));
   CHECK(x.permute({2, 0, 1}).select(0, 3).select(0, 1).select(0, 2).item() == 23);
   // ops read strided inputs as their values: a sum, an exp, a matmul of a transposed view
   CHECK(xg::sum(x.transpose(0, 2)[3]).item() == 3 + 7 + 11 + 15 + 19 + 23);
-  const Tensor m = iota({2, 3});
+  const Tensor m = counting({2, 3});
   CHECK_THAT(xg::matmul(m.t(), m).to_vector(), Equals(std::vector<double>{9, 12, 15, 12, 17, 22, 15, 22, 29}));
 }
 
 TEST_CASE("reshape views when strides fit and copies otherwise, view refuses then, as torch") {
-  const Tensor x = iota({2, 3, 4});
+  const Tensor x = counting({2, 3, 4});
   const Tensor y = x.transpose(1, 2);
   // y.view(2, 4, 3): strides fit
   check_layout(y.view({2, 4, 3}), x, {{2, 4, 3}, {12, 1, 4}, 0, false});
@@ -139,18 +132,18 @@ TEST_CASE("a write through a view shows in the base and every other view, which 
   CHECK_THAT(c.to_vector(), Equals(std::vector<double>{1, 0, 0, 0, 2, 0, 0, 0, 3}));
   // a.t().add_(torch.ones(3, 2) * torch.arange(2.))
   Tensor d = xg::zeros({2, 3}, xg::float64);
-  d.t().add_(iota({2}));
+  d.t().add_(counting({2}));
   CHECK_THAT(d.to_vector(), Equals(std::vector<double>{0, 0, 0, 1, 1, 1}));
   // a = torch.arange(6.).reshape(2, 3); a.mul_(2); a[1].mul_(-1)
-  Tensor e = iota({2, 3});
+  Tensor e = counting({2, 3});
   e.mul_(2);
   e[1].mul_(-1);
   CHECK_THAT(e.to_vector(), Equals(std::vector<double>{0, 2, 4, -6, -8, -10}));
   // a source that overlaps its destination is read in full first
-  Tensor f = iota({2, 2});
+  Tensor f = counting({2, 2});
   f.copy_(f.t());
   CHECK_THAT(f.to_vector(), Equals(std::vector<double>{0, 2, 1, 3}));
-  Tensor g = iota({2, 2});
+  Tensor g = counting({2, 2});
   g.add_(g.t());
   CHECK_THAT(g.to_vector(), Equals(std::vector<double>{0, 3, 3, 6}));
 }
@@ -179,12 +172,12 @@ TEST_CASE("a write into an expanded view is refused: its elements share memory")
 TEST_CASE("gradients flow back through chains of views as torch's do") {
   // w = torch.arange(6., requires_grad=True)
   // (w.view(2, 3).t()[1:, :] * torch.tensor([[1., 2], [3, 4]])).sum().backward()
-  Tensor w = iota({6}, true);
+  Tensor w = counting({6}, true);
   xg::sum(xg::slice(w.view({2, 3}).t(), 0, 1, 3) * values_of({1, 2, 3, 4}, {2, 2}, xg::float64, false)).backward();
   CHECK_THAT(w.grad().to_vector(), Equals(std::vector<double>{0, 1, 3, 0, 2, 4}));
   // m = w.view(3, 4); ((m.diagonal(1) ** 2).sum() + m.select(1, 0).sum()
   //                    + m.permute(1, 0).narrow(0, 1, 2).sum() * 2).backward()
-  Tensor w2 = iota({12}, true);
+  Tensor w2 = counting({12}, true);
   Tensor m = w2.view({3, 4});
   Tensor z =
       xg::sum(xg::pow(m.diagonal(1), 2.0)) + xg::sum(m.select(1, 0)) + xg::sum(m.permute({1, 0}).narrow(0, 1, 2)) * 2.0;
@@ -196,7 +189,7 @@ TEST_CASE("gradients flow back through chains of views as torch's do") {
 TEST_CASE("a saved tensor modified through a view is caught by the shared version counter") {
   // w = torch.ones(3, requires_grad=True); a = torch.arange(3.); y = (w * a).sum(); a[0:2].fill_(7)
   Tensor w = xg::ones({3}, {.dtype = xg::float64, .requires_grad = true});
-  Tensor a = iota({3});
+  Tensor a = counting({3});
   Tensor y = xg::sum(w * a);
   xg::slice(a, 0, 0, 2).fill_(7);
   CHECK_THROWS_WITH(y.backward(), Contains("was modified in place") && Contains("version 1, expected 0"));
@@ -217,13 +210,13 @@ TEST_CASE("expand broadcasts without a copy, -1 keeping a size, backward sums ov
   xg::manual_seed(4);
   const Inputs in{random_input({3, 1})};
   CHECK_DERIVATIVES(in, [](const Inputs& x) { return xg::expand(x[0], {2, -1, 4}); });
-  Tensor w = iota({3, 1}, true);
+  Tensor w = counting({3, 1}, true);
   xg::sum(w.expand({2, 3, 4})).backward();
   CHECK_THAT(w.grad().to_vector(), Equals(std::vector<double>{8, 8, 8}));
   // torch: "The expanded size of the tensor (4) must match the existing size (3) at non-singleton dimension 0."
-  CHECK_THROWS_WITH(iota({3}).expand({4}), Contains("expand: the expanded size 4 must match the existing size 3"));
-  CHECK_THROWS_WITH(iota({3}).expand({-1, 3}), Contains("-1 is not allowed for a new leading axis"));
-  CHECK_THROWS_AS(iota({2, 3}).expand({3}), xg::ShapeError);
+  CHECK_THROWS_WITH(counting({3}).expand({4}), Contains("expand: the expanded size 4 must match the existing size 3"));
+  CHECK_THROWS_WITH(counting({3}).expand({-1, 3}), Contains("-1 is not allowed for a new leading axis"));
+  CHECK_THROWS_AS(counting({2, 3}).expand({3}), xg::ShapeError);
 }
 
 TEST_CASE("select and x[i] pick one slice (negative counting from the end), backward embeds it", "[op:select]") {
@@ -231,12 +224,12 @@ TEST_CASE("select and x[i] pick one slice (negative counting from the end), back
   const Inputs in{random_input({2, 3, 4})};
   CHECK_DERIVATIVES(in, [](const Inputs& x) { return xg::select(x[0], 1, -1); });
   CHECK_DERIVATIVES(in, [](const Inputs& x) { return x[0][1]; });
-  Tensor w = iota({2, 3}, true);
-  (w[1] * iota({3})).sum().backward();
+  Tensor w = counting({2, 3}, true);
+  (w[1] * counting({3})).sum().backward();
   CHECK_THAT(w.grad().to_vector(), Equals(std::vector<double>{0, 0, 0, 0, 1, 2}));
   // torch.arange(3.)[3]: IndexError "index 3 is out of bounds for dimension 0 with size 3"
-  CHECK_THROWS_AS(iota({3})[3], xg::IndexError);
-  CHECK_THROWS_WITH(iota({3})[-4], Contains("select: index -4 is out of range for axis 0 of size 3"));
+  CHECK_THROWS_AS(counting({3})[3], xg::IndexError);
+  CHECK_THROWS_WITH(counting({3})[-4], Contains("select: index -4 is out of range for axis 0 of size 3"));
   CHECK_THROWS_AS(xg::scalar_tensor(1.0)[0], xg::ShapeError);
 }
 
@@ -244,18 +237,18 @@ TEST_CASE("narrow takes length entries from start, it refuses what does not fit,
   xg::manual_seed(6);
   const Inputs in{random_input({3, 5})};
   CHECK_DERIVATIVES(in, [](const Inputs& x) { return xg::narrow(x[0], 1, -4, 2); });
-  CHECK_THAT(iota({6}).narrow(0, -2, 2).to_vector(), Equals(std::vector<double>{4, 5}));
+  CHECK_THAT(counting({6}).narrow(0, -2, 2).to_vector(), Equals(std::vector<double>{4, 5}));
   // torch: "start (2) + length (2) exceeds dimension size (3)."
-  CHECK_THROWS_AS(iota({2, 3}).narrow(1, 2, 2), xg::IndexError);
-  CHECK_THROWS_WITH(iota({2, 3}).narrow(1, 4, 0), Contains("narrow: start 4 is out of range for axis 1 of size 3"));
+  CHECK_THROWS_AS(counting({2, 3}).narrow(1, 2, 2), xg::IndexError);
+  CHECK_THROWS_WITH(counting({2, 3}).narrow(1, 4, 0), Contains("narrow: start 4 is out of range for axis 1 of size 3"));
 }
 
 TEST_CASE("unflatten splits an axis into sizes, one of them inferred", "[op:unflatten]") {
   xg::manual_seed(7);
   const Inputs in{random_input({2, 6})};
   CHECK_DERIVATIVES(in, [](const Inputs& x) { return xg::unflatten(x[0], 1, {3, -1}); });
-  CHECK(iota({2, 6}).unflatten(-1, {-1, 2}).shape() == Shape{2, 3, 2});
-  CHECK_THROWS_WITH(iota({2, 6}).unflatten(1, {4, 2}),
+  CHECK(counting({2, 6}).unflatten(-1, {-1, 2}).shape() == Shape{2, 3, 2});
+  CHECK_THROWS_WITH(counting({2, 6}).unflatten(1, {4, 2}),
                     Contains("unflatten: sizes [4, 2] do not multiply to the size 6"));
 }
 
@@ -265,10 +258,10 @@ TEST_CASE("diagonal views a diagonal of two axes as the last axis, backward embe
   CHECK_DERIVATIVES(in, [](const Inputs& x) { return xg::diagonal(x[0]); });
   CHECK_DERIVATIVES(in, [](const Inputs& x) { return xg::diagonal(x[0], -1, 2, 0); });
   CHECK_DERIVATIVES(in, [](const Inputs& x) { return xg::diagonal(x[0], 2, 0, 1); });
-  CHECK_THAT(iota({3, 3}).diagonal().to_vector(), Equals(std::vector<double>{0, 4, 8}));
-  CHECK(iota({2, 2}).diagonal(5).shape() == Shape{0});
-  CHECK_THROWS_WITH(iota({3}).diagonal(), Contains("diagonal: needs at least 2 dimensions"));
-  CHECK_THROWS_WITH(iota({3, 3}).diagonal(0, 1, -1), Contains("axis1 and axis2 are both axis 1"));
+  CHECK_THAT(counting({3, 3}).diagonal().to_vector(), Equals(std::vector<double>{0, 4, 8}));
+  CHECK(counting({2, 2}).diagonal(5).shape() == Shape{0});
+  CHECK_THROWS_WITH(counting({3}).diagonal(), Contains("diagonal: needs at least 2 dimensions"));
+  CHECK_THROWS_WITH(counting({3, 3}).diagonal(0, 1, -1), Contains("axis1 and axis2 are both axis 1"));
 }
 
 TEST_CASE("chunk and split cut an axis into views of torch's sizes", "[op:chunk][op:split]") {
@@ -285,12 +278,12 @@ TEST_CASE("chunk and split cut an axis into views of torch's sizes", "[op:chunk]
     return out;
   };
   // torch.arange(5.).chunk(3), torch.arange(6.).chunk(4), torch.empty(0, 2).chunk(3) and .split(2)
-  CHECK(sizes(iota({5}).chunk(3)) == std::vector<Shape>{{2}, {2}, {1}});
-  CHECK(sizes(iota({6}).chunk(4)) == std::vector<Shape>{{2}, {2}, {2}});
+  CHECK(sizes(counting({5}).chunk(3)) == std::vector<Shape>{{2}, {2}, {1}});
+  CHECK(sizes(counting({6}).chunk(4)) == std::vector<Shape>{{2}, {2}, {2}});
   CHECK(sizes(xg::zeros({0, 2}).chunk(3)) == std::vector<Shape>{{0, 2}, {0, 2}, {0, 2}});
   CHECK(sizes(xg::zeros({0, 2}).split(2)) == std::vector<Shape>{{0, 2}});
-  CHECK_THROWS_WITH(iota({5}).split(Shape{2, 2}), Contains("split: sizes [2, 2] add up to 4, not to the size 5"));
-  CHECK_THROWS_AS(iota({5}).chunk(0), xg::ValueError);
+  CHECK_THROWS_WITH(counting({5}).split(Shape{2, 2}), Contains("split: sizes [2, 2] add up to 4, not to the size 5"));
+  CHECK_THROWS_AS(counting({5}).chunk(0), xg::ValueError);
 }
 
 TEST_CASE("as_strided views any geometry inside the storage, its gradients adding up where elements repeat",
@@ -301,20 +294,20 @@ TEST_CASE("as_strided views any geometry inside the storage, its gradients addin
   // overlapping windows: torch.arange(6.).as_strided((3, 3), (1, 1)) reads elements twice
   CHECK_DERIVATIVES((Inputs{random_input({6})}), [](const Inputs& x) { return xg::as_strided(x[0], {3, 3}, {1, 1}); });
   // torch.arange(6.).as_strided((3, 3), (1, 1)); y.sum().backward() -> [1, 2, 3, 2, 1, 0]
-  Tensor w = iota({6}, true);
+  Tensor w = counting({6}, true);
   Tensor y = xg::as_strided(w, {3, 3}, {1, 1});
   CHECK_THAT(y.to_vector(), Equals(std::vector<double>{0, 1, 2, 1, 2, 3, 2, 3, 4}));
   CHECK(y.is_alias_of(w));
   xg::sum(y).backward();
   CHECK_THAT(w.grad().to_vector(), Equals(std::vector<double>{1, 2, 3, 2, 1, 0}));
-  CHECK_THROWS_WITH(xg::as_strided(iota({6}), {3, 3}, {2, 1}),
+  CHECK_THROWS_WITH(xg::as_strided(counting({6}), {3, 3}, {2, 1}),
                     Contains("reach element 6, out of bounds for a storage of 6 elements"));
-  CHECK_THROWS_AS(xg::as_strided(iota({6}), {3}, {1, 1}), xg::ShapeError);
+  CHECK_THROWS_AS(xg::as_strided(counting({6}), {3}, {1, 1}), xg::ShapeError);
   // a region outside the input's own elements cannot take a gradient
-  Tensor part = (iota({6}, true) * 1.0).narrow(0, 1, 2);
+  Tensor part = (counting({6}, true) * 1.0).narrow(0, 1, 2);
   CHECK_THROWS_WITH(xg::as_strided(part, {4}, {1}, 0), Contains("reaches outside the input's own elements"));
   // gradients through as_strided of a strided tensor are refused (its element order is not the storage's)
-  CHECK_THROWS_AS(xg::as_strided(iota({2, 3}, true).t(), {2}, {1}), xg::GraphError);
+  CHECK_THROWS_AS(xg::as_strided(counting({2, 3}, true).t(), {2}, {1}), xg::GraphError);
 }
 
 TEST_CASE("as_strided_scatter writes src at the strided elements of a copy of x", "[op:as_strided_scatter]") {
