@@ -87,7 +87,8 @@ struct TensorImpl {
   /// Pointer to element [0, ..., 0] (storage + offset). T must be the dtype.
   template <class T>
   T* first() const {
-    return std::get<Array<T>>(storage->data).data() + offset;
+    T* p = std::get<Array<T>>(storage->data).data();
+    return p == nullptr ? p : p + offset;  // an empty storage has no buffer to offset into
   }
 };
 
@@ -119,7 +120,7 @@ MutArray<T> mut_array(const Tensor& t) {
   if (a == nullptr) throw DtypeError(std::string("internal: tensor is ") + dtype_name(impl.dtype()));
   typename MutArray<T>::shape_type shape(impl.sizes.begin(), impl.sizes.end());
   const auto n = static_cast<size_t>(impl.numel());
-  return MutArray<T>(xt::xbuffer_adaptor<T*, xt::no_ownership>(a->data() + impl.offset, n), shape);
+  return MutArray<T>(xt::xbuffer_adaptor<T*, xt::no_ownership>(impl.template first<T>(), n), shape);
 }
 
 /// The same for reading (what every kernel does).
