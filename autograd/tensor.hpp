@@ -177,10 +177,12 @@ class Tensor {
   Tensor select(int64_t axis, int64_t index) const;
   /// select(0, i): `x[1]`, `x[-1]` (a view).
   Tensor operator[](int64_t index) const;
-  /// `x.index({Slice(0, 2), 1, None, Ellipsis})` (a view; autograd/indexing.hpp).
+  /// `x.index({Slice(0, 2), 1, None, Ellipsis})` (a view), `x.index({Slice(), idx})` with int64
+  /// tensors (a gather; autograd/indexing.hpp).
   Tensor index(const std::vector<indexing::TensorIndex>& indices) const;
-  /// Writes value (broadcast) at x.index(indices), in place and differentiably.
-  Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& value);
+  /// Writes value (broadcast) at x.index(indices), in place and differentiably; accumulate=true
+  /// adds instead.
+  Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& value, bool accumulate = false);
   Tensor& index_put_(const std::vector<indexing::TensorIndex>& indices, double value);
   Tensor narrow(int64_t axis, int64_t start, int64_t length) const;
   Tensor unflatten(int64_t axis, const Shape& sizes) const;

@@ -219,6 +219,33 @@ TEST_CASE("in-place writes: a saved tensor changed before backward, a leaf that 
   CHECK(x.to_vector() == std::vector<double>{6, 8});
 }
 
+TEST_CASE("views and indexing: indices out of range, index tensors that do not fit, writes into expanded views") {
+  using namespace xg::indexing;
+  Tensor x = f64({0, 1, 2, 3, 4, 5}, {2, 3}).name("x");
+  const Tensor rows = from_vector(std::vector<int64_t>{0, 2}, {2});
+  CHECK_ERROR(IndexError, x[2], "select", "index 2", "size 2");
+  CHECK_ERROR(IndexError, x.index({0, 0, 0}), "index", "too many indices", "dimension 2", "[2, 3]");
+  CHECK_ERROR(IndexError, x.index({Slice(), 3}), "index", "index 3", "axis 1", "size 3");
+  CHECK_ERROR(IndexError, x.index({rows}), "index", "index 2", "axis 0", "size 2");
+  CHECK_ERROR(IndexError, x.index({f64({0}, {1})}), "index", "must be int64", "float64");
+  CHECK_ERROR(IndexError, x.index({rows, from_vector(std::vector<int64_t>{0, 1, 2}, {3})}), "index",
+              "broadcast together", "[2], [3]");
+  CHECK_ERROR(ShapeError, x.index_put_({Slice(), from_vector(std::vector<int64_t>{0, 1}, {2})}, f64({1, 2, 3}, {3})),
+              "index_put", "[3]", "[2, 2]");
+  // torch: "Index put requires the source and destination dtypes match"
+  CHECK_ERROR(DtypeError, x.index_put_({rows.index({Slice(0, 1)})}, zeros({3}, float32)), "index_put", "float32",
+              "float64");
+  Tensor expanded = f64({1, 2, 3}, {3}).expand({2, 3});
+  CHECK_ERROR(GraphError, expanded.index_put_({Slice()}, 0.0), "single memory location", "[2, 3]", "strides [0, 1]");
+  CHECK_ERROR(GraphError, expanded.index_put_({rows.index({Slice(0, 1)})}, 0.0), "index_put_",
+              "single memory location");
+  CHECK_ERROR(GraphError, expanded.add_(1.0), "add_", "single memory location");
+  CHECK_ERROR(ShapeError, x.view({3, 3}), "view", "[3, 3]", "[2, 3]");
+  CHECK_ERROR(ShapeError, x.t().view({6}), "view", "use reshape");
+  CHECK(x.to_vector() == std::vector<double>{0, 1, 2, 3, 4, 5});  // nothing was written
+  CHECK(x.version() == 0);
+}
+
 TEST_CASE("losses: labels out of range, probabilities outside [0, 1], shapes that differ") {
   const Tensor logits = f64({0.1, 0.2, 0.3, 0.4, 0.5, 0.6}, {2, 3}, true);
   const Tensor labels = from_vector(std::vector<int64_t>{0, 3}, {2});
