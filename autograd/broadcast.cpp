@@ -89,6 +89,17 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
   return Tensor::record<BroadcastToBackward>(std::move(out), {x}, shape);
 }
 
+Tensor detail::broadcast_grad(const Tensor& g, const Shape& shape) {
+  if (is_grad_enabled() || g.shape() == shape) return broadcast_to(g, shape);
+  if (g.numel() != 1) return detail::contiguous(broadcast_to(g, shape));
+  return dispatch<false>(g.dtype(), "broadcast_to", [&](auto tag) {
+    using T = decltype(tag);
+    Array<T> out = Array<T>::from_shape(detail::to_xshape<T>(shape));
+    std::fill(out.begin(), out.end(), *g.impl()->template first<T>());
+    return detail::make_tensor<T>(std::move(out));
+  });
+}
+
 // ---- sum_to ----
 // d sum_to(x)/dx = 1 for every summed element: the gradient broadcast back (broadcast_to)
 struct SumToBackward final : Node {

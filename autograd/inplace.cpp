@@ -264,12 +264,12 @@ namespace {
 template <class T, class F>
 void update(const Tensor& t, F&& f) {
   if (t.is_contiguous()) {
-    auto a = detail::mut_array<T>(t);
+    auto& a = detail::mut_array<T>(t);
     f(a);
     return;
   }
   Tensor values = detail::copy_values(t);
-  auto a = detail::mut_array<T>(values);
+  auto& a = detail::mut_array<T>(values);
   f(a);
   detail::write_into(t, values);
 }
@@ -294,13 +294,14 @@ Tensor& Tensor::zero_() { return fill_(0.0); }
 Tensor& Tensor::add_(const Tensor& other, double alpha) {
   detail::check_defined(other, "add_");
   detail::check_same_dtype(*this, other, "add_");
-  if (!inplace_records({other}) && broadcast_shapes(shape(), other.shape(), "add_") == shape()) {
+  if (!inplace_records({other}) &&
+      (impl_->sizes == other.impl()->sizes || broadcast_shapes(shape(), other.shape(), "add_") == shape())) {
     detail::check_no_internal_overlap(*this, "add_");
     // other is read in full before the write when it shares this storage (x.add_(x.t()))
     const Tensor b_values = is_alias_of(other) ? detail::copy_values(other) : detail::contiguous(other);
     dispatch<false>(dtype(), "add_", [&](auto tag) {
       using T = decltype(tag);
-      const auto b = detail::array<T>(b_values);
+      const auto& b = detail::array<T>(b_values);
       update<T>(*this, [&](auto& a) {
         if (alpha == 1.0)
           a += b;

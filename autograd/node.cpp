@@ -5,14 +5,51 @@
 #include <autograd/error.hpp>
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <mutex>
+#include <vector>
 
 namespace xg {
 
 namespace {
-std::atomic<int64_t> g_live_nodes{0};
 thread_local uint64_t t_next_sequence_nr = 0;
+
+// The count of live nodes, kept per thread (a node made or freed costs a plain store, where one
+// shared atomic counter costs a locked instruction on each) and summed by live_count(). A node
+// freed on another thread than the one that made it makes the two counts differ by one each
+// way; the sum is right. A thread's count joins `g_exited` when the thread ends.
+struct LiveCounts;
+std::mutex g_live_mutex;
+std::vector<const LiveCounts*> g_live_threads;  // guarded by g_live_mutex
+std::atomic<int64_t> g_exited{0};
+
+struct LiveCounts {
+  std::atomic<int64_t> count{0};  // written by its thread only, read by live_count()
+  LiveCounts() {
+    std::lock_guard lock(g_live_mutex);
+    g_live_threads.push_back(this);
+  }
+  ~LiveCounts() {
+    std::lock_guard lock(g_live_mutex);
+    g_exited.fetch_add(count.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    std::erase(g_live_threads, this);
+  }
+  void add(int64_t d) { count.store(count.load(std::memory_order_relaxed) + d, std::memory_order_relaxed); }
+};
+thread_local bool t_counts_gone = false;  // (trivially destructible: outlives the counts)
+struct OwnedLiveCounts : LiveCounts {
+  ~OwnedLiveCounts() { t_counts_gone = true; }
+};
+void count_node(int64_t d) {
+  if (t_counts_gone) {  // a node freed during this thread's exit, after its counts went
+    g_exited.fetch_add(d, std::memory_order_relaxed);
+    return;
+  }
+  thread_local OwnedLiveCounts counts;
+  counts.add(d);
+}
 
 // The tensor's user-facing description in messages: "'w_o' [4, 1]" or "[4, 1]".
 std::string describe(const Tensor& t) {
@@ -22,17 +59,26 @@ std::string describe(const Tensor& t) {
 }  // namespace
 
 void Node::SavedInputs::assign(const Tensor* tensors, size_t count) {
-  // grad_fn() and requires_grad() as the user sees them (a view's history follows its base's)
-  auto saved = [](const Tensor& t) {
-    return SavedInput{
-        .tensor = t, .version = t.impl()->version(), .requires_grad = t.requires_grad(), .grad_fn = t.grad_fn()};
+  // grad_fn() and requires_grad() as the user sees them (a view's history follows its base's;
+  // other tensors' are their own fields, read here without the calls)
+  auto save = [](SavedInput& s, const Tensor& t) {
+    const TensorImpl& impl = *t.impl();
+    s.tensor = t;
+    s.version = impl.version();
+    if (impl.tracks_base) {
+      s.requires_grad = t.requires_grad();
+      s.grad_fn = t.grad_fn();
+    } else {
+      s.requires_grad = impl.requires_grad;
+      s.grad_fn = impl.grad_fn;
+    }
   };
   size_ = count;
   if (count <= 2) {
-    for (size_t i = 0; i < count; ++i) inline_[i] = saved(tensors[i]);
+    for (size_t i = 0; i < count; ++i) save(inline_[i], tensors[i]);
   } else {
-    heap_.reserve(count);
-    for (size_t i = 0; i < count; ++i) heap_.push_back(saved(tensors[i]));
+    heap_.resize(count);
+    for (size_t i = 0; i < count; ++i) save(heap_[i], tensors[i]);
   }
 }
 
@@ -47,7 +93,7 @@ void Node::SavedInputs::take(std::vector<Tensor>& tensors, std::vector<std::shar
   size_ = 0;
 }
 
-Node::Node() : sequence_nr_(t_next_sequence_nr++) { g_live_nodes.fetch_add(1, std::memory_order_relaxed); }
+Node::Node() : sequence_nr_(t_next_sequence_nr++) { count_node(1); }
 
 // A long chain of shared pointers frees itself recursively (node -> input tensor -> its
 // grad_fn -> ...) and overflows the stack at a few hundred thousand nodes. As PyTorch's
@@ -55,7 +101,7 @@ Node::Node() : sequence_nr_(t_next_sequence_nr++) { g_live_nodes.fetch_add(1, st
 // node keeps) onto heap stacks and free it in a loop, so no destructor below ever recurses more
 // than one level.
 Node::~Node() {
-  g_live_nodes.fetch_sub(1, std::memory_order_relaxed);
+  count_node(-1);
   if (inputs_.size() == 0 && !grad_.defined()) return;
   std::vector<Tensor> tensors;
   std::vector<std::shared_ptr<Node>> nodes;
@@ -152,6 +198,11 @@ void Node::release() {
   released_ = true;
 }
 
-int64_t Node::live_count() { return g_live_nodes.load(std::memory_order_relaxed); }
+int64_t Node::live_count() {
+  std::lock_guard lock(g_live_mutex);
+  int64_t n = g_exited.load(std::memory_order_relaxed);
+  for (const LiveCounts* c : g_live_threads) n += c->count.load(std::memory_order_relaxed);
+  return n;
+}
 
 }  // namespace xg

@@ -16,6 +16,25 @@ void TensorImpl::set_geometry(Dims new_sizes, Dims new_strides, int64_t new_offs
   strides = std::move(new_strides);
   offset = new_offset;
   contiguous = detail::is_contiguous(sizes, strides);
+  own_array.reset();
+  whole = std::visit(
+      [&](auto& b) {
+        const auto& shape = b.whole.shape();
+        return contiguous && offset == 0 && shape.size() == sizes.size() &&
+               std::equal(sizes.begin(), sizes.end(), shape.begin(),
+                          [](int64_t a, size_t s) { return static_cast<size_t>(a) == s; });
+      },
+      storage->data);
+  if (whole || !contiguous) return;
+  std::visit(
+      [&](auto& b) {
+        using T = typename std::decay_t<decltype(b.values)>::value_type;
+        typename MutArray<T>::shape_type shape(sizes.begin(), sizes.end());
+        own_array = std::make_unique<OwnArray>(
+            std::in_place_type<MutArray<T>>,
+            xt::xbuffer_adaptor<T*, xt::no_ownership>(first<T>(), static_cast<size_t>(numel())), shape);
+      },
+      storage->data);
 }
 
 namespace detail {
@@ -114,7 +133,7 @@ void for_each_row(const Dims& sizes, const Dims& strides, int64_t offset, F&& f)
 
 template <class T>
 void gather(const TensorImpl& src, T* out) {
-  const T* base = std::get<Array<T>>(src.storage->data).data();
+  const T* base = std::get<Buffer<T>>(src.storage->data).values.data();
   const int64_t n = src.sizes.empty() ? 1 : src.sizes.back();
   const int64_t step = src.sizes.empty() ? 1 : src.strides.back();
   for_each_row(src.sizes, src.strides, src.offset, [&](int64_t position) {
@@ -130,7 +149,7 @@ void gather(const TensorImpl& src, T* out) {
 
 template <class T, bool Add = false>
 void scatter(const T* in, const TensorImpl& dst) {
-  T* base = std::get<Array<T>>(dst.storage->data).data();
+  T* base = std::get<Buffer<T>>(dst.storage->data).values.data();
   const int64_t n = dst.sizes.empty() ? 1 : dst.sizes.back();
   const int64_t step = dst.sizes.empty() ? 1 : dst.strides.back();
   for_each_row(dst.sizes, dst.strides, dst.offset, [&](int64_t position) {

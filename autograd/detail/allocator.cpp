@@ -33,7 +33,8 @@ SizeClass size_class(size_t bytes) {
   const size_t exponent = std::bit_width(bytes - 1) - 1;  // 2^exponent < bytes <= 2^(exponent + 1)
   const size_t base = size_t{1} << exponent;
   const size_t quarter = base / 4;
-  const size_t step = (bytes - base + quarter - 1) / quarter;  // 1..4 quarters above base
+  // 1..4 quarters above base (a shift: exponent >= 6 here, and a division costs more than the rest)
+  const size_t step = (bytes - base + quarter - 1) >> (exponent - 2);
   const size_t rounded = base + step * quarter;
   return {exponent * 4 + step - 1, (rounded + kAlignment - 1) / kAlignment * kAlignment};
 }

@@ -12,6 +12,10 @@
 namespace xg::detail {
 
 void check_defined(const Tensor& t, const char* op);
+/// broadcast_to for a backward formula: with grad mode off (no create_graph) a dense tensor, which
+/// the kernels that read the gradient next take as it is (a view with 0 strides they would copy);
+/// with it on, the recorded view. (autograd/broadcast.cpp)
+Tensor broadcast_grad(const Tensor& g, const Shape& shape);
 /// DtypeError naming `op` when a and b differ in dtype (xgrad never promotes silently).
 void check_same_dtype(const Tensor& a, const Tensor& b, const char* op);
 
@@ -36,8 +40,8 @@ Tensor binary(const Tensor& a, const Tensor& b, const char* op, F&& f) {
   return dispatch<FloatingOnly>(a.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     const Dense ad(a), bd(b);
-    const auto x = array<T>(ad.t);
-    const auto y = array<T>(bd.t);
+    const auto& x = array<T>(ad.t);
+    const auto& y = array<T>(bd.t);
     // equal shapes (the common case) need no broadcast check, nor Shape vectors to make one
     if (x.shape() != y.shape()) broadcast_shapes(a.shape(), b.shape(), op);
     return make_tensor<T>(Array<T>(f(x, y)));
@@ -54,8 +58,8 @@ Tensor fused_grad(const Tensor& g, const Tensor& x, F&& f) {
   return dispatch(x.dtype(), "backward", [&](auto tag) {
     using T = decltype(tag);
     const Dense gd(g), xd(x);
-    const auto ga = array<T>(gd.t);
-    const auto xa = array<T>(xd.t);
+    const auto& ga = array<T>(gd.t);
+    const auto& xa = array<T>(xd.t);
     if (ga.shape() != xa.shape()) return Tensor();
     return make_tensor<T>(Array<T>(f(ga, xa)));
   });
@@ -165,7 +169,7 @@ Tensor mask(const Tensor& x, const char* op, Pred&& pred) {
   return dispatch(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     const Tensor xc = contiguous(x);
-    const auto a = array<T>(xc);
+    const auto& a = array<T>(xc);
     Array<T> out = Array<T>::from_shape(a.shape());
     auto src = a.data();
     auto dst = out.data();

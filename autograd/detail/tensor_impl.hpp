@@ -38,20 +38,52 @@ using MutArray = xt::xarray_adaptor<xt::xbuffer_adaptor<T*, xt::no_ownership>, x
 template <class T>
 using ConstArray = MutArray<T>;
 
-using Storage = std::variant<Array<float>, Array<double>, Array<int64_t>>;
 // Sizes and strides live inline up to 4 dimensions (no allocation per tensor).
 using Dims = xt::svector<int64_t, 4>;
 
+// A storage's elements (moved out of the Array a kernel computed) and, made once with them, the
+// xtensor container kernels read them through when a tensor spans them all in the shape they were
+// allocated with (most tensors): a read is then a reference, where building a container per read
+// costs more than a small op itself.
+template <class T>
+struct Buffer {
+  explicit Buffer(Array<T>&& a)
+      : values(std::move(a.storage())), whole(xt::xbuffer_adaptor<T*, xt::no_ownership>(values.data(), values.size())) {
+    // the array's shape, strides and backstrides, copied rather than computed again (xtensor's
+    // constructor would resize and fill each: a third of a small op's time)
+    struct Geometry : MutArray<T> {
+      using Base = xt::xstrided_container<MutArray<T>>;
+      static void set(MutArray<T>& m, const Array<T>& from) {
+        (m.*static_cast<typename Base::inner_shape_type& (Base::*)() noexcept>(&Geometry::shape_impl))() = from.shape();
+        (m.*static_cast<typename Base::inner_strides_type& (Base::*)() noexcept>(&Geometry::strides_impl))() =
+            from.strides();
+        (m.*static_cast<typename Base::inner_backstrides_type& (Base::*)() noexcept>(&Geometry::backstrides_impl))() =
+            from.backstrides();
+      }
+    };
+    Geometry::set(whole, a);
+  }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  typename Array<T>::storage_type values;
+  MutArray<T> whole;
+};
+
+using Storage = std::variant<Buffer<float>, Buffer<double>, Buffer<int64_t>>;
+
 struct StorageImpl {
-  StorageImpl() = default;
   template <class T>
-  explicit StorageImpl(Array<T>&& a) : data(std::in_place_type<Array<T>>, std::move(a)) {}
-  Storage data;  // its shape is the one it was allocated with; tensors use only its buffer
+  explicit StorageImpl(Array<T>&& a) : data(std::in_place_type<Buffer<T>>, std::move(a)) {}
+  Storage data;
   uint32_t version = 0;
   int64_t size() const {
-    return std::visit([](const auto& a) { return static_cast<int64_t>(a.size()); }, data);
+    return std::visit([](const auto& b) { return static_cast<int64_t>(b.values.size()); }, data);
   }
 };
+
+// The container of a contiguous tensor that does not span its storage as allocated (a reshaped or
+// sliced view), made with its geometry.
+using OwnArray = std::variant<MutArray<float>, MutArray<double>, MutArray<int64_t>>;
 
 struct TensorImpl {
   std::shared_ptr<StorageImpl> storage;
@@ -59,6 +91,9 @@ struct TensorImpl {
   Dims strides;
   int64_t offset = 0;
   bool contiguous = true;  // row-major without gaps (cached: set with the geometry)
+  // contiguous, offset 0 and the storage's allocated shape: kernels read storage's Buffer::whole
+  bool whole = true;
+  std::unique_ptr<OwnArray> own_array;  // else, when contiguous, what they read
   // For a view: the tensor it views, itself never a view (torch's _base); null otherwise.
   std::shared_ptr<TensorImpl> base;
   // A view made with grad mode on follows its base's history: it requires grad when the base
@@ -82,12 +117,13 @@ struct TensorImpl {
     return n;
   }
   uint32_t& version() const { return storage->version; }
-  /// Sets sizes, strides and offset, and the cached contiguity.
+  /// Sets sizes, strides and offset, the cached contiguity and the container kernels read (the
+  /// storage must be set).
   void set_geometry(Dims new_sizes, Dims new_strides, int64_t new_offset);
   /// Pointer to element [0, ..., 0] (storage + offset). T must be the dtype.
   template <class T>
   T* first() const {
-    T* p = std::get<Array<T>>(storage->data).data();
+    T* p = std::get<Buffer<T>>(storage->data).values.data();
     return p == nullptr ? p : p + offset;  // an empty storage has no buffer to offset into
   }
 };
@@ -109,23 +145,27 @@ inline Shape to_shape(const Dims& d) { return Shape(d.begin(), d.end()); }
 
 [[noreturn]] void internal_non_contiguous(const char* what);
 
-/// A contiguous tensor's elements as an xtensor container in its own shape (no copy), for
-/// writing (in-place updates). Kernels call it on contiguous(t) (below) or on tensors they made;
-/// a strided tensor is a bug in xgrad.
+/// A contiguous tensor's elements as an xtensor container in its own shape (no copy, no
+/// container built: the storage's or the tensor's own, see Buffer), for writing (in-place
+/// updates). Kernels call it on contiguous(t) (below) or on tensors they made; a strided tensor
+/// is a bug in xgrad. The reference lives as long as the tensor.
 template <class T>
-MutArray<T> mut_array(const Tensor& t) {
+MutArray<T>& mut_array(const Tensor& t) {
   const TensorImpl& impl = *t.impl();
+  if (impl.whole) {
+    auto* b = std::get_if<Buffer<T>>(&impl.storage->data);
+    if (b == nullptr) throw DtypeError(std::string("internal: tensor is ") + dtype_name(impl.dtype()));
+    return b->whole;
+  }
   if (!impl.contiguous) internal_non_contiguous("array");
-  auto* a = std::get_if<Array<T>>(&impl.storage->data);
+  auto* a = std::get_if<MutArray<T>>(impl.own_array.get());
   if (a == nullptr) throw DtypeError(std::string("internal: tensor is ") + dtype_name(impl.dtype()));
-  typename MutArray<T>::shape_type shape(impl.sizes.begin(), impl.sizes.end());
-  const auto n = static_cast<size_t>(impl.numel());
-  return MutArray<T>(xt::xbuffer_adaptor<T*, xt::no_ownership>(impl.template first<T>(), n), shape);
+  return *a;
 }
 
-/// The same for reading (what every kernel does).
+/// The same for reading (what every kernel does): `const auto& a = array<T>(t);`.
 template <class T>
-const ConstArray<T> array(const Tensor& t) {
+const MutArray<T>& array(const Tensor& t) {
   return mut_array<T>(t);
 }
 
@@ -158,10 +198,11 @@ decltype(auto) with_array(const Tensor& t, F&& f) {
 template <class T>
 Tensor make_tensor(Array<T>&& a) {
   auto impl = std::allocate_shared<TensorImpl>(StorageAllocator<TensorImpl>());
-  const auto& shape = a.shape();
+  impl->storage = std::allocate_shared<StorageImpl>(StorageAllocator<StorageImpl>(), std::move(a));
+  const auto& shape = std::get<Buffer<T>>(impl->storage->data).whole.shape();
   const size_t d = shape.size();
-  impl->sizes.resize(d);
-  impl->strides.resize(d);
+  impl->sizes.assign(d, 1);  // (not resize: that calls memset)
+  impl->strides.assign(d, 1);
   int64_t stride = 1;
   for (size_t k = d; k-- > 0;) {
     impl->sizes[k] = static_cast<int64_t>(shape[k]);
@@ -169,7 +210,6 @@ Tensor make_tensor(Array<T>&& a) {
     stride *= std::max<int64_t>(impl->sizes[k], 1);
   }
   impl->dtype_ = dtype_of<T>();
-  impl->storage = std::allocate_shared<StorageImpl>(StorageAllocator<StorageImpl>(), std::move(a));
   return Tensor(std::move(impl));
 }
 

@@ -23,7 +23,7 @@ namespace {
 // back over the input's shape.
 Tensor expand_back(const Tensor& g, const Shape& input, int64_t axis, bool keepdim) {
   if (input.empty()) return g.reshape({});
-  return broadcast_to(keepdim ? g : unsqueeze(g, axis), input);
+  return detail::broadcast_grad(keepdim ? g : unsqueeze(g, axis), input);
 }
 
 Shape reduced_shape(Shape s, int64_t axis, bool keepdim) {
@@ -42,7 +42,7 @@ Tensor reduce_axis(const Tensor& x, int64_t axis, bool keepdim, const char* op, 
   return dispatch<FloatingOnly>(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     const Tensor xc = detail::contiguous(x);
-    const auto a = detail::array<T>(xc);
+    const auto& a = detail::array<T>(xc);
     auto r = x.dim() == 0 ? reducer(Array<T>(xt::reshape_view(a, {1})), 0) : reducer(a, static_cast<size_t>(axis));
     using R = typename decltype(r)::value_type;
     Array<R> out(std::move(r));
@@ -85,7 +85,7 @@ struct SumBackward final : Node {
   Grads backward(const Tensor& g) override {
     // g [] or [.. 1 ..] -> grad_x [input shape]
     const Shape in = input_shape(0);
-    return {axis ? expand_back(g, in, *axis, keepdim) : broadcast_to(g, in)};
+    return {axis ? expand_back(g, in, *axis, keepdim) : detail::broadcast_grad(g, in)};
   }
 };
 Tensor sum(const Tensor& x) {
@@ -93,7 +93,7 @@ Tensor sum(const Tensor& x) {
   Tensor out = dispatch<false>(x.dtype(), "sum", [&](auto tag) {
     using T = decltype(tag);
     const Tensor xc = detail::contiguous(x);
-    const auto a = detail::array<T>(xc);
+    const auto& a = detail::array<T>(xc);
     return detail::make_tensor<T>(Array<T>(detail::sum_all(a.data(), a.size())));
   });
   return Tensor::record<SumBackward>(std::move(out), {x}, std::nullopt, false);
@@ -120,7 +120,7 @@ struct MeanBackward final : Node {
   std::string derivative() const override { return "d mean(x)/dx_i = 1 / n"; }
   Grads backward(const Tensor& g) override {
     const Shape in = input_shape(0);
-    return {(axis ? expand_back(g, in, *axis, keepdim) : broadcast_to(g, in)) / count};
+    return {(axis ? expand_back(g, in, *axis, keepdim) : detail::broadcast_grad(g, in)) / count};
   }
 };
 Tensor mean(const Tensor& x) {
@@ -163,7 +163,7 @@ struct ExtremumAllBackward final : Node {
     Tensor ties = dispatch(x.dtype(), name(), [&](auto tag) {
       using T = decltype(tag);
       const Tensor xc = detail::contiguous(x);
-      const auto a = detail::array<T>(xc);
+      const auto& a = detail::array<T>(xc);
       Array<T> flat(a);
       flat.reshape({a.size()});
       const T best = detail::extremum_along(flat, 0, max).first(0);
@@ -171,7 +171,7 @@ struct ExtremumAllBackward final : Node {
       const T count = detail::sum_all(mask.data(), mask.size());
       return detail::make_tensor<T>(Array<T>(mask / count));
     });
-    return {broadcast_to(g, x.shape()) * ties};
+    return {detail::broadcast_grad(g, x.shape()) * ties};
   }
 };
 static Tensor extremum_all(const Tensor& x, bool is_max) {
@@ -181,7 +181,7 @@ static Tensor extremum_all(const Tensor& x, bool is_max) {
   Tensor out = dispatch<false>(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     const Tensor xc = detail::contiguous(x);
-    const auto a = detail::array<T>(xc);
+    const auto& a = detail::array<T>(xc);
     Array<T> flat(a);
     flat.reshape({a.size()});
     return detail::make_tensor<T>(Array<T>(detail::extremum_along(flat, 0, is_max).first(0)));
@@ -227,7 +227,7 @@ struct ExtremumAxisBackward final : Node {
     Tensor idx = arg_extremum(x, axis, true, max);
     Tensor selected = dispatch(x.dtype(), name(), [&](auto tag) {
       using T = decltype(tag);
-      const auto i = detail::array<int64_t>(idx);
+      const auto& i = detail::array<int64_t>(idx);
       Shape view_shape(static_cast<size_t>(x.dim()), 1);
       view_shape[axis] = x.size(axis);
       Array<int64_t> pos = xt::arange<int64_t>(x.size(axis));

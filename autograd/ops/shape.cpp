@@ -179,7 +179,7 @@ Tensor slice_backward(const Tensor& g, const Shape& input_shape, int64_t axis, i
     using T = decltype(tag);
     Array<T> z = xt::zeros<T>(detail::to_xshape<T>(input_shape));
     const Tensor gc = detail::contiguous(g);
-    const auto src = detail::array<T>(gc);
+    const auto& src = detail::array<T>(gc);
     const auto s = detail::split_at(src.shape(), static_cast<size_t>(axis));
     const auto d = detail::split_at(z.shape(), static_cast<size_t>(axis));
     for (size_t k = 0; k < s.n; ++k)
@@ -250,7 +250,7 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t axis) {
     size_t offset = 0;
     for (const auto& t : tensors) {
       const Tensor tc = detail::contiguous(t);
-      const auto src = detail::array<T>(tc);
+      const auto& src = detail::array<T>(tc);
       const auto from = detail::split_at(src.shape(), static_cast<size_t>(ax));
       for (size_t k = 0; k < from.n; ++k) copy_entry(src.data(), from, k, result.data(), to, offset + k);
       offset += from.n;
@@ -306,9 +306,9 @@ Tensor index_select_backward(const Tensor& g, const Shape& input_shape, int64_t 
   Tensor out = dispatch(g.dtype(), "index_select", [&](auto tag) {
     using T = decltype(tag);
     Array<T> z = xt::zeros<T>(detail::to_xshape<T>(input_shape));
-    const auto idx = detail::array<int64_t>(index);
+    const auto& idx = detail::array<int64_t>(index);
     const Tensor gc = detail::contiguous(g);
-    const auto src = detail::array<T>(gc);
+    const auto& src = detail::array<T>(gc);
     const auto from = detail::split_at(src.shape(), static_cast<size_t>(axis));
     const auto to = detail::split_at(z.shape(), static_cast<size_t>(axis));
     // repeated indices add up: each selection contributed its own copy
@@ -341,9 +341,9 @@ Tensor index_select(const Tensor& x, int64_t axis, const Tensor& index) {
   Tensor out = dispatch<false>(x.dtype(), "index_select", [&](auto tag) {
     using T = decltype(tag);
     Array<T> result = Array<T>::from_shape(detail::to_xshape<T>(out_shape));
-    const auto ix = detail::array<int64_t>(idx);
+    const auto& ix = detail::array<int64_t>(idx);
     const Tensor xc = detail::contiguous(x);
-    const auto src = detail::array<T>(xc);
+    const auto& src = detail::array<T>(xc);
     const auto from = detail::split_at(src.shape(), static_cast<size_t>(ax));
     const auto to = detail::split_at(result.shape(), static_cast<size_t>(ax));
     for (size_t k = 0; k < ix.size(); ++k)
@@ -360,7 +360,7 @@ Tensor one_hot(const Tensor& index, int64_t num_classes, Dtype dtype) {
     throw DtypeError(fmt::format("one_hot: class indices must be int64, got {}", dtype_name(index.dtype())));
   }
   const Tensor index_values = detail::contiguous(index);
-  const auto idx = detail::array<int64_t>(index_values);
+  const auto& idx = detail::array<int64_t>(index_values);
   if (num_classes == -1) {
     if (idx.size() == 0) throw ValueError("one_hot: cannot infer num_classes from an empty tensor");
     num_classes = *std::max_element(idx.begin(), idx.end()) + 1;
