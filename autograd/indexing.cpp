@@ -230,6 +230,16 @@ Split apply_indices(const Tensor& x, const std::vector<indexing::TensorIndex>& i
                                      dtype_name(t.dtype()), format_shape(t.shape()), describe(indices)));
       }
       if (t.requires_grad()) throw GraphError(fmt::format("{}: an index tensor must not require grad", op));
+      if (t.dim() == 0) {  // as torch's applySlicing: a 0-d index is an integer (a select, a view)
+        const int64_t n = result.size(axis);
+        const int64_t v = *t.impl()->first<int64_t>();
+        if (v < -n || v >= n) {
+          throw IndexError(fmt::format("{}: index {} is out of range for axis {} of size {} (shape {}, indices {})", op,
+                                       v, axis, n, format_shape(x.shape()), describe(indices)));
+        }
+        result = select(result, axis, v);
+        continue;
+      }
       tensors.emplace_back(axis, t);
       ++axis;
     } else {
@@ -287,8 +297,16 @@ Tensor index_put(const Tensor& x, const std::vector<indexing::TensorIndex>& indi
 }
 
 Tensor Tensor::index(const std::vector<indexing::TensorIndex>& indices) const { return xg::index(*this, indices); }
-Tensor& Tensor::index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& value, bool accumulate) {
-  detail::check_defined(value, "index_put_");
+Tensor& Tensor::index_put_(const std::vector<indexing::TensorIndex>& indices, const Tensor& value_in, bool accumulate) {
+  detail::check_defined(value_in, "index_put_");
+  // as torch's set_item: leading axes of size 1 of the value do not count (x[0] = ones(1, 4))
+  Tensor value = value_in;
+  if (value.dim() > 0 && value.size(0) == 1) {
+    Shape sizes = value.shape();
+    size_t lead = 0;
+    while (lead < sizes.size() && sizes[lead] == 1) ++lead;
+    value = value.reshape(Shape(sizes.begin() + static_cast<std::ptrdiff_t>(lead), sizes.end()));
+  }
   Split s = apply_indices(*this, indices, "index_put_");
   if (s.adv.empty()) {
     if (accumulate) {

@@ -30,8 +30,8 @@ void TensorImpl::set_geometry(Dims new_sizes, Dims new_strides, int64_t new_offs
       [&](auto& b) {
         using T = typename std::decay_t<decltype(b.values)>::value_type;
         typename MutArray<T>::shape_type shape(sizes.begin(), sizes.end());
-        own_array = std::make_unique<OwnArray>(
-            std::in_place_type<MutArray<T>>,
+        own_array = std::allocate_shared<OwnArray>(
+            detail::StorageAllocator<OwnArray>(), std::in_place_type<MutArray<T>>,
             xt::xbuffer_adaptor<T*, xt::no_ownership>(first<T>(), static_cast<size_t>(numel())), shape);
       },
       storage->data);

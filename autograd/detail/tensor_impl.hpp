@@ -30,9 +30,10 @@ namespace xg {
 template <class T>
 using Array = xt::xarray<T, xt::layout_type::row_major, detail::StorageAllocator<T>>;
 // What kernels read and write: a contiguous tensor's elements in its own shape, without a copy (an
-// xtensor container over the storage, as fast as an Array in expressions). Reads get it by value
-// as `const auto` (xtensor's adaptors of const pointers give const value_types, which its
-// temporaries cannot hold, so both go through T*).
+// xtensor container over the storage, as fast as an Array in expressions). Reads take it by
+// reference, `const auto& a = array<T>(t)`, valid while t lives and keeps its geometry (xtensor's
+// adaptors of const pointers give const value_types, which its temporaries cannot hold, so both
+// go through T*).
 template <class T>
 using MutArray = xt::xarray_adaptor<xt::xbuffer_adaptor<T*, xt::no_ownership>, xt::layout_type::row_major>;
 template <class T>
@@ -93,7 +94,7 @@ struct TensorImpl {
   bool contiguous = true;  // row-major without gaps (cached: set with the geometry)
   // contiguous, offset 0 and the storage's allocated shape: kernels read storage's Buffer::whole
   bool whole = true;
-  std::unique_ptr<OwnArray> own_array;  // else, when contiguous, what they read
+  std::shared_ptr<OwnArray> own_array;  // else, when contiguous, what they read (from the cache)
   // For a view: the tensor it views, itself never a view (torch's _base); null otherwise.
   std::shared_ptr<TensorImpl> base;
   // A view made with grad mode on follows its base's history: it requires grad when the base

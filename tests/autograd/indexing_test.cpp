@@ -118,10 +118,19 @@ TEST_CASE("index with int64 tensors gathers as torch's advanced indexing", "[op:
   const Tensor f = x.index({0, Slice(), ids({1})});
   CHECK(f.shape() == Shape{3, 1});
   CHECK_THAT(f.to_vector(), Equals(std::vector<double>{1, 5, 9}));
-  // x[torch.tensor(1), 1:]: a 0-d index takes the axis away
-  const Tensor g = x.index({values_of({1}, {}, xg::int64, false), Slice(1, None)});
+  // x[torch.tensor(1), 1:]: a 0-d index is an integer (torch's applySlicing): a select, a view
+  const Tensor one = values_of({1}, {}, xg::int64, false);
+  const Tensor g = x.index({one, Slice(1, None)});
   CHECK(g.shape() == Shape{2, 4});
+  CHECK(g.is_alias_of(x));
   CHECK_THAT(g.to_vector(), Equals(std::vector<double>{16, 17, 18, 19, 20, 21, 22, 23}));
+  // so it does not count as an advanced index when placing B: y[torch.tensor(0), :, L(0, 2)] is
+  // y[0][:, L(0, 2)] ([3, 2]), not B first ([2, 3])
+  const Tensor y = counting({2, 3, 3});
+  const Tensor g2 = y.index({values_of({0}, {}, xg::int64, false), Slice(), ids({0, 2})});
+  CHECK(g2.shape() == Shape{3, 2});
+  CHECK_THAT(g2.to_vector(), Equals(std::vector<double>{0, 2, 3, 5, 6, 8}));
+  CHECK_THROWS_AS(x.index({Slice(), values_of({3}, {}, xg::int64, false)}), xg::IndexError);
   // a strided input: x.transpose(0, 2)[L(1, 3), 1]
   const Tensor h = x.transpose(0, 2).index({ids({1, 3}), 1});
   CHECK(h.shape() == Shape{2, 2});
@@ -172,8 +181,15 @@ TEST_CASE("index_put_ with int64 tensors scatters values, or adds them with accu
   CHECK_THAT(first(m, 8), Equals(std::vector<double>{0, -1, 2, -1, 4, -1, 6, -1}));
   CHECK(m.version() == version + 1);
   // values that share the target's storage are read before the first write: m[[1, 2]] = m[[0, 1]]
+  // (torch 1.13 refuses: "some elements of the input tensor and the written-to tensor refer to a
+  // single memory location"; README "Where xgrad differs")
   m.index_put_({ids({1, 2})}, m.index({Slice(0, 2)}));
   CHECK_THAT(m.to_vector(), Equals(std::vector<double>{0, -1, 2, -1, 0, -1, 2, -1, 4, -1, 6, -1}));
+  // as torch's x[...] = v, leading axes of size 1 of the value do not count
+  Tensor z = xg::zeros({3, 4}, xg::float64);
+  z.index_put_({Slice(), ids({0, 1})}, xg::ones({1, 3, 2}, xg::float64));
+  z.index_put_({0}, xg::full({1, 1, 4}, 2.0, xg::float64));
+  CHECK_THAT(z.to_vector(), Equals(std::vector<double>{2, 2, 2, 2, 1, 1, 0, 0, 1, 1, 0, 0}));
   // the out-of-place form leaves its input alone
   const Tensor s = xg::index_put(x, {ids({1})}, values_of({0}, {}, xg::float64, false));
   CHECK(xg::sum(s).item() == 276 - 210);
