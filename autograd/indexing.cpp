@@ -203,14 +203,17 @@ Split apply_indices(const Tensor& x, const std::vector<indexing::TensorIndex>& i
   Tensor& result = out.view;
   std::vector<std::pair<int64_t, Tensor>> tensors;
   int64_t axis = 0;  // the axis of `result` the next index applies to
+  auto select_at = [&](int64_t index) {
+    const int64_t n = result.size(axis);
+    if (index < -n || index >= n) {
+      throw IndexError(fmt::format("{}: index {} is out of range for axis {} of size {} (shape {}, indices {})", op,
+                                   index, axis, n, format_shape(x.shape()), describe(indices)));
+    }
+    result = select(result, axis, index);
+  };
   for (const auto& i : indices) {
     if (i.is_integer()) {
-      const int64_t n = result.size(axis);
-      if (i.integer() < -n || i.integer() >= n) {
-        throw IndexError(fmt::format("{}: index {} is out of range for axis {} of size {} (shape {}, indices {})", op,
-                                     i.integer(), axis, n, format_shape(x.shape()), describe(indices)));
-      }
-      result = select(result, axis, i.integer());
+      select_at(i.integer());
     } else if (i.is_slice()) {
       const indexing::Slice& s = i.slice();
       const int64_t step = s.step.value_or(1);
@@ -231,13 +234,7 @@ Split apply_indices(const Tensor& x, const std::vector<indexing::TensorIndex>& i
       }
       if (t.requires_grad()) throw GraphError(fmt::format("{}: an index tensor must not require grad", op));
       if (t.dim() == 0) {  // as torch's applySlicing: a 0-d index is an integer (a select, a view)
-        const int64_t n = result.size(axis);
-        const int64_t v = *t.impl()->first<int64_t>();
-        if (v < -n || v >= n) {
-          throw IndexError(fmt::format("{}: index {} is out of range for axis {} of size {} (shape {}, indices {})", op,
-                                       v, axis, n, format_shape(x.shape()), describe(indices)));
-        }
-        result = select(result, axis, v);
+        select_at(*t.impl()->first<int64_t>());
         continue;
       }
       tensors.emplace_back(axis, t);
@@ -331,6 +328,13 @@ Tensor& Tensor::index_put_(const std::vector<indexing::TensorIndex>& indices, do
 }
 
 // ---- the catalogue (autograd/ops/op_info.hpp) ----
+namespace {
+// `:` for each axis before the sample's axis i0: the start of an index list that acts on axis i0
+std::vector<indexing::TensorIndex> up_to_axis(const OpCall& o) {
+  return std::vector<indexing::TensorIndex>(static_cast<size_t>(o.i0 < 0 ? o.i0 + o.a.dim() : o.i0), indexing::Slice());
+}
+}  // namespace
+
 std::span<const OpInfo> indexing_ops() {
   using namespace indexing;
   static const OpInfo ops[] = {
@@ -341,8 +345,7 @@ std::span<const OpInfo> indexing_ops() {
        .sample = OpSample::select,
        .call =
            [](const OpCall& o) {
-             const int64_t axis = o.i0 < 0 ? o.i0 + o.a.dim() : o.i0;
-             std::vector<TensorIndex> idx(static_cast<size_t>(axis), Slice());
+             std::vector<TensorIndex> idx = up_to_axis(o);
              idx.push_back(o.i1);
              idx.push_back(None);
              idx.push_back(Ellipsis);
@@ -359,7 +362,7 @@ std::span<const OpInfo> indexing_ops() {
        .sample = OpSample::index,
        .call =
            [](const OpCall& o) {
-             std::vector<TensorIndex> idx(static_cast<size_t>(o.i0 < 0 ? o.i0 + o.a.dim() : o.i0), Slice());
+             std::vector<TensorIndex> idx = up_to_axis(o);
              idx.push_back(o.c);
              return o.a.index(idx);
            },
@@ -373,7 +376,7 @@ std::span<const OpInfo> indexing_ops() {
        .sample = OpSample::index,
        .call =
            [](const OpCall& o) {
-             std::vector<TensorIndex> idx(static_cast<size_t>(o.i0 < 0 ? o.i0 + o.a.dim() : o.i0), Slice());
+             std::vector<TensorIndex> idx = up_to_axis(o);
              idx.push_back(o.c);
              Tensor out = o.a * 1.0;
              return out.index_put_(idx, o.a.index(idx) * 2.0, true);
@@ -390,7 +393,7 @@ std::span<const OpInfo> indexing_ops() {
        .call =
            [](const OpCall& o) {
              Tensor out = o.a * 1.0;
-             std::vector<TensorIndex> idx(static_cast<size_t>(o.i0 < 0 ? o.i0 + o.a.dim() : o.i0), Slice());
+             std::vector<TensorIndex> idx = up_to_axis(o);
              idx.push_back(Slice(o.i1, o.i2));
              Tensor source = o.a.index(idx) * 2.0;
              out.index_put_({Ellipsis}, out * 0.5);

@@ -273,18 +273,26 @@ void update(const Tensor& t, F&& f) {
   f(a);
   detail::write_into(t, values);
 }
+
+// The write of an in-place op outside a graph: f(elements) on t (refusing an expanded target),
+// then one more version.
+template <class F>
+void write_elements(const Tensor& t, const char* op, F&& f) {
+  detail::check_no_internal_overlap(t, op);
+  dispatch<false>(t.dtype(), op, [&](auto tag) {
+    update<decltype(tag)>(t, f);
+    return 0;
+  });
+  ++t.impl()->version();
+}
 }  // namespace
 
 Tensor& Tensor::fill_(double value) {
   detail::check_defined(*this, "fill_");
   if (!inplace_records({})) {
-    detail::check_no_internal_overlap(*this, "fill_");
-    dispatch<false>(dtype(), "fill_", [&](auto tag) {
-      using T = decltype(tag);
-      update<T>(*this, [value](auto& a) { std::fill(a.begin(), a.end(), static_cast<T>(value)); });
-      return 0;
+    write_elements(*this, "fill_", [value](auto& a) {
+      std::fill(a.begin(), a.end(), static_cast<typename std::decay_t<decltype(a)>::value_type>(value));
     });
-    ++impl_->version();
     return *this;
   }
   return apply_inplace("fill_", [&](const Tensor& x) { return full(x.shape(), value, x.dtype()); });
@@ -296,21 +304,16 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
   detail::check_same_dtype(*this, other, "add_");
   if (!inplace_records({other}) &&
       (impl_->sizes == other.impl()->sizes || broadcast_shapes(shape(), other.shape(), "add_") == shape())) {
-    detail::check_no_internal_overlap(*this, "add_");
     // other is read in full before the write when it shares this storage (x.add_(x.t()))
     const Tensor b_values = is_alias_of(other) ? detail::copy_values(other) : detail::contiguous(other);
-    dispatch<false>(dtype(), "add_", [&](auto tag) {
-      using T = decltype(tag);
+    write_elements(*this, "add_", [&](auto& a) {
+      using T = typename std::decay_t<decltype(a)>::value_type;
       const auto& b = detail::array<T>(b_values);
-      update<T>(*this, [&](auto& a) {
-        if (alpha == 1.0)
-          a += b;
-        else
-          a += static_cast<T>(alpha) * b;
-      });
-      return 0;
+      if (alpha == 1.0)
+        a += b;
+      else
+        a += static_cast<T>(alpha) * b;
     });
-    ++impl_->version();
     return *this;
   }
   return apply_inplace("add_", [&](const Tensor& x) { return alpha == 1.0 ? x + other : x + other * alpha; }, {other});
@@ -334,13 +337,8 @@ Tensor& Tensor::mul_(const Tensor& other) {
 Tensor& Tensor::mul_(double factor) {
   detail::check_defined(*this, "mul_");
   if (!inplace_records({})) {
-    detail::check_no_internal_overlap(*this, "mul_");
-    dispatch<false>(dtype(), "mul_", [&](auto tag) {
-      using T = decltype(tag);
-      update<T>(*this, [factor](auto& a) { a *= static_cast<T>(factor); });
-      return 0;
-    });
-    ++impl_->version();
+    write_elements(*this, "mul_",
+                   [factor](auto& a) { a *= static_cast<typename std::decay_t<decltype(a)>::value_type>(factor); });
     return *this;
   }
   return apply_inplace("mul_", [&](const Tensor& x) { return x * factor; });
