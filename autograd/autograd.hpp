@@ -19,6 +19,7 @@
 #include <autograd/observer.hpp>
 #include <autograd/ops/activation.hpp>
 #include <autograd/ops/arithmetic.hpp>
+#include <autograd/ops/compare.hpp>
 #include <autograd/ops/elementwise.hpp>
 #include <autograd/ops/linalg.hpp>
 #include <autograd/ops/op_info.hpp>

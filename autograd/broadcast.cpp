@@ -92,7 +92,7 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
 Tensor detail::broadcast_grad(const Tensor& g, const Shape& shape) {
   if (is_grad_enabled() || g.shape() == shape) return broadcast_to(g, shape);
   if (g.numel() != 1) return detail::contiguous(broadcast_to(g, shape));
-  return dispatch<false>(g.dtype(), "broadcast_to", [&](auto tag) {
+  return dispatch<Dtypes::all>(g.dtype(), "broadcast_to", [&](auto tag) {
     using T = decltype(tag);
     Array<T> out = Array<T>::from_shape(detail::to_xshape<T>(shape));
     std::fill(out.begin(), out.end(), *g.impl()->template first<T>());
@@ -115,7 +115,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
   const Shape from = x.shape();
   if (from == shape) return x;
   const std::vector<size_t> axes = sum_to_axes(from, shape);
-  Tensor out = dispatch<false>(x.dtype(), "sum_to", [&](auto tag) {
+  Tensor out = dispatch<Dtypes::numeric>(x.dtype(), "sum_to", [&](auto tag) {
     using T = decltype(tag);
     const Tensor xc = detail::contiguous(x);
     Array<T> s(detail::array<T>(xc));

@@ -15,6 +15,7 @@ const char* dtype_name(Dtype dtype) {
     case Dtype::float32: return "float32";
     case Dtype::float64: return "float64";
     case Dtype::int64: return "int64";
+    case Dtype::boolean: return "bool";
   }
   return "unknown";
 }
@@ -28,8 +29,14 @@ void set_default_dtype(Dtype dtype) {
   g_default_dtype.store(dtype, std::memory_order_relaxed);
 }
 
-void throw_not_floating(const char* op) {
-  throw DtypeError(fmt::format("{}: expected a float32 or float64 tensor, got int64", op));
+void throw_unsupported_dtype(const char* op, Dtype got, Dtypes accepted) {
+  if (accepted == Dtypes::floating) throw_not_floating(op, got);
+  throw DtypeError(fmt::format("{}: not implemented for {} tensors (takes float32, float64{})", op, dtype_name(got),
+                               accepted == Dtypes::numeric ? " and int64" : ", int64 and bool"));
+}
+
+void throw_not_floating(const char* op, Dtype got) {
+  throw DtypeError(fmt::format("{}: expected a float32 or float64 tensor, got {}", op, dtype_name(got)));
 }
 
 }  // namespace xg

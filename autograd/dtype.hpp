@@ -9,13 +9,15 @@
 
 namespace xg {
 
-enum class Dtype : uint8_t { float32, float64, int64 };
+enum class Dtype : uint8_t { float32, float64, int64, boolean };
 
 inline constexpr Dtype float32 = Dtype::float32;
 inline constexpr Dtype float64 = Dtype::float64;
 inline constexpr Dtype int64 = Dtype::int64;
+/// torch.bool (`bool` is a C++ keyword): what comparisons return, what masks are.
+inline constexpr Dtype boolean = Dtype::boolean;
 
-/// "float32", "float64", "int64".
+/// "float32", "float64", "int64", "bool" (torch's names without the "torch.").
 const char* dtype_name(Dtype dtype);
 
 /// The dtype factories use when none is given; float32 unless changed, as in torch.
@@ -23,7 +25,22 @@ Dtype default_dtype();
 /// Only float32 and float64 are valid defaults (ValueError otherwise).
 void set_default_dtype(Dtype dtype);
 
-inline bool is_floating(Dtype dtype) { return dtype != Dtype::int64; }
+inline bool is_floating(Dtype dtype) { return dtype == Dtype::float32 || dtype == Dtype::float64; }
+
+/// The smallest dtype both convert to without losing their kind (torch.promote_types): bool <
+/// int64 < float32 < float64.
+inline Dtype promote_types(Dtype a, Dtype b) {
+  auto rank = [](Dtype d) {
+    switch (d) {
+      case Dtype::boolean: return 0;
+      case Dtype::int64: return 1;
+      case Dtype::float32: return 2;
+      case Dtype::float64: return 3;
+    }
+    return 0;
+  };
+  return rank(a) >= rank(b) ? a : b;
+}
 
 template <class T>
 constexpr Dtype dtype_of() {
@@ -31,29 +48,39 @@ constexpr Dtype dtype_of() {
     return Dtype::float32;
   else if constexpr (std::is_same_v<T, double>)
     return Dtype::float64;
-  else {
-    static_assert(std::is_same_v<T, int64_t>, "xgrad tensors hold float, double or int64_t");
+  else if constexpr (std::is_same_v<T, int64_t>)
     return Dtype::int64;
+  else {
+    static_assert(std::is_same_v<T, bool>, "xgrad tensors hold float, double, int64_t or bool");
+    return Dtype::boolean;
   }
 }
 
-[[noreturn]] void throw_not_floating(const char* op);
+/// The dtypes a kernel is written for: floating (float, double), numeric (and int64_t), all
+/// (and bool).
+enum class Dtypes : uint8_t { floating, numeric, all };
 
-/// Calls `f(T{})` with T = float, double (or int64_t when !FloatingOnly) according to `dtype`:
-/// the one place that switches on dtype; ops pass a generic lambda. With FloatingOnly an int64
-/// tensor throws DtypeError naming `op`, and the lambda is never instantiated for int64_t.
-template <bool FloatingOnly = true, class F>
+/// DtypeError: `op` does not take `got` (what it takes: `accepted`).
+[[noreturn]] void throw_unsupported_dtype(const char* op, Dtype got, Dtypes accepted);
+/// DtypeError: `op` needs a float32 or float64 tensor.
+[[noreturn]] void throw_not_floating(const char* op, Dtype got);
+
+/// Calls `f(T{})` with T = float, double, int64_t or bool according to `dtype`: the one place
+/// that switches on dtype; ops pass a generic lambda. A dtype outside `Accepted` throws
+/// DtypeError naming `op`, and the lambda is never instantiated for its type.
+template <Dtypes Accepted = Dtypes::floating, class F>
 decltype(auto) dispatch(Dtype dtype, const char* op, F&& f) {
   switch (dtype) {
     case Dtype::float32: return f(float{});
     case Dtype::float64: return f(double{});
-    case Dtype::int64: break;
+    case Dtype::int64:
+      if constexpr (Accepted != Dtypes::floating) return f(int64_t{});
+      break;
+    case Dtype::boolean:
+      if constexpr (Accepted == Dtypes::all) return f(bool{});
+      break;
   }
-  if constexpr (FloatingOnly) {
-    throw_not_floating(op);
-  } else {
-    return f(int64_t{});
-  }
+  throw_unsupported_dtype(op, dtype, Accepted);
 }
 
 }  // namespace xg

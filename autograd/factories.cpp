@@ -32,7 +32,7 @@ Tensor from_vector(const std::vector<double>& values, const Shape& shape, Tensor
                                  format_shape(shape), xg::numel(shape)));
   }
   const Dtype dtype = options.dtype.value_or(default_dtype());
-  Tensor t = dispatch<false>(dtype, "from_vector", [&](auto tag) {
+  Tensor t = dispatch<Dtypes::all>(dtype, "from_vector", [&](auto tag) {
     using T = decltype(tag);
     Array<T> a = Array<T>::from_shape(detail::to_xshape<T>(shape));
     std::transform(values.begin(), values.end(), a.begin(), [](double v) { return static_cast<T>(v); });
@@ -88,7 +88,7 @@ namespace {
 // full under the name the caller used (full, zeros, ones), for its error messages.
 Tensor full_named(const Shape& shape, double value, TensorOptions options, const char* op) {
   check_sizes(shape, op);
-  Tensor t = dispatch<false>(options.dtype.value_or(default_dtype()), op, [&](auto tag) {
+  Tensor t = dispatch<Dtypes::all>(options.dtype.value_or(default_dtype()), op, [&](auto tag) {
     using T = decltype(tag);
     return filled<T>(shape, static_cast<T>(value));
   });

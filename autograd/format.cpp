@@ -21,12 +21,14 @@ constexpr int64_t kLineWidth = 80;  // torch's linewidth
 constexpr size_t kIndent = 7;       // strlen("tensor(")
 
 struct NumberFormat {
-  enum Kind { integer, int_float, fixed, scientific } kind;
+  enum Kind { boolean, integer, int_float, fixed, scientific } kind;
   size_t width = 1;  // torch starts at 1: a tensor of zeros and nans has no width of its own
 
   std::string operator()(double v) const {
     std::string s;
-    if (std::isnan(v))
+    if (kind == boolean)
+      s = v != 0.0 ? "True" : "False";  // torch's spelling
+    else if (std::isnan(v))
       s = "nan";
     else if (std::isinf(v))
       s = v > 0 ? "inf" : "-inf";
@@ -47,9 +49,10 @@ struct NumberFormat {
   }
 };
 
-NumberFormat choose_format(const std::vector<double>& values, bool floating) {
-  if (!floating) {
-    NumberFormat f{NumberFormat::integer};
+NumberFormat choose_format(const std::vector<double>& values, Dtype dtype) {
+  const bool floating = is_floating(dtype);
+  if (dtype == Dtype::boolean || !floating) {
+    NumberFormat f{dtype == Dtype::boolean ? NumberFormat::boolean : NumberFormat::integer};
     for (double v : values) f.width = std::max(f.width, f(v).size());
     return f;
   }
@@ -146,7 +149,7 @@ std::string format_values(const Tensor& t) {
   const bool summarise = t.numel() > kThreshold;
   std::vector<double> visible;
   collect(flat, shape, 0, 0, summarise, visible);
-  const NumberFormat f = choose_format(visible, is_floating(t.dtype()));
+  const NumberFormat f = choose_format(visible, t.dtype());
   if (shape.empty()) return f.padded(flat[0]);
   std::string out;
   render(flat, shape, 0, 0, summarise, f, kIndent, out);

@@ -7,6 +7,7 @@
 #include <autograd/detail/tensor_impl.hpp>
 #include <autograd/error.hpp>
 #include <autograd/ops/arithmetic.hpp>
+#include <autograd/ops/compare.hpp>
 #include <autograd/ops/op_info.hpp>
 #include <autograd/ops/shape.hpp>
 #include <autograd/ops/view.hpp>
@@ -128,7 +129,7 @@ struct IndexPutBackward final : Node {
 
 Tensor gather(const Tensor& x, const Advanced& adv) {
   const Layout l = layout(x.shape(), x.stride(), adv);
-  Tensor out = dispatch<false>(x.dtype(), "index", [&](auto tag) {
+  Tensor out = dispatch<Dtypes::all>(x.dtype(), "index", [&](auto tag) {
     using T = decltype(tag);
     Array<T> result = Array<T>::from_shape(detail::to_xshape<T>(l.shape));
     const T* src = x.impl()->template first<T>();
@@ -161,7 +162,7 @@ void scatter_into(const Tensor& x, const Advanced& adv, const Tensor& values, bo
   // values that share x's storage are read in full before the first write
   const Tensor expanded = values.shape() == l.shape ? values.detach() : broadcast_to(values.detach(), l.shape);
   const Tensor v = values.is_alias_of(x) ? detail::copy_values(expanded) : detail::contiguous(expanded);
-  dispatch<false>(x.dtype(), "index_put", [&](auto tag) {
+  dispatch<Dtypes::all>(x.dtype(), "index_put", [&](auto tag) {
     using T = decltype(tag);
     T* dst = x.impl()->template first<T>();
     const T* src = v.impl()->template first<T>();
@@ -194,7 +195,11 @@ Split apply_indices(const Tensor& x, const std::vector<indexing::TensorIndex>& i
   // as torch's applySlicing: each Ellipsis skips the axes no integer, Slice or tensor names (a
   // second one, after the first took them all, skips none in effect)
   int64_t named = 0;
-  for (const auto& i : indices) named += i.is_integer() || i.is_slice() || i.is_tensor();
+  for (const auto& i : indices) {
+    // a bool mask names as many axes as it has (torch's count_specified_dimensions)
+    const bool mask = i.is_tensor() && i.tensor().defined() && i.tensor().dtype() == Dtype::boolean;
+    named += mask ? i.tensor().dim() : i.is_integer() || i.is_slice() || i.is_tensor();
+  }
   if (named > x.dim()) {
     throw IndexError(fmt::format("{}: too many indices for a tensor of dimension {} (shape {}): {}", op, x.dim(),
                                  format_shape(x.shape()), describe(indices)));
@@ -228,8 +233,30 @@ Split apply_indices(const Tensor& x, const std::vector<indexing::TensorIndex>& i
     } else if (i.is_tensor()) {
       const Tensor& t = i.tensor();
       detail::check_defined(t, op);
+      if (t.dtype() == Dtype::boolean) {
+        // a mask over the next t.dim() axes stands for the positions of its true elements, one
+        // int64 tensor per axis (torch's expandTensors); a 0-d mask adds an axis of size 1 or 0
+        if (t.dim() == 0) {
+          result = unsqueeze(result, axis);
+          tensors.emplace_back(axis, t.item() != 0.0 ? zeros({1}, Dtype::int64) : zeros({0}, Dtype::int64));
+          ++axis;
+          continue;
+        }
+        for (int64_t k = 0; k < t.dim(); ++k) {
+          if (t.size(k) != result.size(axis + k)) {
+            throw IndexError(
+                fmt::format("{}: the shape of the mask {} at index {} does not match the shape of the indexed tensor "
+                            "{} at index {}",
+                            op, format_shape(t.shape()), k, format_shape(result.shape()), axis + k));
+          }
+        }
+        const Tensor positions = nonzero(t);
+        for (int64_t k = 0; k < t.dim(); ++k) tensors.emplace_back(axis + k, positions.select(1, k));
+        axis += t.dim();
+        continue;
+      }
       if (t.dtype() != Dtype::int64) {
-        throw IndexError(fmt::format("{}: tensors used as indices must be int64, got {} of shape {} in {}", op,
+        throw IndexError(fmt::format("{}: tensors used as indices must be int64 or bool, got {} of shape {} in {}", op,
                                      dtype_name(t.dtype()), format_shape(t.shape()), describe(indices)));
       }
       if (t.requires_grad()) throw GraphError(fmt::format("{}: an index tensor must not require grad", op));

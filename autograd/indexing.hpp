@@ -11,6 +11,11 @@
 // at the front when something separates them (as NumPy and torch). index_put_ with tensors
 // scatters (the last write wins for a repeated position, as torch on the CPU; accumulate=true
 // adds them up). Both are differentiable in the tensor and in the values.
+//
+// A bool tensor is a mask over as many axes as it has, whose sizes it must match: `x.index({x >
+// 0})` is the 1-D tensor of x's positive elements (row-major), `x.index_put_({x < 0}, 0.0)` zeroes
+// the negative ones. As in torch it stands for nonzero(mask), one int64 tensor per axis it covers,
+// and follows the rules above from there; a 0-d mask adds an axis of size 1 (true) or 0 (false).
 #pragma once
 
 #include <autograd/tensor.hpp>
@@ -38,7 +43,7 @@ inline constexpr EllipsisIndexType Ellipsis{};
 /// A new axis of size 1 (Python's None); also "absent" in Slice(None, 2).
 inline constexpr std::nullopt_t None = std::nullopt;
 
-/// One entry of an index list: an integer, a Slice, Ellipsis, None or an int64 tensor.
+/// One entry of an index list: an integer, a Slice, Ellipsis, None, an int64 tensor or a bool mask.
 class TensorIndex {
  public:
   TensorIndex(Tensor t) : value_(std::move(t)) {}          // NOLINT
@@ -68,7 +73,8 @@ class TensorIndex {
 namespace xg {
 
 /// x.index({...}) as a free function; IndexError for an index out of range, too many indices,
-/// index tensors that do not broadcast together or are not int64.
+/// index tensors that do not broadcast together or are neither int64 nor bool, a mask whose shape
+/// differs from the axes it covers.
 Tensor index(const Tensor& x, const std::vector<indexing::TensorIndex>& indices);
 /// Writes value (broadcast to the shape x.index(indices) has) at those positions of x, in place,
 /// and returns x; accumulate=true adds instead (repeated positions add up).

@@ -276,10 +276,10 @@ void update(const Tensor& t, F&& f) {
 
 // The write of an in-place op outside a graph: f(elements) on t (refusing an expanded target),
 // then one more version.
-template <class F>
+template <Dtypes Accepted = Dtypes::numeric, class F>
 void write_elements(const Tensor& t, const char* op, F&& f) {
   detail::check_no_internal_overlap(t, op);
-  dispatch<false>(t.dtype(), op, [&](auto tag) {
+  dispatch<Accepted>(t.dtype(), op, [&](auto tag) {
     update<decltype(tag)>(t, f);
     return 0;
   });
@@ -290,7 +290,7 @@ void write_elements(const Tensor& t, const char* op, F&& f) {
 Tensor& Tensor::fill_(double value) {
   detail::check_defined(*this, "fill_");
   if (!inplace_records({})) {
-    write_elements(*this, "fill_", [value](auto& a) {
+    write_elements<Dtypes::all>(*this, "fill_", [value](auto& a) {
       std::fill(a.begin(), a.end(), static_cast<typename std::decay_t<decltype(a)>::value_type>(value));
     });
     return *this;
@@ -359,7 +359,7 @@ Tensor& Tensor::clamp_(std::optional<double> min, std::optional<double> max) {
 }
 Tensor& Tensor::masked_fill_(const Tensor& mask, double value) {
   detail::check_defined(mask, "masked_fill_");
-  if (mask.requires_grad()) throw GraphError("masked_fill_: the mask must not require grad");
+  detail::check_mask(mask, "masked_fill_");
   return apply_inplace("masked_fill_", [&](const Tensor& x) { return where(mask, full({}, value, x.dtype()), x); });
 }
 

@@ -170,7 +170,7 @@ void scatter(const T* in, const TensorImpl& dst) {
 Tensor contiguous(const Tensor& t) {
   const TensorImpl& impl = *t.impl();
   if (impl.contiguous) return t;
-  return dispatch<false>(impl.dtype(), "contiguous", [&](auto tag) {
+  return dispatch<Dtypes::all>(impl.dtype(), "contiguous", [&](auto tag) {
     using T = decltype(tag);
     Array<T> out = Array<T>::from_shape(typename Array<T>::shape_type(impl.sizes.begin(), impl.sizes.end()));
     gather<T>(impl, out.data());
@@ -181,7 +181,7 @@ Tensor contiguous(const Tensor& t) {
 Tensor copy_values(const Tensor& t) {
   const Tensor c = contiguous(t);
   if (!c.is_same(t)) return c;  // already a fresh copy
-  return dispatch<false>(t.dtype(), "copy", [&](auto tag) {
+  return dispatch<Dtypes::all>(t.dtype(), "copy", [&](auto tag) {
     using T = decltype(tag);
     return make_tensor<T>(Array<T>(array<T>(t)));
   });
@@ -207,7 +207,7 @@ void scatter_into(const Tensor& dst, const Tensor& src) {
   const TensorImpl& d = *dst.impl();
   Tensor values = contiguous(src);
   if (values.impl()->storage == d.storage) values = copy_values(values);
-  dispatch<false>(d.dtype(), Add ? "add" : "write", [&](auto tag) {
+  dispatch<Add ? Dtypes::numeric : Dtypes::all>(d.dtype(), Add ? "add" : "write", [&](auto tag) {
     using T = decltype(tag);
     const T* in = values.impl()->template first<T>();
     if (!Add && d.contiguous) {

@@ -89,9 +89,11 @@ const T* Tensor::data_ptr() const {
 template float* Tensor::data_ptr<float>();
 template double* Tensor::data_ptr<double>();
 template int64_t* Tensor::data_ptr<int64_t>();
+template bool* Tensor::data_ptr<bool>();
 template const float* Tensor::data_ptr<float>() const;
 template const double* Tensor::data_ptr<double>() const;
 template const int64_t* Tensor::data_ptr<int64_t>() const;
+template const bool* Tensor::data_ptr<bool>() const;
 
 // ---- autograd state ----
 
@@ -241,15 +243,28 @@ struct ToBackward final : Node {
   std::string derivative() const override { return "d to(x)/dx = 1"; }
   Grads backward(const Tensor& g) override { return {g.to(source)}; }
 };
+Dtype result_type(const Tensor& a, const Tensor& b) {
+  detail::check_defined(a, "result_type");
+  detail::check_defined(b, "result_type");
+  const bool a_dims = a.dim() > 0, b_dims = b.dim() > 0;
+  if (a_dims == b_dims) return promote_types(a.dtype(), b.dtype());
+  // torch's combine_categories: the tensor with dimensions decides unless the 0-d one is of a
+  // higher kind (floating over integer, integer over bool)
+  const Dtype higher = a_dims ? a.dtype() : b.dtype(), lower = a_dims ? b.dtype() : a.dtype();
+  if (is_floating(higher)) return higher;
+  if (higher == Dtype::boolean || is_floating(lower)) return promote_types(higher, lower);
+  return higher;
+}
+
 Tensor Tensor::to(Dtype dtype) const {
   detail::check_defined(*this, "to");
   if (dtype == this->dtype()) return *this;
   if (!is_floating(dtype) && requires_grad() && is_grad_enabled()) {
     throw DtypeError("to: an int64 tensor cannot require grad; detach() before converting to int64");
   }
-  Tensor out = dispatch<false>(dtype, "to", [&](auto target) {
+  Tensor out = dispatch<Dtypes::all>(dtype, "to", [&](auto target) {
     using T = decltype(target);
-    return dispatch<false>(this->dtype(), "to", [&](auto source) {
+    return dispatch<Dtypes::all>(this->dtype(), "to", [&](auto source) {
       using S = decltype(source);
       return detail::make_tensor<T>(Array<T>(xt::cast<T>(array<S>(detail::contiguous(*this)))));
     });

@@ -144,7 +144,7 @@ class Tensor {
   Tensor& div_(double divisor);
   Tensor& relu_();
   Tensor& clamp_(std::optional<double> min, std::optional<double> max);
-  /// value where mask is non-zero (mask broadcasts to this shape, never requires grad).
+  /// value where mask is true (a bool tensor broadcasting to this shape).
   Tensor& masked_fill_(const Tensor& mask, double value);
   /// Copies other's values (broadcast to this shape, converted to this dtype); differentiable.
   Tensor& copy_(const Tensor& other);
@@ -178,7 +178,7 @@ class Tensor {
   /// select(0, i): `x[1]`, `x[-1]` (a view).
   Tensor operator[](int64_t index) const;
   /// `x.index({Slice(0, 2), 1, None, Ellipsis})` (a view), `x.index({Slice(), idx})` with int64
-  /// tensors (a gather; autograd/indexing.hpp).
+  /// tensors, `x.index({x > 0})` with a bool mask (a gather; autograd/indexing.hpp).
   Tensor index(const std::vector<indexing::TensorIndex>& indices) const;
   /// Writes value (broadcast) at x.index(indices), in place and differentiably; accumulate=true
   /// adds instead.
@@ -246,6 +246,14 @@ class Tensor {
 
   std::shared_ptr<TensorImpl> impl_;
 };
+
+// ---- type promotion ----
+
+/// The dtype an op on a and b computes in (torch.result_type): promote_types of the two, except
+/// that a 0-d tensor does not widen a tensor with dimensions of the same kind (bool, integer,
+/// floating): a float32 [3] tensor with a 0-d float64 one gives float32, an int64 [3] one with a
+/// 0-d float64 one gives float64.
+Dtype result_type(const Tensor& a, const Tensor& b);
 
 // ---- factories ----
 

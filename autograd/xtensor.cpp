@@ -9,7 +9,7 @@ namespace {
 template <class T>
 xt::xarray<T> copy_as(const Tensor& t) {
   detail::check_defined(t, "data");
-  return dispatch<false>(t.dtype(), "data", [&](auto tag) {
+  return dispatch<Dtypes::all>(t.dtype(), "data", [&](auto tag) {
     using S = decltype(tag);
     const detail::Dense d(t);
     return xt::xarray<T>(xt::cast<T>(detail::array<S>(d.t)));

@@ -120,7 +120,7 @@ Tensor class_mask(const Tensor& input, const Tensor& target, const char* op) {
 // a -inf log-probability of another class would give 0 * -inf = NaN, where torch's loss stays
 // finite as long as the picked class is finite.
 Tensor negative_picked(const Tensor& log_probs, const Tensor& mask) {
-  return -sum(where(mask, log_probs, zeros_like(log_probs)), -1);
+  return -sum(where(mask.to(boolean), log_probs, zeros_like(log_probs)), -1);
 }
 
 }  // namespace

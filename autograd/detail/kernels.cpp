@@ -17,9 +17,17 @@ void check_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
   }
 }
 
+void check_mask(const Tensor& mask, const char* op) {
+  check_defined(mask, op);
+  if (mask.dtype() != Dtype::boolean) {
+    throw DtypeError(
+        fmt::format("{}: the mask must be a bool tensor (e.g. x > 0), got {}", op, dtype_name(mask.dtype())));
+  }
+}
+
 Tensor scalar_like(const Tensor& like, double value) {
   check_defined(like, "scalar");
-  return dispatch<false>(like.dtype(), "scalar", [&](auto tag) {
+  return dispatch<Dtypes::numeric>(like.dtype(), "scalar", [&](auto tag) {
     using T = decltype(tag);
     return make_tensor<T>(Array<T>(static_cast<T>(value)));
   });

@@ -12,6 +12,9 @@
 namespace xg::detail {
 
 void check_defined(const Tensor& t, const char* op);
+/// DtypeError naming `op` unless `mask` is a bool tensor (torch: masked_fill_ only supports
+/// boolean masks).
+void check_mask(const Tensor& mask, const char* op);
 /// broadcast_to for a backward formula: with grad mode off (no create_graph) a dense tensor, which
 /// the kernels that read the gradient next take as it is (a view with 0 strides they would copy);
 /// with it on, the recorded view. (autograd/broadcast.cpp)
@@ -31,13 +34,13 @@ Tensor unary(const Tensor& x, const char* op, F&& f) {
 }
 
 /// f(a, b) with NumPy broadcasting; shapes and dtypes are checked first so xtensor never
-/// throws its own less helpful errors. FloatingOnly=false lets int64 through.
-template <bool FloatingOnly = true, class F>
+/// throws its own less helpful errors. Accepted: the dtypes f is written for.
+template <Dtypes Accepted = Dtypes::floating, class F>
 Tensor binary(const Tensor& a, const Tensor& b, const char* op, F&& f) {
   check_defined(a, op);
   check_defined(b, op);
   check_same_dtype(a, b, op);
-  return dispatch<FloatingOnly>(a.dtype(), op, [&](auto tag) {
+  return dispatch<Accepted>(a.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     const Dense ad(a), bd(b);
     const auto& x = array<T>(ad.t);
@@ -175,6 +178,21 @@ Tensor mask(const Tensor& x, const char* op, Pred&& pred) {
     auto dst = out.data();
     for (size_t i = 0, n = a.size(); i < n; ++i) dst[i] = pred(src[i]) ? T(1) : T(0);
     return make_tensor<T>(std::move(out));
+  });
+}
+
+/// The same as a bool tensor, for where(): pred(x) elementwise.
+template <class Pred>
+Tensor bool_mask(const Tensor& x, const char* op, Pred&& pred) {
+  return dispatch(x.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    const Tensor xc = contiguous(x);
+    const auto& a = array<T>(xc);
+    Array<bool> out = Array<bool>::from_shape(a.shape());
+    auto src = a.data();
+    auto dst = out.data();
+    for (size_t i = 0, n = a.size(); i < n; ++i) dst[i] = pred(src[i]);
+    return make_tensor<bool>(std::move(out));
   });
 }
 

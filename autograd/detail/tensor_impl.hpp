@@ -70,7 +70,7 @@ struct Buffer {
   MutArray<T> whole;
 };
 
-using Storage = std::variant<Buffer<float>, Buffer<double>, Buffer<int64_t>>;
+using Storage = std::variant<Buffer<float>, Buffer<double>, Buffer<int64_t>, Buffer<bool>>;
 
 struct StorageImpl {
   template <class T>
@@ -84,7 +84,7 @@ struct StorageImpl {
 
 // The container of a contiguous tensor that does not span its storage as allocated (a reshaped or
 // sliced view), made with its geometry.
-using OwnArray = std::variant<MutArray<float>, MutArray<double>, MutArray<int64_t>>;
+using OwnArray = std::variant<MutArray<float>, MutArray<double>, MutArray<int64_t>, MutArray<bool>>;
 
 struct TensorImpl {
   std::shared_ptr<StorageImpl> storage;
@@ -189,7 +189,7 @@ struct Dense {
 template <class F>
 decltype(auto) with_array(const Tensor& t, F&& f) {
   const Tensor c = contiguous(t);
-  return dispatch<false>(c.dtype(), "tensor", [&](auto tag) -> decltype(auto) {
+  return dispatch<Dtypes::all>(c.dtype(), "tensor", [&](auto tag) -> decltype(auto) {
     using T = decltype(tag);
     return f(array<T>(c));
   });

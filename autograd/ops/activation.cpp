@@ -141,7 +141,7 @@ struct SoftplusBackward final : Node {
   Grads backward(const Tensor& g) override {
     const Tensor& x = input(0);
     const double b = beta, t = threshold;
-    Tensor linear = detail::mask(x, "softplus", [b, t](auto v) { return b * v > t; });
+    Tensor linear = detail::bool_mask(x, "softplus", [b, t](auto v) { return b * v > t; });
     return {where(linear, g, g * sigmoid(x * beta))};
   }
 };

@@ -1,6 +1,7 @@
 // Element-wise arithmetic with NumPy broadcasting, and the operators on tensors and scalars: forward,
 // backward and checks of each op side by side.
 #include <autograd/ops/arithmetic.hpp>
+#include <autograd/ops/compare.hpp>
 
 #include <autograd/broadcast.hpp>
 #include <autograd/detail/kernels.hpp>
@@ -30,8 +31,8 @@ struct AddBackward final : Node {
   }
 };
 Tensor add(const Tensor& a, const Tensor& b) {
-  return Tensor::record<AddBackward>(binary<false>(a, b, "add", [](const auto& x, const auto& y) { return x + y; }),
-                                     {a, b});
+  return Tensor::record<AddBackward>(
+      binary<Dtypes::numeric>(a, b, "add", [](const auto& x, const auto& y) { return x + y; }), {a, b});
 }
 
 // ---- sub ----
@@ -46,8 +47,8 @@ struct SubBackward final : Node {
   }
 };
 Tensor sub(const Tensor& a, const Tensor& b) {
-  return Tensor::record<SubBackward>(binary<false>(a, b, "sub", [](const auto& x, const auto& y) { return x - y; }),
-                                     {a, b});
+  return Tensor::record<SubBackward>(
+      binary<Dtypes::numeric>(a, b, "sub", [](const auto& x, const auto& y) { return x - y; }), {a, b});
 }
 
 // ---- mul ----
@@ -62,8 +63,8 @@ struct MulBackward final : Node {
   }
 };
 Tensor mul(const Tensor& a, const Tensor& b) {
-  return Tensor::record<MulBackward>(binary<false>(a, b, "mul", [](const auto& x, const auto& y) { return x * y; }),
-                                     {a, b});
+  return Tensor::record<MulBackward>(
+      binary<Dtypes::numeric>(a, b, "mul", [](const auto& x, const auto& y) { return x * y; }), {a, b});
 }
 
 // ---- div ----
@@ -94,7 +95,7 @@ struct NegBackward final : Node {
 };
 Tensor neg(const Tensor& x) {
   detail::check_defined(x, "neg");
-  Tensor out = dispatch<false>(x.dtype(), "neg", [&](auto tag) {
+  Tensor out = dispatch<Dtypes::numeric>(x.dtype(), "neg", [&](auto tag) {
     using T = decltype(tag);
     return detail::make_tensor<T>(Array<T>(-array<T>(detail::Dense(x).t)));
   });
@@ -141,14 +142,11 @@ struct PowBackward final : Node {
     Tensor grad_a, grad_b;
     if (needs_input_grad(0)) {
       // b * a^(b - 1) is 0 * inf = NaN at a = 0, b = 0; torch takes the gradient as 0 wherever b = 0
-      Tensor zero_exponent = detail::mask(b, "pow", [](auto v) { return v == 0; });
+      Tensor zero_exponent = detail::bool_mask(b, "pow", [](auto v) { return v == 0; });
       grad_a = sum_to(where(zero_exponent, zeros_like(g), g * b * pow(a, b - 1.0)), a.shape());
     }
     if (needs_input_grad(1)) {
-      Tensor zero_base = detail::binary(a, b, "pow", [](const auto& x, const auto& y) {
-        using T = typename std::decay_t<decltype(x)>::value_type;
-        return xt::cast<T>(xt::equal(x, T(0)) && y >= T(0));
-      });
+      Tensor zero_base = logical_and(eq(a, 0.0), ge(b, 0.0));
       Tensor safe_a = where(zero_base, ones_like(a) + zeros_like(b), a + zeros_like(b));
       grad_b = sum_to(where(zero_base, zeros_like(g), g * pow(a, b) * log(safe_a)), b.shape());
     }

@@ -154,6 +154,10 @@ struct WhereBackward final : Node {
 };
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   detail::check_defined(condition, "where");
+  if (condition.dtype() != Dtype::boolean) {
+    throw DtypeError(fmt::format("where: the condition must be a bool tensor (a mask, e.g. x > 0), got {}",
+                                 dtype_name(condition.dtype())));
+  }
   detail::check_same_dtype(a, b, "where");
   const Shape shape = broadcast_shapes(broadcast_shapes(condition.shape(), a.shape(), "where"), b.shape(), "where");
   // The operands are broadcast to the result's shape first: xtensor 0.24's xt::where over
@@ -165,16 +169,29 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
     return broadcast_to(t.detach(), shape);
   };
   const Tensor cond_full = expanded(condition), a_full = expanded(a), b_full = expanded(b);
-  xt::xarray<bool> cond = dispatch<false>(condition.dtype(), "where", [&](auto tag) {
-    using C = decltype(tag);
-    return xt::xarray<bool>(xt::not_equal(array<C>(detail::contiguous(cond_full)), C(0)));
-  });
-  Tensor out = dispatch<false>(a.dtype(), "where", [&](auto tag) {
+  const Tensor cond_dense = detail::contiguous(cond_full);
+  const auto& cond = array<bool>(cond_dense);
+  Tensor out = dispatch<Dtypes::all>(a.dtype(), "where", [&](auto tag) {
     using T = decltype(tag);
-    return detail::make_tensor<T>(
-        Array<T>(xt::where(cond, array<T>(detail::contiguous(a_full)), array<T>(detail::contiguous(b_full)))));
+    const Tensor ad = detail::contiguous(a_full), bd = detail::contiguous(b_full);
+    if constexpr (std::is_same_v<T, bool>) {
+      // (xsimd has no select over bool batches)
+      Array<bool> r = Array<bool>::from_shape(cond.shape());
+      const bool *c = cond.data(), *x = array<bool>(ad).data(), *y = array<bool>(bd).data();
+      for (size_t k = 0; k < r.size(); ++k) r.data()[k] = c[k] ? x[k] : y[k];
+      return detail::make_tensor<bool>(std::move(r));
+    } else {
+      return detail::make_tensor<T>(Array<T>(xt::where(cond, array<T>(ad), array<T>(bd))));
+    }
   });
   return Tensor::record<WhereBackward>(std::move(out), {condition, a, b});
+}
+
+Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
+  detail::check_defined(x, "masked_fill");
+  detail::check_mask(mask, "masked_fill");
+  broadcast_shapes(x.shape(), mask.shape(), "masked_fill");  // (names masked_fill in the error)
+  return where(mask, full({}, value, x.dtype()), x);
 }
 
 // ---- the catalogue (autograd/ops/op_info.hpp): how tests and the docs see this file's ops ----
@@ -240,6 +257,10 @@ std::span<const OpInfo> elementwise_ops() {
        .sample = OpSample::where,
        .call = [](const OpCall& o) { return where(o.c, o.a, o.b); },
        .expression = "where({c}, {a}, {b})"},
+      {.name = "masked_fill",
+       .family = "autograd/ops/elementwise",
+       .signature = "masked_fill(x, mask, value), x.masked_fill_(mask, value)",
+       .not_drawn = "where(mask, value, x), which the drivers draw; elementwise_test.cpp checks its gradients"},
   };
   return ops;
 }

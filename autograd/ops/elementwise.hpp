@@ -1,8 +1,10 @@
-// Element-wise math (exp, log, sqrt, abs, sin, cos, sign, clamp) and where. Includes
-// arithmetic.hpp: the arithmetic and the operators on tensors and scalars come with it.
+// Element-wise math (exp, log, sqrt, abs, sin, cos, sign, clamp), where and masked_fill. Includes
+// arithmetic.hpp and compare.hpp: the arithmetic, the comparisons that make where's masks and the
+// operators on tensors and scalars come with it.
 #pragma once
 
 #include <autograd/ops/arithmetic.hpp>
+#include <autograd/ops/compare.hpp>
 #include <autograd/tensor.hpp>
 
 #include <optional>
@@ -21,8 +23,12 @@ Tensor sign(const Tensor& x);
 /// Limits x to [min, max] (either bound may be absent). The gradient is 1 inside the closed
 /// interval and 0 outside, as in torch (so 1 at the bounds themselves).
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max);
-/// Where `condition` is non-zero, a; elsewhere b. The three broadcast together. The condition
-/// (any dtype; e.g. step(x)) only selects: it receives no gradient, even if it requires grad.
+/// Where `condition` is true, a; elsewhere b. The three broadcast together. The condition is a
+/// bool tensor (DtypeError otherwise, as torch: `where(x > 0, x, 0 * x)`); it receives no
+/// gradient.
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);
+/// x with `value` where `mask` (a bool tensor) is true, the two broadcast together; the gradient
+/// flows to x elsewhere (torch.masked_fill).
+Tensor masked_fill(const Tensor& x, const Tensor& mask, double value);
 
 }  // namespace xg

@@ -36,10 +36,10 @@ Shape reduced_shape(Shape s, int64_t axis, bool keepdim) {
 }
 
 // Runs reducer(array, axis) -> Array<T> on x (a 0-d x is reduced as if it were [1]).
-template <bool FloatingOnly = true, class F>
+template <Dtypes Accepted = Dtypes::floating, class F>
 Tensor reduce_axis(const Tensor& x, int64_t axis, bool keepdim, const char* op, F&& reducer) {
   const Shape out_shape = reduced_shape(x.shape(), axis, keepdim);
-  return dispatch<FloatingOnly>(x.dtype(), op, [&](auto tag) {
+  return dispatch<Accepted>(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     const Tensor xc = detail::contiguous(x);
     const auto& a = detail::array<T>(xc);
@@ -90,7 +90,7 @@ struct SumBackward final : Node {
 };
 Tensor sum(const Tensor& x) {
   detail::check_defined(x, "sum");
-  Tensor out = dispatch<false>(x.dtype(), "sum", [&](auto tag) {
+  Tensor out = dispatch<Dtypes::numeric>(x.dtype(), "sum", [&](auto tag) {
     using T = decltype(tag);
     const Tensor xc = detail::contiguous(x);
     const auto& a = detail::array<T>(xc);
@@ -101,8 +101,8 @@ Tensor sum(const Tensor& x) {
 Tensor sum(const Tensor& x, int64_t axis, bool keepdim) {
   detail::check_defined(x, "sum");
   const int64_t ax = normalize_axis(axis, x.dim(), "sum");
-  Tensor out =
-      reduce_axis<false>(x, ax, keepdim, "sum", [](const auto& a, size_t k) { return detail::sum_along(a, k); });
+  Tensor out = reduce_axis<Dtypes::numeric>(x, ax, keepdim, "sum",
+                                            [](const auto& a, size_t k) { return detail::sum_along(a, k); });
   return Tensor::record<SumBackward>(std::move(out), {x}, ax, keepdim);
 }
 
@@ -125,7 +125,7 @@ struct MeanBackward final : Node {
 };
 Tensor mean(const Tensor& x) {
   detail::check_defined(x, "mean");
-  if (!is_floating(x.dtype())) throw_not_floating("mean");  // torch: no mean of integers either
+  if (!is_floating(x.dtype())) throw_not_floating("mean", x.dtype());  // torch: no mean of integers either
   const double n = static_cast<double>(x.numel());
   Tensor out;
   {
@@ -136,7 +136,7 @@ Tensor mean(const Tensor& x) {
 }
 Tensor mean(const Tensor& x, int64_t axis, bool keepdim) {
   detail::check_defined(x, "mean");
-  if (!is_floating(x.dtype())) throw_not_floating("mean");
+  if (!is_floating(x.dtype())) throw_not_floating("mean", x.dtype());
   const int64_t ax = normalize_axis(axis, x.dim(), "mean");
   const double n = x.dim() == 0 ? 1.0 : static_cast<double>(x.size(ax));
   Tensor out;
@@ -178,7 +178,7 @@ static Tensor extremum_all(const Tensor& x, bool is_max) {
   const char* op = is_max ? "max" : "min";
   detail::check_defined(x, op);
   check_not_empty(x, op);
-  Tensor out = dispatch<false>(x.dtype(), op, [&](auto tag) {
+  Tensor out = dispatch<Dtypes::numeric>(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     const Tensor xc = detail::contiguous(x);
     const auto& a = detail::array<T>(xc);
@@ -198,7 +198,7 @@ static Tensor arg_extremum(const Tensor& x, int64_t axis, bool keepdim, bool is_
   const int64_t ax = normalize_axis(axis, x.dim(), op);
   check_axis_not_empty(x, ax, op);
   if (x.dim() == 0) return zeros({}, int64);
-  return reduce_axis<false>(x, ax, keepdim, op, [is_max](const auto& a, size_t k) {
+  return reduce_axis<Dtypes::numeric>(x, ax, keepdim, op, [is_max](const auto& a, size_t k) {
     return detail::extremum_along(a, k, is_max).second;  // the first extremum, as torch
   });
 }
@@ -242,7 +242,7 @@ static Tensor extremum_axis(const Tensor& x, int64_t axis, bool keepdim, bool is
   detail::check_defined(x, op);
   const int64_t ax = normalize_axis(axis, x.dim(), op);
   check_axis_not_empty(x, ax, op);
-  Tensor out = reduce_axis<false>(
+  Tensor out = reduce_axis<Dtypes::numeric>(
       x, ax, keepdim, op, [is_max](const auto& a, size_t k) { return detail::extremum_along(a, k, is_max).first; });
   return Tensor::record<ExtremumAxisBackward>(std::move(out), {x}, is_max, ax, keepdim);
 }

@@ -243,7 +243,7 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t axis) {
     }
     out_shape[ax] += s[ax];
   }
-  Tensor out = dispatch<false>(first.dtype(), "concat", [&](auto tag) {
+  Tensor out = dispatch<Dtypes::all>(first.dtype(), "concat", [&](auto tag) {
     using T = decltype(tag);
     Array<T> result = Array<T>::from_shape(detail::to_xshape<T>(out_shape));
     const auto to = detail::split_at(result.shape(), static_cast<size_t>(ax));
@@ -338,7 +338,7 @@ Tensor index_select(const Tensor& x, int64_t axis, const Tensor& index) {
   }
   Shape out_shape = x.shape();
   out_shape[ax] = idx.numel();
-  Tensor out = dispatch<false>(x.dtype(), "index_select", [&](auto tag) {
+  Tensor out = dispatch<Dtypes::all>(x.dtype(), "index_select", [&](auto tag) {
     using T = decltype(tag);
     Array<T> result = Array<T>::from_shape(detail::to_xshape<T>(out_shape));
     const auto& ix = detail::array<int64_t>(idx);
@@ -374,7 +374,7 @@ Tensor one_hot(const Tensor& index, int64_t num_classes, Dtype dtype) {
   }
   Shape out_shape = index.shape();
   out_shape.push_back(num_classes);
-  return dispatch<false>(dtype, "one_hot", [&](auto tag) {
+  return dispatch<Dtypes::numeric>(dtype, "one_hot", [&](auto tag) {
     using T = decltype(tag);
     Array<T> out = xt::zeros<T>(detail::to_xshape<T>(out_shape));
     for (size_t k = 0; k < idx.size(); ++k) out.data()[k * static_cast<size_t>(num_classes) + idx.data()[k]] = T(1);

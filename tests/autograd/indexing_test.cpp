@@ -3,6 +3,7 @@
 #include <autograd/error.hpp>
 #include <autograd/indexing.hpp>
 #include <autograd/ops/arithmetic.hpp>
+#include <autograd/ops/compare.hpp>
 #include <autograd/ops/reduce.hpp>
 #include <autograd/tensor.hpp>
 #include <autograd/testing.hpp>
@@ -251,4 +252,59 @@ TEST_CASE("advanced indexing refuses what torch refuses, naming the op and the s
   // an expanded target refuses, as every in-place op
   Tensor e = counting({3}).expand({2, 3});
   CHECK_THROWS_WITH(e.index_put_({ids({0})}, 1.0), Contains("refers to a single memory location"));
+}
+
+namespace {
+Tensor bools(const std::vector<double>& v, const Shape& shape) {
+  return xg::from_vector(v, shape, {.dtype = xg::boolean});
+}
+}  // namespace
+
+TEST_CASE("a bool mask indexes the positions of its true elements, as torch's x[mask]",
+          "[op:index_advanced][op:index_put_advanced]") {
+  const Tensor x = counting({3, 4});  // torch.arange(12.).reshape(3, 4)
+  const Tensor rows = bools({1, 0, 1}, {3});
+  CHECK(x.index({rows}).shape() == Shape{2, 4});
+  CHECK(x.index({rows}).to_vector() == std::vector<double>{0, 1, 2, 3, 8, 9, 10, 11});
+  CHECK(x.index({Slice(), bools({1, 0, 0, 1}, {4})}).to_vector() == std::vector<double>{0, 3, 4, 7, 8, 11});
+  CHECK(x.index({x > 5}).to_vector() == std::vector<double>{6, 7, 8, 9, 10, 11});
+  const Tensor m2 = bools({1, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1}, {3, 4});
+  CHECK(x.index({m2}).to_vector() == std::vector<double>{0, 3, 5, 11});
+  CHECK(x.index({None, m2}).shape() == Shape{1, 4});
+  CHECK(x.index({Ellipsis, m2}).shape() == Shape{4});
+  // a 0-d mask: an axis of size 1 (true) or 0 (false) in front
+  CHECK(x.index({xg::scalar_tensor(1, {.dtype = xg::boolean})}).shape() == Shape{1, 3, 4});
+  CHECK(x.index({xg::scalar_tensor(0, {.dtype = xg::boolean})}).shape() == Shape{0, 3, 4});
+  CHECK(x.index({x > 100}).shape() == Shape{0});
+  // x[x > 5] = 0; x[rows] = [-1, -2, -3, -4] (torch 1.13)
+  Tensor y = x.clone();
+  y.index_put_({y > 5}, 0.0);
+  CHECK(y.to_vector() == std::vector<double>{0, 1, 2, 3, 4, 5, 0, 0, 0, 0, 0, 0});
+  Tensor z = x.clone();
+  z.index_put_({rows}, vec({-1, -2, -3, -4}, xg::float64, false));
+  CHECK(z.to_vector() == std::vector<double>{-1, -2, -3, -4, 4, 5, 6, 7, -1, -2, -3, -4});
+  // gradients: w[w > 1.5] * [1, 2, 3, 4] summed gives [[0, 0, 1], [2, 3, 4]]
+  Tensor w = counting({2, 3}, true);
+  xg::sum(w.index({w > 1.5}) * vec({1, 2, 3, 4}, xg::float64, false)).backward();
+  CHECK(w.grad().to_vector() == std::vector<double>{0, 0, 1, 2, 3, 4});
+  const Tensor mask = bools({0, 1, 1, 0, 1, 0}, {2, 3});
+  CHECK_DERIVATIVES((std::vector<Tensor>{counting({2, 3}, true) * 0.5}),
+                    [&](const std::vector<Tensor>& in) { return in[0].index({mask}); });
+  CHECK_DERIVATIVES((std::vector<Tensor>{counting({2, 3}, true) * 0.5, vec({1, 2, 3}, xg::float64, true)}),
+                    [&](const std::vector<Tensor>& in) { return xg::index_put(in[0], {mask}, in[1]); });
+}
+
+TEST_CASE("a mask whose shape differs from the axes it covers is an IndexError, as torch's") {
+  const Tensor x = counting({3, 4});
+  // torch: "The shape of the mask [2] at index 0 does not match the shape of the indexed tensor [3, 4] at index 0"
+  CHECK_THROWS_AS(x.index({bools({1, 0}, {2})}), xg::IndexError);
+  CHECK_THROWS_WITH(
+      x.index({bools({1, 0}, {2})}),
+      Contains("the shape of the mask [2] at index 0 does not match the shape of the indexed tensor [3, 4]"));
+  CHECK_THROWS_WITH(x.index({Slice(), bools({1, 0, 1}, {3})}), Contains("at index 1"));
+  CHECK_THROWS_WITH(x.index({bools({1, 1, 1, 1, 1, 1}, {2, 3})}), Contains("mask [2, 3]"));
+  CHECK_THROWS_WITH(x.index({bools({1, 0, 1}, {3}), 0, 0}), Contains("too many indices"));
+  Tensor y = x.clone();
+  CHECK_THROWS_AS(y.index_put_({bools({1, 0}, {2})}, 1.0), xg::IndexError);
+  CHECK(y.to_vector() == x.to_vector());
 }

@@ -47,7 +47,7 @@ TEST_CASE("masked_fill_, clamp_, div_ and sub_ with alpha give torch's values an
   // y = w * 1.5; y.masked_fill_(m, 7.0); y.clamp_(0.2, 10); y.div_(d); y.sub_(w, alpha=2)
   Tensor w = leaf({1, -2, 3, 0.5}, {4});
   Tensor y = w * 1.5;
-  y.masked_fill_(constant({1, 0, 0, 1}, {4}), 7.0);
+  y.masked_fill_(constant({1, 0, 0, 1}, {4}) > 0, 7.0);
   y.clamp_(0.2, 10.0);
   y.div_(constant({1, 2, 4, 8}, {4}));
   y.sub_(w, 2.0);

@@ -144,8 +144,8 @@ std::string tensor_literal(const Tensor& t, bool requires_grad) {
   }
   std::vector<std::string> values;
   for (double x : t.to_vector()) values.push_back(fmt::format("{:.17g}", x));
-  return fmt::format("from_vector({{{}}}, {}, {{.dtype = float64{}}})", fmt::join(values, ", "),
-                     shape_literal(t.shape()), requires_grad ? ", .requires_grad = true" : "");
+  return fmt::format("from_vector({{{}}}, {}, {{.dtype = {}{}}})", fmt::join(values, ", "), shape_literal(t.shape()),
+                     t.dtype() == xg::boolean ? "boolean" : "float64", requires_grad ? ", .requires_grad = true" : "");
 }
 
 std::vector<Tensor> run(const Graph& g, const std::vector<Tensor>& leaves) {
@@ -350,7 +350,7 @@ class Drawer {
         Shape cs = broadcast_partner(xg::broadcast_shapes(sa, values_[static_cast<size_t>(s.b)].shape()));
         std::vector<double> cond(static_cast<size_t>(xg::numel(cs)));
         for (double& x : cond) x = coin(0.5) ? 1 : 0;
-        s.constant = add_constant(xg::from_vector(cond, cs, {.dtype = xg::float64}));
+        s.constant = add_constant(xg::from_vector(cond, cs, {.dtype = xg::boolean}));
         break;
       }
       case xg::OpSample::matrix:

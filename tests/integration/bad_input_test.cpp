@@ -109,7 +109,8 @@ TEST_CASE("elementwise ops: shapes that do not broadcast, dtype mixes, int64 whe
   CHECK_ERROR(ShapeError, a * b, "mul", "[2, 3]", "[2]");
   CHECK_ERROR(ShapeError, a / b, "div", "[2, 3]", "[2]");
   CHECK_ERROR(ShapeError, pow(a, b), "pow", "[2, 3]", "[2]");
-  CHECK_ERROR(ShapeError, where(f64({1, 0}, {2}), a, a), "where", "[2]", "[2, 3]");
+  CHECK_ERROR(ShapeError, where(f64({1, 0}, {2}) > 0, a, a), "where", "[2]", "[2, 3]");
+  CHECK_ERROR(DtypeError, where(f64({1, 0}, {2}), a, a), "where", "bool", "float64");
   CHECK_ERROR(DtypeError, a + ones({2, 3}, float32), "add", "float64", "float32", ".to(dtype)");
   CHECK_ERROR(DtypeError, exp(zeros({2}, int64)), "exp", "int64");
   CHECK_ERROR(DtypeError, tanh(zeros({2}, int64)), "tanh", "int64");
@@ -242,6 +243,24 @@ TEST_CASE("views and indexing: indices out of range, index tensors that do not f
   CHECK_ERROR(GraphError, expanded.add_(1.0), "add_", "single memory location");
   CHECK_ERROR(ShapeError, x.view({3, 3}), "view", "[3, 3]", "[2, 3]");
   CHECK_ERROR(ShapeError, x.t().view({6}), "view", "use reshape");
+  CHECK(x.to_vector() == std::vector<double>{0, 1, 2, 3, 4, 5});  // nothing was written
+  CHECK(x.version() == 0);
+}
+
+TEST_CASE("masks and comparisons: shapes that do not broadcast or fit, masks that are not bool") {
+  using namespace xg::indexing;
+  Tensor x = f64({0, 1, 2, 3, 4, 5}, {2, 3}).name("x");
+  const Tensor mask3 = f64({1, 0, 1}, {3}) > 0;
+  CHECK_ERROR(ShapeError, x < f64({1, 2}, {2}), "lt", "[2, 3]", "[2]");
+  CHECK_ERROR(ShapeError, logical_and(x > 0, mask3.index({Slice(0, 2)})), "logical_and", "[2, 3]", "[2]");
+  CHECK_ERROR(DtypeError, x & x, "bitwise_and", "bool and int64", "float64");
+  CHECK_ERROR(IndexError, x.index({mask3}), "index", "mask [3]", "[2, 3]", "index 0");
+  CHECK_ERROR(IndexError, x.index_put_({mask3}, 1.0), "index_put_", "mask [3]");
+  CHECK_ERROR(DtypeError, x.masked_fill_(f64({1, 0, 1}, {3}), 1.0), "masked_fill_", "bool", "float64");
+  CHECK_ERROR(ShapeError, x.masked_fill_(f64({1, 0, 1, 1}, {2, 2}) > 0, 1.0), "[2, 3]", "[2, 2]");
+  CHECK_ERROR(DtypeError, masked_fill(x, zeros({3}, int64), 1.0), "masked_fill", "bool", "int64");
+  CHECK_ERROR(ValueError, isclose(x, x, -1.0), "isclose", "rtol");
+  CHECK_ERROR(DtypeError, (x > 0).requires_grad_(), "requires_grad_", "bool");
   CHECK(x.to_vector() == std::vector<double>{0, 1, 2, 3, 4, 5});  // nothing was written
   CHECK(x.version() == 0);
 }

@@ -68,11 +68,11 @@ TEST_CASE("clamp limits values to the closed interval, with either bound optiona
              Catch::Matchers::Approx(Values{-2, -0.5, 0.5, 1, 3}));
 }
 
-TEST_CASE("where picks from a where the condition is non-zero and from b elsewhere, broadcasting all three") {
-  Tensor condition = vec({1, 0, 2}, xg::float64, false);
+TEST_CASE("where picks from a where the condition is true and from b elsewhere, broadcasting all three") {
+  Tensor condition = xg::tensor({1, 0, 2}, {.dtype = xg::boolean});
   CHECK_THAT(xg::where(condition, vec({1, 2, 3}), vec({10, 20, 30})).to_vector(),
              Catch::Matchers::Approx(Values{1, 20, 3}));
-  Tensor int_condition = xg::from_vector(std::vector<int64_t>{0, 1}, {2, 1});
+  Tensor int_condition = xg::from_vector(std::vector<int64_t>{0, 1}, {2, 1}) > 0;
   Tensor picked = xg::where(int_condition, vec({1, 2, 3}), xg::scalar_tensor(-1, {.dtype = xg::float64}));
   CHECK(picked.shape() == Shape{2, 3});
   CHECK_THAT(picked.to_vector(), Catch::Matchers::Approx(Values{-1, -1, -1, 1, 2, 3}));
@@ -80,7 +80,7 @@ TEST_CASE("where picks from a where the condition is non-zero and from b elsewhe
 
 TEST_CASE("where over operands of different ranks takes every element from the right side") {
   // graph_fuzz seed 6379: xt::where itself took the last element from b here
-  Tensor condition = xg::from_vector({1, 0, 0, 1, 1, 0, 0, 0, 1}, {1, 3, 3}, {.dtype = xg::float64});
+  Tensor condition = xg::from_vector({1, 0, 0, 1, 1, 0, 0, 0, 1}, {1, 3, 3}, {.dtype = xg::boolean});
   Tensor a = xg::from_vector({1, 2, 3, 4, 5, 6, 7, 8, 9}, {3, 3}, {.dtype = xg::float64, .requires_grad = true});
   Tensor b =
       xg::from_vector({-1, -2, -3, -4, -5, -6, -7, -8, -9}, {1, 3, 3}, {.dtype = xg::float64, .requires_grad = true});
@@ -129,7 +129,7 @@ TEST_CASE("clamp passes the gradient inside the closed interval, bounds included
 }
 
 TEST_CASE("where routes the gradient to the branch each element was taken from") {
-  Tensor condition = vec({1, 0, 1}, xg::float64, false);
+  Tensor condition = xg::tensor({1, 0, 1}, {.dtype = xg::boolean});
   Tensor a = vec({1, 2, 3});
   Tensor b = vec({4, 5, 6});
   const std::vector<Tensor> grads =
@@ -152,7 +152,7 @@ TEST_CASE("unary element-wise ops' second derivatives match central differences"
 
 TEST_CASE("where's backward matches central differences, broadcasting and second order included", "[op:where]") {
   xg::manual_seed(31);
-  Tensor condition = xg::from_vector(Values{1, 0, 0, 1}, {4, 1}, {.dtype = xg::float64});
+  Tensor condition = xg::from_vector(Values{1, 0, 0, 1}, {4, 1}, {.dtype = xg::boolean});
   Tensor a = random_input({4, 3});
   Tensor b = random_input({3});
   auto fn = [condition](const std::vector<Tensor>& in) { return xg::where(condition, in[0], in[1]); };
@@ -172,10 +172,17 @@ TEST_CASE("composite element-wise expressions' backward matches central differen
 // ---- errors ----
 
 TEST_CASE("where names itself and the shapes when they cannot broadcast") {
-  Tensor condition = xg::ones({2}, xg::float64);
+  Tensor condition = xg::ones({2}, xg::boolean);
   CHECK_THROWS_AS(xg::where(condition, xg::ones({3}, xg::float64), xg::ones({3}, xg::float64)), xg::ShapeError);
-  CHECK_THROWS_WITH(xg::where(xg::ones({3}, xg::float64), xg::ones({3}, xg::float64), xg::ones({2, 4}, xg::float64)),
+  CHECK_THROWS_WITH(xg::where(xg::ones({3}, xg::boolean), xg::ones({3}, xg::float64), xg::ones({2, 4}, xg::float64)),
                     Contains("where") && Contains("[2, 4]"));
+}
+
+TEST_CASE("where takes a bool condition only, as torch") {
+  // torch: "where expected condition to be a boolean tensor, but got a tensor with dtype Float"
+  CHECK_THROWS_AS(xg::where(xg::ones({3}, xg::float64), vec({1, 2, 3}), vec({1, 2, 3})), xg::DtypeError);
+  CHECK_THROWS_WITH(xg::where(xg::ones({3}, xg::int64), vec({1, 2, 3}), vec({1, 2, 3})),
+                    Contains("where") && Contains("bool") && Contains("int64"));
 }
 
 TEST_CASE("element-wise math on an int64 tensor throws DtypeError naming the op") {
@@ -203,11 +210,13 @@ TEST_CASE("clamp with min greater than max throws ValueError naming both bounds"
   CHECK_THROWS_WITH(xg::clamp(vec({1}), 2.0, 1.0), Contains("clamp") && Contains("min 2") && Contains("max 1"));
 }
 
-TEST_CASE("where takes a condition that requires grad and sends it no gradient") {
+TEST_CASE("where takes a condition made from a tensor that requires grad and sends it no gradient") {
   Tensor x = vec({1, -1});  // requires grad
   Tensor a = vec({1, 2});
   Tensor b = vec({3, 4});
-  Tensor out = xg::where(xg::step(x), a, b);
+  Tensor condition = x > 0;
+  CHECK_FALSE(condition.requires_grad());  // as torch: a comparison has no history
+  Tensor out = xg::where(condition, a, b);
   CHECK(out.to_vector() == std::vector<double>{1, 4});
   out.sum().backward();
   CHECK(a.grad().to_vector() == std::vector<double>{1, 0});
@@ -218,4 +227,25 @@ TEST_CASE("where takes a condition that requires grad and sends it no gradient")
 TEST_CASE("element-wise ops refuse an undefined tensor") {
   CHECK_THROWS_AS(xg::exp(Tensor()), xg::ValueError);
   CHECK_THROWS_WITH(xg::add(Tensor(), vec({1})), Contains("add") && Contains("undefined"));
+}
+
+TEST_CASE("masked_fill puts the value where the mask is true and sends the gradient elsewhere", "[op:masked_fill]") {
+  // torch.ones(2, 3).masked_fill(m, 7.) with m = [[T, F, T], [F, F, T]]
+  const Tensor m = xg::from_vector({1, 0, 1, 0, 0, 1}, {2, 3}, {.dtype = xg::boolean});
+  Tensor x = xg::ones({2, 3}, {.dtype = xg::float64, .requires_grad = true});
+  Tensor y = xg::masked_fill(x, m, 7.0);
+  CHECK(y.to_vector() == Values{7, 1, 7, 1, 1, 7});
+  (y * 2.0).sum().backward();
+  CHECK(x.grad().to_vector() == Values{0, 2, 0, 2, 2, 0});
+  // the mask and the tensor broadcast together, as torch's out-of-place masked_fill
+  CHECK(xg::masked_fill(vec({1, 2, 3}), m, 0.0).shape() == Shape{2, 3});
+  CHECK_DERIVATIVES((Inputs{random_input({2, 3})}),
+                    [&](const std::vector<Tensor>& in) { return xg::masked_fill(in[0], m, -1.5); });
+  // in place, through the same rule
+  Tensor z = xg::ones({2, 3}, xg::float64);
+  z.masked_fill_(m, 7.0);
+  CHECK(z.to_vector() == Values{7, 1, 7, 1, 1, 7});
+  // a mask must be bool (torch 1.13 takes a float mask and ignores it; xgrad refuses)
+  CHECK_THROWS_AS(xg::masked_fill(x, xg::ones({2, 3}, xg::float64), 1.0), xg::DtypeError);
+  CHECK_THROWS_WITH(z.masked_fill_(xg::ones({3}, xg::float64), 1.0), Contains("masked_fill_") && Contains("bool"));
 }
