@@ -29,6 +29,13 @@ void set_default_dtype(Dtype dtype) {
   g_default_dtype.store(dtype, std::memory_order_relaxed);
 }
 
+Dtype result_type(Dtype dtype, const Scalar& s) {
+  if (is_floating(dtype)) return dtype;
+  if (s.is_floating()) return default_dtype();
+  if (s.is_integral()) return dtype == Dtype::boolean ? Dtype::int64 : dtype;
+  return dtype;
+}
+
 void throw_unsupported_dtype(const char* op, Dtype got, Dtypes accepted) {
   if (accepted == Dtypes::floating) throw_not_floating(op, got);
   throw DtypeError(fmt::format("{}: not implemented for {} tensors (takes float32, float64{})", op, dtype_name(got),

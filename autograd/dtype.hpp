@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <type_traits>
+#include <variant>
 
 namespace xg {
 
@@ -55,6 +56,40 @@ constexpr Dtype dtype_of() {
     return Dtype::boolean;
   }
 }
+
+/// A number given to an op beside tensors, remembering whether it was written as an integer, a
+/// floating value or a bool, as torch's Python scalars (c10::Scalar): `x * 2` keeps an int64 tensor
+/// int64, `x * 2.0` makes it float (the default dtype), as in torch. Implicit from any arithmetic
+/// type.
+class Scalar {
+ public:
+  template <class T>
+  requires std::is_arithmetic_v<T> Scalar(T value) {  // NOLINT: implicit by design
+    if constexpr (std::is_same_v<T, bool>)
+      value_ = value;
+    else if constexpr (std::is_integral_v<T>)
+      value_ = static_cast<int64_t>(value);
+    else
+      value_ = static_cast<double>(value);
+  }
+  bool is_floating() const { return std::holds_alternative<double>(value_); }
+  bool is_integral() const { return std::holds_alternative<int64_t>(value_); }
+  bool is_bool() const { return std::holds_alternative<bool>(value_); }
+  double to_double() const {
+    return std::visit([](auto v) { return static_cast<double>(v); }, value_);
+  }
+  int64_t to_int64() const {
+    return std::visit([](auto v) { return static_cast<int64_t>(v); }, value_);
+  }
+
+ private:
+  std::variant<double, int64_t, bool> value_;
+};
+
+/// The dtype an op on a tensor of `dtype` and `s` computes in (torch's rule for a Python number:
+/// it never widens a tensor of its kind or a higher one; a floating number makes an int64 or bool
+/// tensor the default dtype, an integer makes a bool tensor int64).
+Dtype result_type(Dtype dtype, const Scalar& s);
 
 /// The dtypes a kernel is written for: floating (float, double), numeric (and int64_t), all
 /// (and bool).

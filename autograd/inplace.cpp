@@ -299,10 +299,33 @@ Tensor& Tensor::fill_(double value) {
 }
 Tensor& Tensor::zero_() { return fill_(0.0); }
 
+namespace {
+// torch's can_cast for the result of an in-place op: a floating result does not go into an int64
+// or bool tensor, nor an int64 one into a bool tensor.
+void check_can_cast(Dtype result, Dtype self, const char* op) {
+  if ((is_floating(result) && !is_floating(self)) || (result == Dtype::int64 && self == Dtype::boolean)) {
+    throw DtypeError(
+        fmt::format("{}: result type {} can't be cast to the desired output type {} (as torch: "
+                    "convert this tensor first, x = x.to(...))",
+                    op, dtype_name(result), dtype_name(self)));
+  }
+}
+void check_can_cast(const Tensor& self, const Tensor& other, const char* op) {
+  detail::check_defined(self, op);
+  detail::check_defined(other, op);
+  check_can_cast(result_type(self, other), self.dtype(), op);
+}
+void check_can_cast(const Tensor& self, const Scalar& s, const char* op, bool true_division = false) {
+  detail::check_defined(self, op);
+  Dtype result = result_type(self.dtype(), s);
+  if (true_division && !is_floating(result)) result = default_dtype();
+  check_can_cast(result, self.dtype(), op);
+}
+}  // namespace
+
 Tensor& Tensor::add_(const Tensor& other, double alpha) {
-  detail::check_defined(other, "add_");
-  detail::check_same_dtype(*this, other, "add_");
-  if (!inplace_records({other}) &&
+  check_can_cast(*this, other, "add_");
+  if (!inplace_records({other}) && other.dtype() == dtype() &&
       (impl_->sizes == other.impl()->sizes || broadcast_shapes(shape(), other.shape(), "add_") == shape())) {
     // other is read in full before the write when it shares this storage (x.add_(x.t()))
     const Tensor b_values = is_alias_of(other) ? detail::copy_values(other) : detail::contiguous(other);
@@ -318,37 +341,39 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
   }
   return apply_inplace("add_", [&](const Tensor& x) { return alpha == 1.0 ? x + other : x + other * alpha; }, {other});
 }
-Tensor& Tensor::add_(double value) {
+Tensor& Tensor::add_(Scalar value) {
+  check_can_cast(*this, value, "add_");
   return apply_inplace("add_", [&](const Tensor& x) { return x + value; });
 }
 Tensor& Tensor::sub_(const Tensor& other, double alpha) {
-  detail::check_defined(other, "sub_");
-  detail::check_same_dtype(*this, other, "sub_");
+  check_can_cast(*this, other, "sub_");
   return apply_inplace("sub_", [&](const Tensor& x) { return alpha == 1.0 ? x - other : x - other * alpha; }, {other});
 }
-Tensor& Tensor::sub_(double value) {
+Tensor& Tensor::sub_(Scalar value) {
+  check_can_cast(*this, value, "sub_");
   return apply_inplace("sub_", [&](const Tensor& x) { return x - value; });
 }
 Tensor& Tensor::mul_(const Tensor& other) {
-  detail::check_defined(other, "mul_");
-  detail::check_same_dtype(*this, other, "mul_");
+  check_can_cast(*this, other, "mul_");
   return apply_inplace("mul_", [&](const Tensor& x) { return x * other; }, {other});
 }
-Tensor& Tensor::mul_(double factor) {
-  detail::check_defined(*this, "mul_");
-  if (!inplace_records({})) {
+Tensor& Tensor::mul_(Scalar factor) {
+  check_can_cast(*this, factor, "mul_");
+  if (!inplace_records({}) && dtype() != Dtype::boolean) {
+    const double f = factor.to_double();
     write_elements(*this, "mul_",
-                   [factor](auto& a) { a *= static_cast<typename std::decay_t<decltype(a)>::value_type>(factor); });
+                   [f](auto& a) { a *= static_cast<typename std::decay_t<decltype(a)>::value_type>(f); });
     return *this;
   }
   return apply_inplace("mul_", [&](const Tensor& x) { return x * factor; });
 }
 Tensor& Tensor::div_(const Tensor& other) {
-  detail::check_defined(other, "div_");
-  detail::check_same_dtype(*this, other, "div_");
+  check_can_cast(*this, other, "div_");
+  if (!is_floating(dtype())) check_can_cast(default_dtype(), dtype(), "div_");  // true division
   return apply_inplace("div_", [&](const Tensor& x) { return x / other; }, {other});
 }
-Tensor& Tensor::div_(double divisor) {
+Tensor& Tensor::div_(Scalar divisor) {
+  check_can_cast(*this, divisor, "div_", true);
   return apply_inplace("div_", [&](const Tensor& x) { return x / divisor; });
 }
 Tensor& Tensor::relu_() {
@@ -379,13 +404,13 @@ Tensor& Tensor::copy_(const Tensor& other) {
 }
 
 Tensor& Tensor::operator+=(const Tensor& other) { return add_(other); }
-Tensor& Tensor::operator+=(double value) { return add_(value); }
+Tensor& Tensor::operator+=(Scalar value) { return add_(value); }
 Tensor& Tensor::operator-=(const Tensor& other) { return sub_(other); }
-Tensor& Tensor::operator-=(double value) { return sub_(value); }
+Tensor& Tensor::operator-=(Scalar value) { return sub_(value); }
 Tensor& Tensor::operator*=(const Tensor& other) { return mul_(other); }
-Tensor& Tensor::operator*=(double value) { return mul_(value); }
+Tensor& Tensor::operator*=(Scalar value) { return mul_(value); }
 Tensor& Tensor::operator/=(const Tensor& other) { return div_(other); }
-Tensor& Tensor::operator/=(double value) { return div_(value); }
+Tensor& Tensor::operator/=(Scalar value) { return div_(value); }
 
 Tensor& Tensor::set_data(const Tensor& data) {
   TensorImpl& impl = checked();
@@ -395,7 +420,8 @@ Tensor& Tensor::set_data(const Tensor& data) {
                                  impl.grad_fn->name()));
   }
   if (impl.requires_grad && !is_floating(data.dtype())) {
-    throw DtypeError("set_data: a tensor that requires grad cannot take int64 data");
+    throw DtypeError(
+        fmt::format("set_data: a tensor that requires grad cannot take {} data", dtype_name(data.dtype())));
   }
   // a storage of its own (a copy), whose version continues this tensor's count
   Tensor copy = detail::copy_values(data);

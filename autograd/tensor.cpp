@@ -260,7 +260,8 @@ Tensor Tensor::to(Dtype dtype) const {
   detail::check_defined(*this, "to");
   if (dtype == this->dtype()) return *this;
   if (!is_floating(dtype) && requires_grad() && is_grad_enabled()) {
-    throw DtypeError("to: an int64 tensor cannot require grad; detach() before converting to int64");
+    throw DtypeError(fmt::format("to: {} tensors cannot require grad; detach() before converting to {}",
+                                 dtype_name(dtype), dtype_name(dtype)));
   }
   Tensor out = dispatch<Dtypes::all>(dtype, "to", [&](auto target) {
     using T = decltype(target);

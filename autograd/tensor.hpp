@@ -129,19 +129,21 @@ class Tensor {
   // ---- in-place ops, as torch's (autograd/inplace.cpp). Through a view they write the base's
   // elements. Inside a graph the tensor takes the op's history (a view's base gets a CopySlices
   // node); a leaf that requires grad, or a view of one, refuses with grad mode on (optimizers
-  // write under NoGradGuard). The other operand broadcasts to this tensor's shape. ----
+  // write under NoGradGuard). The other operand broadcasts to this tensor's shape; it may have
+  // another dtype when the result converts to this one as torch allows (float32 += float64, never
+  // int64 += 0.5: DtypeError, "result type float32 can't be cast to int64"). ----
   Tensor& zero_();
   Tensor& fill_(double value);
   /// this += alpha * other.
   Tensor& add_(const Tensor& other, double alpha = 1.0);
-  Tensor& add_(double value);
+  Tensor& add_(Scalar value);
   /// this -= alpha * other.
   Tensor& sub_(const Tensor& other, double alpha = 1.0);
-  Tensor& sub_(double value);
+  Tensor& sub_(Scalar value);
   Tensor& mul_(const Tensor& other);
-  Tensor& mul_(double factor);
+  Tensor& mul_(Scalar factor);
   Tensor& div_(const Tensor& other);
-  Tensor& div_(double divisor);
+  Tensor& div_(Scalar divisor);
   Tensor& relu_();
   Tensor& clamp_(std::optional<double> min, std::optional<double> max);
   /// value where mask is true (a bool tensor broadcasting to this shape).
@@ -149,13 +151,13 @@ class Tensor {
   /// Copies other's values (broadcast to this shape, converted to this dtype); differentiable.
   Tensor& copy_(const Tensor& other);
   Tensor& operator+=(const Tensor& other);
-  Tensor& operator+=(double value);
+  Tensor& operator+=(Scalar value);
   Tensor& operator-=(const Tensor& other);
-  Tensor& operator-=(double value);
+  Tensor& operator-=(Scalar value);
   Tensor& operator*=(const Tensor& other);
-  Tensor& operator*=(double value);
+  Tensor& operator*=(Scalar value);
   Tensor& operator/=(const Tensor& other);
-  Tensor& operator/=(double value);
+  Tensor& operator/=(Scalar value);
   /// Replaces this leaf's data by a copy of `data`'s, whose shape and dtype may differ (torch's
   /// `param.data = ...`, used by Module::to). Every handle sees the new data; grad() is reset.
   Tensor& set_data(const Tensor& data);

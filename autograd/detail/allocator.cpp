@@ -100,7 +100,10 @@ void* allocate_slow(size_t bytes) {
   ThreadCache& c = t_cache;
   if (!c.ready && !make_ready()) {
     if (!c.gone) ++c.misses;  // still counted: tests count the blocks an op takes
-    return system_allocate(bytes);
+    if (!cache_enabled()) return system_allocate(bytes);
+    // this thread's cache is gone (thread exit) but the cache is on: a block of its class's size,
+    // since it may join the list of a thread that frees it
+    return allocate_block(size_class(bytes).bytes);
   }
   const SizeClass sc = size_class(bytes);
   if (sc.bytes > kMaxBlockBytes) return allocate_block(sc.bytes);

@@ -12,8 +12,8 @@
 namespace xg::detail {
 
 void check_defined(const Tensor& t, const char* op);
-/// DtypeError naming `op` unless `mask` is a bool tensor (torch: masked_fill_ only supports
-/// boolean masks).
+/// DtypeError naming `op` unless `mask` is a bool tensor (torch 1.13 takes some other masks in
+/// masked_fill, an int64 one as a bool and a float one ignored; xgrad refuses them).
 void check_mask(const Tensor& mask, const char* op);
 /// broadcast_to for a backward formula: with grad mode off (no create_graph) a dense tensor, which
 /// the kernels that read the gradient next take as it is (a view with 0 strides they would copy);

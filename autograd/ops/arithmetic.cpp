@@ -19,6 +19,22 @@ using detail::array;
 using detail::binary;
 using detail::unary;
 
+namespace {
+// t in `dtype`: itself when it has it, else converted by a recorded to() (its gradient comes back
+// in t's dtype).
+Tensor in_dtype(const Tensor& t, Dtype dtype) { return t.dtype() == dtype ? t : t.to(dtype); }
+// Whether a and b (defined) must be converted before `op` runs: different dtypes, or (true
+// division) an integer dtype.
+bool mixed(const Tensor& a, const Tensor& b) { return a.defined() && b.defined() && a.dtype() != b.dtype(); }
+Dtype common_dtype(const Tensor& a, const Tensor& b, bool true_division = false) {
+  const Dtype c = result_type(a, b);
+  return true_division && !is_floating(c) ? default_dtype() : c;
+}
+bool both_bool(const Tensor& a, const Tensor& b) {
+  return a.defined() && b.defined() && a.dtype() == Dtype::boolean && b.dtype() == Dtype::boolean;
+}
+}  // namespace
+
 // ---- add ----
 // d(a + b)/da = 1, d(a + b)/db = 1; each summed back over the axes it was broadcast along
 struct AddBackward final : Node {
@@ -31,6 +47,11 @@ struct AddBackward final : Node {
   }
 };
 Tensor add(const Tensor& a, const Tensor& b) {
+  if (mixed(a, b)) {
+    const Dtype c = common_dtype(a, b);
+    return add(in_dtype(a, c), in_dtype(b, c));
+  }
+  if (both_bool(a, b)) return logical_or(a, b);  // torch: bool + bool is bool
   return Tensor::record<AddBackward>(
       binary<Dtypes::numeric>(a, b, "add", [](const auto& x, const auto& y) { return x + y; }), {a, b});
 }
@@ -46,7 +67,20 @@ struct SubBackward final : Node {
             needs_input_grad(1) ? sum_to(-g, input_shape(1)) : Tensor()};
   }
 };
+namespace {
+[[noreturn]] void throw_bool_sub() {
+  // torch's words
+  throw DtypeError(
+      "sub: subtraction, the `-` operator, with a bool tensor is not supported; use the `^` or logical_xor() "
+      "operator instead, or convert the tensor first");
+}
+}  // namespace
 Tensor sub(const Tensor& a, const Tensor& b) {
+  if ((a.defined() && a.dtype() == Dtype::boolean) || (b.defined() && b.dtype() == Dtype::boolean)) throw_bool_sub();
+  if (mixed(a, b)) {
+    const Dtype c = common_dtype(a, b);
+    return sub(in_dtype(a, c), in_dtype(b, c));
+  }
   return Tensor::record<SubBackward>(
       binary<Dtypes::numeric>(a, b, "sub", [](const auto& x, const auto& y) { return x - y; }), {a, b});
 }
@@ -63,6 +97,11 @@ struct MulBackward final : Node {
   }
 };
 Tensor mul(const Tensor& a, const Tensor& b) {
+  if (mixed(a, b)) {
+    const Dtype c = common_dtype(a, b);
+    return mul(in_dtype(a, c), in_dtype(b, c));
+  }
+  if (both_bool(a, b)) return logical_and(a, b);  // torch: bool * bool is bool
   return Tensor::record<MulBackward>(
       binary<Dtypes::numeric>(a, b, "mul", [](const auto& x, const auto& y) { return x * y; }), {a, b});
 }
@@ -81,7 +120,11 @@ struct DivBackward final : Node {
   }
 };
 Tensor div(const Tensor& a, const Tensor& b) {
-  // int64 / int64 would truncate; torch's true division gives float, xgrad asks for floats
+  // true division, as torch's: int64 / int64 divides in the default dtype
+  if (mixed(a, b) || (a.defined() && b.defined() && !is_floating(a.dtype()))) {
+    const Dtype c = common_dtype(a, b, true);
+    return div(in_dtype(a, c), in_dtype(b, c));
+  }
   return Tensor::record<DivBackward>(binary(a, b, "div", [](const auto& x, const auto& y) { return x / y; }), {a, b});
 }
 
@@ -154,6 +197,10 @@ struct PowBackward final : Node {
   }
 };
 Tensor pow(const Tensor& x, const Tensor& exponent) {
+  if (mixed(x, exponent)) {
+    const Dtype c = common_dtype(x, exponent);
+    return pow(in_dtype(x, c), in_dtype(exponent, c));
+  }
   return Tensor::record<PowBackward>(
       binary(x, exponent, "pow", [](const auto& a, const auto& b) { return xt::pow(a, b); }), {x, exponent});
 }
@@ -264,16 +311,33 @@ Tensor div_scalar(const Tensor& a, double c) {
 // ---- operators ----
 namespace {
 // A scalar operand as a 0-d tensor of the tensor's dtype. With an int64 tensor a fractional scalar
-// would be truncated (labels * 0.5 == 0); xgrad never promotes silently, so that is a DtypeError.
+// would be truncated (labels * 0.5 == 0): the operators below never ask for that, they convert
+// the tensor first.
 Tensor scalar_operand(const Tensor& t, double value, const char* op) {
   detail::check_defined(t, op);
   if (t.dtype() == Dtype::int64 && !(std::isfinite(value) && value == std::trunc(value))) {
-    throw DtypeError(
-        fmt::format("{}: the scalar {} is not an integer and the tensor is int64 (shape {}); "
-                    "convert the tensor with .to(xg::float32) or .to(xg::float64) first",
-                    op, value, format_shape(t.shape())));
+    throw DtypeError(fmt::format("{}: internal: the scalar {} is not an integer and the tensor is int64 (shape {})", op,
+                                 value, format_shape(t.shape())));
   }
   return detail::scalar_like(t, value);
+}
+
+// The number as a 0-d tensor of `dtype` (an int64 one exact beyond 2^53).
+Tensor number(const Scalar& s, Dtype dtype) {
+  if (dtype == Dtype::int64) return detail::from_int64_vector({s.to_int64()}, {});
+  return full({}, s.to_double(), dtype);
+}
+
+// a op s in torch's dtype for the pair: a floating result through the scalar kernel (the number
+// stays a double in the node), an integer or bool one through the 0-d tensor form.
+template <class ScalarForm, class TensorForm>
+Tensor with_number(const Tensor& a, const Scalar& s, const char* op, bool true_division, ScalarForm scalar_form,
+                   TensorForm tensor_form) {
+  detail::check_defined(a, op);
+  Dtype c = result_type(a.dtype(), s);
+  if (true_division && !is_floating(c)) c = default_dtype();
+  if (is_floating(c)) return scalar_form(in_dtype(a, c), s.to_double());
+  return tensor_form(in_dtype(a, c), number(s, c));
 }
 }  // namespace
 
@@ -282,16 +346,28 @@ Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
 Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
 Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
 Tensor operator-(const Tensor& x) { return neg(x); }
-Tensor operator+(const Tensor& a, double b) { return add_scalar(a, b); }
-Tensor operator-(const Tensor& a, double b) { return sub_scalar(a, b); }
-Tensor operator*(const Tensor& a, double b) { return mul_scalar(a, b); }
-Tensor operator/(const Tensor& a, double b) { return div_scalar(a, b); }
+Tensor operator+(const Tensor& a, Scalar b) { return with_number(a, b, "add", false, add_scalar, add); }
+Tensor operator-(const Tensor& a, Scalar b) {
+  if (b.is_bool() || (a.defined() && a.dtype() == Dtype::boolean)) throw_bool_sub();
+  return with_number(a, b, "sub", false, sub_scalar, sub);
+}
+Tensor operator*(const Tensor& a, Scalar b) { return with_number(a, b, "mul", false, mul_scalar, mul); }
+Tensor operator/(const Tensor& a, Scalar b) { return with_number(a, b, "div", true, div_scalar, div); }
 // c + x and c * x record the same node as x + c and x * c (torch records AddBackward0 and
 // MulBackward0 either way); c - x and c / x are other functions of x and keep the tensor form.
-Tensor operator+(double a, const Tensor& b) { return add_scalar(b, a); }
-Tensor operator-(double a, const Tensor& b) { return sub(scalar_operand(b, a, "sub"), b); }
-Tensor operator*(double a, const Tensor& b) { return mul_scalar(b, a); }
-Tensor operator/(double a, const Tensor& b) { return div(scalar_operand(b, a, "div"), b); }
+Tensor operator+(Scalar a, const Tensor& b) { return b + a; }
+Tensor operator-(Scalar a, const Tensor& b) {
+  if (a.is_bool() || (b.defined() && b.dtype() == Dtype::boolean)) throw_bool_sub();
+  return with_number(
+      b, a, "sub", false, [](const Tensor& x, double c) { return sub(scalar_operand(x, c, "sub"), x); },
+      [](const Tensor& x, const Tensor& c) { return sub(c, x); });
+}
+Tensor operator*(Scalar a, const Tensor& b) { return b * a; }
+Tensor operator/(Scalar a, const Tensor& b) {
+  return with_number(
+      b, a, "div", true, [](const Tensor& x, double c) { return div(scalar_operand(x, c, "div"), x); },
+      [](const Tensor& x, const Tensor& c) { return div(c, x); });
+}
 
 // ---- the catalogue (autograd/ops/op_info.hpp): how tests and the docs see this file's ops ----
 std::span<const OpInfo> arithmetic_ops() {

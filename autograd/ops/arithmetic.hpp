@@ -1,5 +1,11 @@
 // Element-wise arithmetic with NumPy broadcasting (add, sub, mul, div, neg, pow), and the operators
 // on tensors and scalars.
+//
+// Operands of different dtypes compute in their common dtype, torch's result_type (tensor.hpp):
+// float32 + float64 is float64, int64 * float32 is float32, and a 0-d tensor does not widen a
+// tensor with dimensions of its kind. The conversions are recorded, so that each gradient comes
+// back in its input's dtype. div is true division (int64 / int64 is the default dtype); bool + bool
+// is their logical or and bool * bool their logical and, as in torch.
 #pragma once
 
 #include <autograd/tensor.hpp>
@@ -20,15 +26,16 @@ Tensor operator-(const Tensor& a, const Tensor& b);
 Tensor operator*(const Tensor& a, const Tensor& b);
 Tensor operator/(const Tensor& a, const Tensor& b);
 Tensor operator-(const Tensor& x);
-/// A scalar takes the tensor's dtype. With an int64 tensor a fractional scalar throws
-/// DtypeError instead of being truncated (torch would promote to float; xgrad never promotes).
-Tensor operator+(const Tensor& a, double b);
-Tensor operator-(const Tensor& a, double b);
-Tensor operator*(const Tensor& a, double b);
-Tensor operator/(const Tensor& a, double b);
-Tensor operator+(double a, const Tensor& b);
-Tensor operator-(double a, const Tensor& b);
-Tensor operator*(double a, const Tensor& b);
-Tensor operator/(double a, const Tensor& b);
+/// A number keeps a floating tensor's dtype (`x * 0.5` with x float32 is float32); with an int64
+/// or bool tensor an integer gives int64 and a floating number the default dtype (`labels * 0.5`
+/// is float32), as torch's Python numbers. `/` is true division: integers divide as floats.
+Tensor operator+(const Tensor& a, Scalar b);
+Tensor operator-(const Tensor& a, Scalar b);
+Tensor operator*(const Tensor& a, Scalar b);
+Tensor operator/(const Tensor& a, Scalar b);
+Tensor operator+(Scalar a, const Tensor& b);
+Tensor operator-(Scalar a, const Tensor& b);
+Tensor operator*(Scalar a, const Tensor& b);
+Tensor operator/(Scalar a, const Tensor& b);
 
 }  // namespace xg

@@ -36,16 +36,12 @@ Tensor in_dtype(const Tensor& t, Dtype dtype) {
   return t.detach().to(dtype);
 }
 
-// The 0-d tensor a number compares as against x (compare.hpp): x's dtype when floating, int64
-// for a whole number against an int64 or bool tensor, else the default dtype.
-Tensor number_for(const Tensor& x, double value) {
+// The 0-d tensor a number compares as against x (compare.hpp).
+Tensor number_for(const Tensor& x, const Scalar& value) {
   detail::check_defined(x, "compare");
-  Dtype dtype = default_dtype();
-  if (is_floating(x.dtype()))
-    dtype = x.dtype();
-  else if (std::isfinite(value) && value == std::trunc(value) && std::abs(value) < 9.2e18)
-    dtype = Dtype::int64;
-  return full({}, value, dtype);
+  const Dtype dtype = result_type(x.dtype(), value);
+  if (dtype == Dtype::int64) return detail::from_int64_vector({value.to_int64()}, {});
+  return full({}, value.to_double(), dtype);
 }
 
 // f(x, y) -> an xtensor expression of bool, over a and b broadcast in their common dtype.
@@ -168,10 +164,10 @@ Tensor any_all(const Tensor& x, std::optional<int64_t> axis, bool keepdim, const
   Tensor name(const Tensor& a, const Tensor& b) {                                   \
     return to_bool(a, b, #name, [](const auto& x, const auto& y) { return expr; }); \
   }                                                                                 \
-  Tensor name(const Tensor& a, double b) { return name(a, number_for(a, b)); }      \
+  Tensor name(const Tensor& a, Scalar b) { return name(a, number_for(a, b)); }      \
   Tensor operator symbol(const Tensor& a, const Tensor& b) { return name(a, b); }   \
-  Tensor operator symbol(const Tensor& a, double b) { return name(a, b); }          \
-  Tensor operator symbol(double a, const Tensor& b) { return name(number_for(b, a), b); }
+  Tensor operator symbol(const Tensor& a, Scalar b) { return name(a, b); }          \
+  Tensor operator symbol(Scalar a, const Tensor& b) { return name(number_for(b, a), b); }
 XG_COMPARISON(eq, ==, elementwise(x, y, [](auto u, auto v) { return u == v; }))
 XG_COMPARISON(ne, !=, elementwise(x, y, [](auto u, auto v) { return u != v; }))
 XG_COMPARISON(lt, <,
@@ -194,8 +190,10 @@ Tensor isclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool 
   }
   detail::check_defined(a, "isclose");
   detail::check_defined(b, "isclose");
-  // integers compare in float64 (torch: in the default dtype; the same for |values| < 2^24)
-  const Dtype common = is_floating(result_type(a, b)) ? result_type(a, b) : Dtype::float64;
+  // torch refuses mixed dtypes here ("Float did not match Double"); integers compare in float64
+  // (torch: in the default dtype; the same for |values| < 2^24)
+  detail::check_same_dtype(a, b, "isclose");
+  const Dtype common = is_floating(a.dtype()) ? a.dtype() : Dtype::float64;
   const Tensor ac = in_dtype(a, common), bc = in_dtype(b, common);
   return to_bool<Dtypes::floating>(ac, bc, "isclose", [&](const auto& x, const auto& y) {
     return elementwise(x, y, [rtol, atol, equal_nan](auto u, auto v) {
@@ -203,7 +201,8 @@ Tensor isclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool 
       if (u == v) return true;  // infinities of one sign too
       if (std::isnan(u) || std::isnan(v)) return equal_nan && std::isnan(u) && std::isnan(v);
       if (!std::isfinite(u) || !std::isfinite(v)) return false;
-      return std::abs(u - v) <= static_cast<T>(atol) + static_cast<T>(rtol) * std::abs(v);
+      const T error = std::abs(u - v);  // may overflow to inf: then not close, as torch
+      return std::isfinite(error) && error <= static_cast<T>(atol) + static_cast<T>(rtol) * std::abs(v);
     });
   });
 }

@@ -3,9 +3,10 @@
 // never require grad, as in torch.
 //
 // Operands of different dtypes compare in their common dtype (result_type, tensor.hpp): an int64
-// tensor against a float32 one compares as float32. A number compares in the tensor's dtype when
-// that is floating (`x > 0.1` with x float32 compares with 0.1f, as torch), as int64 when the
-// tensor is int64 or bool and the number is a whole number, else in the default dtype.
+// tensor against a float32 one compares as float32. A number follows torch's rule for Python
+// numbers (result_type(dtype, Scalar), dtype.hpp): it compares in the tensor's dtype when that is
+// floating (`x > 0.1` with x float32 compares with 0.1f, as torch), an integer with an int64 or
+// bool tensor in int64, a floating number with one in the default dtype.
 #pragma once
 
 #include <autograd/tensor.hpp>
@@ -16,38 +17,38 @@ namespace xg {
 
 // ---- comparisons: a bool tensor of the broadcast shape ----
 Tensor eq(const Tensor& a, const Tensor& b);
-Tensor eq(const Tensor& a, double b);
+Tensor eq(const Tensor& a, Scalar b);
 Tensor ne(const Tensor& a, const Tensor& b);
-Tensor ne(const Tensor& a, double b);
+Tensor ne(const Tensor& a, Scalar b);
 Tensor lt(const Tensor& a, const Tensor& b);
-Tensor lt(const Tensor& a, double b);
+Tensor lt(const Tensor& a, Scalar b);
 Tensor le(const Tensor& a, const Tensor& b);
-Tensor le(const Tensor& a, double b);
+Tensor le(const Tensor& a, Scalar b);
 Tensor gt(const Tensor& a, const Tensor& b);
-Tensor gt(const Tensor& a, double b);
+Tensor gt(const Tensor& a, Scalar b);
 Tensor ge(const Tensor& a, const Tensor& b);
-Tensor ge(const Tensor& a, double b);
+Tensor ge(const Tensor& a, Scalar b);
 
 /// `a == b` is eq(a, b) as in LibTorch: a tensor, not a bool (is_same() tells whether two handles
 /// are one tensor; equal() whether two tensors hold the same values).
 Tensor operator==(const Tensor& a, const Tensor& b);
-Tensor operator==(const Tensor& a, double b);
-Tensor operator==(double a, const Tensor& b);
+Tensor operator==(const Tensor& a, Scalar b);
+Tensor operator==(Scalar a, const Tensor& b);
 Tensor operator!=(const Tensor& a, const Tensor& b);
-Tensor operator!=(const Tensor& a, double b);
-Tensor operator!=(double a, const Tensor& b);
+Tensor operator!=(const Tensor& a, Scalar b);
+Tensor operator!=(Scalar a, const Tensor& b);
 Tensor operator<(const Tensor& a, const Tensor& b);
-Tensor operator<(const Tensor& a, double b);
-Tensor operator<(double a, const Tensor& b);
+Tensor operator<(const Tensor& a, Scalar b);
+Tensor operator<(Scalar a, const Tensor& b);
 Tensor operator<=(const Tensor& a, const Tensor& b);
-Tensor operator<=(const Tensor& a, double b);
-Tensor operator<=(double a, const Tensor& b);
+Tensor operator<=(const Tensor& a, Scalar b);
+Tensor operator<=(Scalar a, const Tensor& b);
 Tensor operator>(const Tensor& a, const Tensor& b);
-Tensor operator>(const Tensor& a, double b);
-Tensor operator>(double a, const Tensor& b);
+Tensor operator>(const Tensor& a, Scalar b);
+Tensor operator>(Scalar a, const Tensor& b);
 Tensor operator>=(const Tensor& a, const Tensor& b);
-Tensor operator>=(const Tensor& a, double b);
-Tensor operator>=(double a, const Tensor& b);
+Tensor operator>=(const Tensor& a, Scalar b);
+Tensor operator>=(Scalar a, const Tensor& b);
 
 /// Whether a and b have the same shape and the same values (torch.equal; dtypes may differ: the
 /// values compare in the common dtype). NaN equals nothing.

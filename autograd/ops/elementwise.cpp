@@ -158,7 +158,12 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
     throw DtypeError(fmt::format("where: the condition must be a bool tensor (a mask, e.g. x > 0), got {}",
                                  dtype_name(condition.dtype())));
   }
-  detail::check_same_dtype(a, b, "where");
+  detail::check_defined(a, "where");
+  detail::check_defined(b, "where");
+  if (a.dtype() != b.dtype()) {  // torch's result_type, converted where the gradients can follow
+    const Dtype c = result_type(a, b);
+    return where(condition, a.dtype() == c ? a : a.to(c), b.dtype() == c ? b : b.to(c));
+  }
   const Shape shape = broadcast_shapes(broadcast_shapes(condition.shape(), a.shape(), "where"), b.shape(), "where");
   // The operands are broadcast to the result's shape first: xtensor 0.24's xt::where over
   // operands of different ranks ([1, 3, 3] condition, [3, 3] a, [1, 3, 3] b) took the last

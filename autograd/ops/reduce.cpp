@@ -90,6 +90,7 @@ struct SumBackward final : Node {
 };
 Tensor sum(const Tensor& x) {
   detail::check_defined(x, "sum");
+  if (x.dtype() == Dtype::boolean) return sum(x.to(Dtype::int64));  // counts, as torch: (x > 0).sum()
   Tensor out = dispatch<Dtypes::numeric>(x.dtype(), "sum", [&](auto tag) {
     using T = decltype(tag);
     const Tensor xc = detail::contiguous(x);
@@ -100,6 +101,7 @@ Tensor sum(const Tensor& x) {
 }
 Tensor sum(const Tensor& x, int64_t axis, bool keepdim) {
   detail::check_defined(x, "sum");
+  if (x.dtype() == Dtype::boolean) return sum(x.to(Dtype::int64), axis, keepdim);
   const int64_t ax = normalize_axis(axis, x.dim(), "sum");
   Tensor out = reduce_axis<Dtypes::numeric>(x, ax, keepdim, "sum",
                                             [](const auto& a, size_t k) { return detail::sum_along(a, k); });

@@ -189,9 +189,11 @@ TEST_CASE("in-place updates write the data and bump the version") {
   CHECK(t.to_vector() == std::vector<double>{0.0, 0.0});
   CHECK(t.version() == 5);
   CHECK_THROWS_AS(t.add_(zeros({3})), ShapeError);
-  CHECK_THROWS_AS(t.add_(zeros({2}, float64)), DtypeError);
+  CHECK_THROWS_AS(zeros({2}, int64).add_(t), DtypeError);  // float32 into int64: torch's can_cast refuses
   CHECK_THROWS_AS(t.copy_(zeros({3})), ShapeError);
-  CHECK(t.version() == 5);  // failed updates change nothing
+  CHECK(t.version() == 5);     // failed updates change nothing
+  t.add_(ones({2}, float64));  // float64 into float32: allowed, as torch's
+  CHECK(t.to_vector() == std::vector<double>{1.0, 1.0});
 }
 
 TEST_CASE("members mirror the free functions") {

@@ -799,7 +799,10 @@ int ops_table() {
     if (op.keep_from_zero > 0) notes.push_back("jump at 0");
     if (op.max_abs_a > 0) notes.push_back(fmt::format("logits within +-{:g}", op.max_abs_a));
     if (op.sample == xg::OpSample::none) notes.push_back(fmt::format("not drawn: {}", op.not_drawn));
-    std::cout << fmt::format("| `{}` | `{}` | `{}.cpp` | {} | {} |\n", op.name, op.signature, op.family,
+    std::string signature = op.signature;  // a | inside a table cell ends it (bitwise_or's a | b)
+    for (size_t at = signature.find('|'); at != std::string::npos; at = signature.find('|', at + 2))
+      signature.replace(at, 1, "\\|");
+    std::cout << fmt::format("| `{}` | `{}` | `{}.cpp` | {} | {} |\n", op.name, signature, op.family,
                              op.sample == xg::OpSample::none ? "-" : sample_name(op.sample), fmt::join(notes, "; "));
   }
   return 0;

@@ -111,10 +111,13 @@ TEST_CASE("elementwise ops: shapes that do not broadcast, dtype mixes, int64 whe
   CHECK_ERROR(ShapeError, pow(a, b), "pow", "[2, 3]", "[2]");
   CHECK_ERROR(ShapeError, where(f64({1, 0}, {2}) > 0, a, a), "where", "[2]", "[2, 3]");
   CHECK_ERROR(DtypeError, where(f64({1, 0}, {2}), a, a), "where", "bool", "float64");
-  CHECK_ERROR(DtypeError, a + ones({2, 3}, float32), "add", "float64", "float32", ".to(dtype)");
+  CHECK_ERROR(DtypeError, a - (a > 2), "sub", "bool", "logical_xor");
   CHECK_ERROR(DtypeError, exp(zeros({2}, int64)), "exp", "int64");
   CHECK_ERROR(DtypeError, tanh(zeros({2}, int64)), "tanh", "int64");
-  CHECK_ERROR(DtypeError, zeros({2}, int64) + 0.5, "add", "0.5", "int64");
+  Tensor counts = zeros({2}, int64);
+  CHECK_ERROR(DtypeError, counts += 0.5, "add_", "float32", "int64", "can't be cast");
+  CHECK_ERROR(DtypeError, counts /= 2, "div_", "float32", "int64");
+  CHECK(counts.version() == 0);
   CHECK_ERROR(ValueError, clamp(a, 2.0, 1.0), "clamp", "min 2 is greater than max 1");
   CHECK_ERROR(ValueError, softplus(a, 0.0), "softplus", "beta must be non-zero");
   CHECK_ERROR(ShapeError, broadcast_to(a, {3, 2}), "broadcast_to", "[2, 3]", "[3, 2]");

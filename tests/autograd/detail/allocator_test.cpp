@@ -4,6 +4,7 @@
 #include <autograd/ops/reduce.hpp>
 #include <autograd/tensor.hpp>
 
+#include <malloc.h>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstdlib>
@@ -124,4 +125,35 @@ TEST_CASE("blocks over 256 MiB are not cached") {
   REQUIRE(p != nullptr);
   storage_deallocate(p, big);
   CHECK(storage_stats().cached_blocks == 0);
+}
+
+namespace {
+// Allocates in its destructor. thread_locals are destroyed in the reverse order of their
+// construction: made before the thread's first allocation makes the cache's owner, it allocates
+// after the thread's cache is gone.
+void* g_late_block = nullptr;
+struct LateAllocation {
+  ~LateAllocation() { g_late_block = storage_allocate(100); }
+};
+}  // namespace
+
+TEST_CASE("a block taken after its thread's cache is gone may join another thread's cache") {
+  if (!storage_cache_enabled()) {
+    WARN("storage cache off in this build (ASan, or XGRAD_STORAGE_CACHE=0): nothing to check");
+    return;
+  }
+  storage_release_cached();
+  std::thread t([] {
+    thread_local LateAllocation late;
+    (void)late;
+    storage_deallocate(storage_allocate(64), 64);  // the cache and its owner exist from here
+  });
+  t.join();
+  REQUIRE(g_late_block != nullptr);
+  storage_deallocate(g_late_block, 100);  // joins this thread's list of 128-byte blocks
+  void* again = storage_allocate(112);    // the same class: that block, which must hold 128 bytes
+  CHECK(again == g_late_block);
+  CHECK(malloc_usable_size(again) >= 128);
+  storage_deallocate(again, 112);
+  storage_release_cached();
 }

@@ -66,6 +66,11 @@ TEST_CASE("comparisons of mixed dtypes compare in their common dtype (torch's re
   const Tensor i = i64({1, 2, 3});
   CHECK(bools(i > 1.5) == Values{0, 1, 1});
   CHECK(bools(i == 2) == Values{0, 1, 0});
+  // a floating number with an int64 tensor compares in float32, an integer in int64 (torch):
+  // tensor([16777217]) == 16777216.0 is True (both round to 2^24), == 16777216 is False
+  CHECK(bools(i64({16777217}) == 16777216.0) == Values{1});
+  CHECK(bools(i64({16777217}) == 16777216) == Values{0});
+  CHECK(bools(i64({int64_t{1} << 62}) == (int64_t{1} << 62)) == Values{1});
   CHECK(bools(i == f32({1, 2.5, 3}, {3})) == Values{1, 0, 1});
   CHECK(bools(mask({1, 0}, {2}) == 1) == Values{1, 0});
   CHECK(bools(mask({1, 0}, {2}) == i64({1, 1})) == Values{1, 0});
@@ -101,6 +106,11 @@ TEST_CASE("isclose, allclose and equal follow torch's tolerances, NaN and infini
   CHECK_FALSE(xg::equal(xg::tensor({kNan}), xg::tensor({kNan})));
   CHECK(xg::equal(i64({1, 2}), xg::tensor({1.0, 2.0})));  // compared in the common dtype
   CHECK_THROWS_AS(xg::isclose(a, b, -1.0), xg::ValueError);
+  // |a - b| overflowing to inf is not close (torch: isclose([3e38], [-3e38], rtol=2) is False)
+  CHECK(bools(xg::isclose(f32({3e38}, {1}), f32({-3e38}, {1}), 2.0)) == Values{0});
+  // torch refuses mixed dtypes here ("Float did not match Double")
+  CHECK_THROWS_AS(xg::isclose(xg::ones({2}), xg::ones({2}, xg::float64)), xg::DtypeError);
+  CHECK(bools(xg::isclose(i64({1, 2}), i64({1, 3}))) == Values{1, 0});
 }
 
 TEST_CASE("logical ops take any dtype as truth values and return bool",
@@ -200,6 +210,10 @@ TEST_CASE("bool tensors print as torch's and convert to and from other dtypes") 
   CHECK(bools(xg::full({2}, 3.0, xg::boolean)) == Values{1, 1});
   CHECK(xg::scalar_tensor(1, {.dtype = xg::boolean}).item() == 1.0);
   CHECK(xg::sum(m.to(xg::int64)).item() == 2);
+  // sum counts (torch: (x > 0).sum() is an int64 tensor)
+  CHECK(xg::sum(m).dtype() == xg::int64);
+  CHECK(xg::sum(m).item() == 2);
+  CHECK(xg::sum(mask({1, 1, 0, 1}, {2, 2}), 0).to_vector() == Values{1, 2});
   CHECK_THROWS_AS(mask({1}, {1}).requires_grad_(), xg::DtypeError);
   CHECK_THROWS_AS(xg::exp(m), xg::DtypeError);
   CHECK_THROWS_WITH(-m, Contains("neg") && Contains("bool"));
