@@ -187,6 +187,31 @@ Tensor copy_values(const Tensor& t) {
   });
 }
 
+template <class T>
+Tensor make_tensor(Array<T>&& a) {
+  auto impl = std::allocate_shared<TensorImpl>(StorageAllocator<TensorImpl>());
+  impl->storage = std::allocate_shared<StorageImpl>(StorageAllocator<StorageImpl>(), std::move(a));
+  const auto& shape = std::get<Buffer<T>>(impl->storage->data).whole.shape();
+  const size_t d = shape.size();
+  // push_back, not assign or resize: GCC keeps those out of line here (a call each, and resize a
+  // memset), where a push_back within the inline capacity is two stores
+  for (size_t k = 0; k < d; ++k) {
+    impl->sizes.push_back(static_cast<int64_t>(shape[k]));
+    impl->strides.push_back(1);
+  }
+  int64_t stride = 1;
+  for (size_t k = d; k-- > 0;) {
+    impl->strides[k] = stride;
+    stride *= std::max<int64_t>(impl->sizes[k], 1);
+  }
+  impl->dtype_ = dtype_of<T>();
+  return Tensor(std::move(impl));
+}
+template Tensor make_tensor<float>(Array<float>&& a);
+template Tensor make_tensor<double>(Array<double>&& a);
+template Tensor make_tensor<int64_t>(Array<int64_t>&& a);
+template Tensor make_tensor<bool>(Array<bool>&& a);
+
 Tensor make_view(const Tensor& x, Dims sizes, Dims strides, int64_t offset) {
   const TensorImpl& src = *x.impl();
   auto impl = std::allocate_shared<TensorImpl>(StorageAllocator<TensorImpl>());

@@ -195,24 +195,15 @@ decltype(auto) with_array(const Tensor& t, F&& f) {
   });
 }
 
-/// A new tensor owning `a` as its storage (contiguous, offset 0).
+/// A new tensor owning `a` as its storage (contiguous, offset 0). One compiled copy per dtype
+/// (autograd/strided.cpp), flattened: every op makes its result here, and the copy a linker would
+/// otherwise keep of an inline template depends on which file it came from.
 template <class T>
-Tensor make_tensor(Array<T>&& a) {
-  auto impl = std::allocate_shared<TensorImpl>(StorageAllocator<TensorImpl>());
-  impl->storage = std::allocate_shared<StorageImpl>(StorageAllocator<StorageImpl>(), std::move(a));
-  const auto& shape = std::get<Buffer<T>>(impl->storage->data).whole.shape();
-  const size_t d = shape.size();
-  impl->sizes.assign(d, 1);  // (not resize: that calls memset)
-  impl->strides.assign(d, 1);
-  int64_t stride = 1;
-  for (size_t k = d; k-- > 0;) {
-    impl->sizes[k] = static_cast<int64_t>(shape[k]);
-    impl->strides[k] = stride;
-    stride *= std::max<int64_t>(impl->sizes[k], 1);
-  }
-  impl->dtype_ = dtype_of<T>();
-  return Tensor(std::move(impl));
-}
+Tensor make_tensor(Array<T>&& a);
+extern template Tensor make_tensor<float>(Array<float>&& a);
+extern template Tensor make_tensor<double>(Array<double>&& a);
+extern template Tensor make_tensor<int64_t>(Array<int64_t>&& a);
+extern template Tensor make_tensor<bool>(Array<bool>&& a);
 
 /// A tensor sharing x's storage (and version counter) with the given geometry: what every view
 /// op returns before recording its node. The view's base is x's base, or x.
