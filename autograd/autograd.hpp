@@ -23,6 +23,7 @@
 #include <autograd/ops/elementwise.hpp>
 #include <autograd/ops/linalg.hpp>
 #include <autograd/ops/op_info.hpp>
+#include <autograd/ops/pointwise.hpp>
 #include <autograd/ops/reduce.hpp>
 #include <autograd/ops/shape.hpp>
 #include <autograd/ops/softmax.hpp>

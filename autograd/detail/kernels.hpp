@@ -166,34 +166,26 @@ std::pair<Array<T>, Array<int64_t>> extremum_along(const A& a, size_t axis, bool
 /// A 0-d tensor of `like`'s dtype holding `value` (how scalars enter binary ops).
 Tensor scalar_like(const Tensor& like, double value);
 
-/// A constant (never differentiated) mask of 0/1 in x's dtype: mask(x) = pred(x) ? 1 : 0.
-template <class Pred>
+/// A constant (never differentiated) mask of x's elements: pred(x) elementwise, as 0/1 in x's dtype
+/// (to multiply a gradient by) or, with AsBool, as a bool tensor (for where()).
+template <bool AsBool = false, class Pred>
 Tensor mask(const Tensor& x, const char* op, Pred&& pred) {
   return dispatch(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
+    using R = std::conditional_t<AsBool, bool, T>;
     const Tensor xc = contiguous(x);
     const auto& a = array<T>(xc);
-    Array<T> out = Array<T>::from_shape(a.shape());
+    Array<R> out = Array<R>::from_shape(a.shape());
     auto src = a.data();
     auto dst = out.data();
-    for (size_t i = 0, n = a.size(); i < n; ++i) dst[i] = pred(src[i]) ? T(1) : T(0);
-    return make_tensor<T>(std::move(out));
+    for (size_t i = 0, n = a.size(); i < n; ++i) dst[i] = pred(src[i]) ? R(1) : R(0);
+    return make_tensor<R>(std::move(out));
   });
 }
-
-/// The same as a bool tensor, for where(): pred(x) elementwise.
+/// mask(x) as a bool tensor.
 template <class Pred>
 Tensor bool_mask(const Tensor& x, const char* op, Pred&& pred) {
-  return dispatch(x.dtype(), op, [&](auto tag) {
-    using T = decltype(tag);
-    const Tensor xc = contiguous(x);
-    const auto& a = array<T>(xc);
-    Array<bool> out = Array<bool>::from_shape(a.shape());
-    auto src = a.data();
-    auto dst = out.data();
-    for (size_t i = 0, n = a.size(); i < n; ++i) dst[i] = pred(src[i]);
-    return make_tensor<bool>(std::move(out));
-  });
+  return mask<true>(x, op, std::forward<Pred>(pred));
 }
 
 }  // namespace xg::detail

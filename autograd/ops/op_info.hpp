@@ -87,6 +87,7 @@ std::span<const OpInfo> softmax_ops();
 std::span<const OpInfo> broadcast_ops();
 std::span<const OpInfo> tensor_ops();
 std::span<const OpInfo> compare_ops();
+std::span<const OpInfo> pointwise_ops();
 std::span<const OpInfo> indexing_ops();  // autograd/indexing.cpp  // autograd/tensor.cpp: clone, to
 
 /// Every op of the engine (autograd/), family by family. nn's functional losses are in
