@@ -26,6 +26,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <unordered_set>
 
 namespace xg {
@@ -323,9 +324,27 @@ void check_can_cast(const Tensor& self, const Scalar& s, const char* op, bool tr
 }
 }  // namespace
 
+// alpha * other in their common dtype with this tensor: an integer one takes only a whole alpha
+// (torch: "For integral input tensors, argument alpha must not be a floating point number").
+static Tensor scaled_other(const Tensor& self, const Tensor& other, double alpha, const char* op) {
+  const Dtype c = result_type(self, other);
+  const Tensor o = other.dtype() == c ? other : other.to(c);
+  if (alpha == 1.0) return o;
+  if (!is_floating(c)) {
+    if (alpha != std::trunc(alpha) || !std::isfinite(alpha)) {
+      throw DtypeError(
+          fmt::format("{}: for integral input tensors, alpha must not be a floating point number, got {}", op, alpha));
+    }
+    return o * static_cast<int64_t>(alpha);
+  }
+  return o * alpha;
+}
+
 Tensor& Tensor::add_(const Tensor& other, double alpha) {
   check_can_cast(*this, other, "add_");
-  if (!inplace_records({other}) && other.dtype() == dtype() &&
+  if (!is_floating(result_type(*this, other)) && alpha != std::trunc(alpha))
+    (void)scaled_other(*this, other, alpha, "add_");
+  if (!inplace_records({other}) && other.dtype() == dtype() && dtype() != Dtype::boolean &&
       (impl_->sizes == other.impl()->sizes || broadcast_shapes(shape(), other.shape(), "add_") == shape())) {
     // other is read in full before the write when it shares this storage (x.add_(x.t()))
     const Tensor b_values = is_alias_of(other) ? detail::copy_values(other) : detail::contiguous(other);
@@ -339,7 +358,7 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
     });
     return *this;
   }
-  return apply_inplace("add_", [&](const Tensor& x) { return alpha == 1.0 ? x + other : x + other * alpha; }, {other});
+  return apply_inplace("add_", [&](const Tensor& x) { return x + scaled_other(x, other, alpha, "add_"); }, {other});
 }
 Tensor& Tensor::add_(Scalar value) {
   check_can_cast(*this, value, "add_");
@@ -347,7 +366,9 @@ Tensor& Tensor::add_(Scalar value) {
 }
 Tensor& Tensor::sub_(const Tensor& other, double alpha) {
   check_can_cast(*this, other, "sub_");
-  return apply_inplace("sub_", [&](const Tensor& x) { return alpha == 1.0 ? x - other : x - other * alpha; }, {other});
+  if (!is_floating(result_type(*this, other)) && alpha != std::trunc(alpha))
+    (void)scaled_other(*this, other, alpha, "sub_");
+  return apply_inplace("sub_", [&](const Tensor& x) { return x - scaled_other(x, other, alpha, "sub_"); }, {other});
 }
 Tensor& Tensor::sub_(Scalar value) {
   check_can_cast(*this, value, "sub_");
@@ -360,9 +381,11 @@ Tensor& Tensor::mul_(const Tensor& other) {
 Tensor& Tensor::mul_(Scalar factor) {
   check_can_cast(*this, factor, "mul_");
   if (!inplace_records({}) && dtype() != Dtype::boolean) {
-    const double f = factor.to_double();
-    write_elements(*this, "mul_",
-                   [f](auto& a) { a *= static_cast<typename std::decay_t<decltype(a)>::value_type>(f); });
+    write_elements(*this, "mul_", [&factor](auto& a) {
+      using T = typename std::decay_t<decltype(a)>::value_type;
+      // an integer factor exactly (beyond 2^53 too), a floating one as a double
+      a *= factor.is_floating() ? static_cast<T>(factor.to_double()) : static_cast<T>(factor.to_int64());
+    });
     return *this;
   }
   return apply_inplace("mul_", [&](const Tensor& x) { return x * factor; });

@@ -19,7 +19,8 @@ void check_mask(const Tensor& mask, const char* op);
 /// the kernels that read the gradient next take as it is (a view with 0 strides they would copy);
 /// with it on, the recorded view. (autograd/broadcast.cpp)
 Tensor broadcast_grad(const Tensor& g, const Shape& shape);
-/// DtypeError naming `op` when a and b differ in dtype (xgrad never promotes silently).
+/// DtypeError naming `op` when a and b differ in dtype: for the ops that do not promote, as torch's
+/// (matmul, gemm, index_put values, isclose).
 void check_same_dtype(const Tensor& a, const Tensor& b, const char* op);
 
 /// f(array) for a float32/float64 tensor, evaluated once into the result.

@@ -23,8 +23,7 @@ namespace {
 // t in `dtype`: itself when it has it, else converted by a recorded to() (its gradient comes back
 // in t's dtype).
 Tensor in_dtype(const Tensor& t, Dtype dtype) { return t.dtype() == dtype ? t : t.to(dtype); }
-// Whether a and b (defined) must be converted before `op` runs: different dtypes, or (true
-// division) an integer dtype.
+// Whether a and b are both defined and of different dtypes (then converted before the op runs).
 bool mixed(const Tensor& a, const Tensor& b) { return a.defined() && b.defined() && a.dtype() != b.dtype(); }
 Dtype common_dtype(const Tensor& a, const Tensor& b, bool true_division = false) {
   const Dtype c = result_type(a, b);

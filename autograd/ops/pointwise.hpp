@@ -1,6 +1,7 @@
 // More element-wise math under the names torch users type: square, rsqrt, log1p, expm1, atan2,
 // maximum, minimum, clamp_min, clamp_max. Differentiable (twice), float32 and float64; the binary
-// ones broadcast and promote as arithmetic does (arithmetic.hpp).
+// ones broadcast and promote mixed dtypes as arithmetic does (arithmetic.hpp). Like exp and log,
+// rsqrt, log1p, expm1 and atan2 refuse int64 inputs (torch computes them in float32).
 #pragma once
 
 #include <autograd/tensor.hpp>

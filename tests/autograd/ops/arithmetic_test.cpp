@@ -182,6 +182,25 @@ TEST_CASE("numbers follow torch's rules for Python numbers: an integer keeps int
   f.add_(xg::ones({2}, xg::float64));  // float64 into float32: allowed, rounded to float32
   CHECK(f.dtype() == xg::float32);
   CHECK(f.to_vector() == Values{3.5, 5.5});
+  // alpha with integers stays exact (torch: [16777217].sub_([1], alpha=2) = [16777215]), and a
+  // fractional alpha is refused, as torch's
+  Tensor big = xg::from_vector(std::vector<int64_t>{16777217}, {1});
+  big.sub_(xg::from_vector(std::vector<int64_t>{1}, {1}), 2.0);
+  CHECK(big.data_ptr<int64_t>()[0] == 16777215);
+  Tensor wide = xg::zeros({1}, xg::float64);
+  wide.add_(xg::from_vector(std::vector<int64_t>{33554433}, {1}), 2.0);  // torch: 67108866
+  CHECK(wide.item() == 67108866.0);
+  CHECK_THROWS_AS(big.add_(big.clone(), 0.5), xg::DtypeError);
+  CHECK(big.data_ptr<int64_t>()[0] == 16777215);
+  // an integer factor beyond 2^53 multiplies exactly (torch: [1].mul_(2**53 + 1))
+  Tensor one = xg::from_vector(std::vector<int64_t>{1}, {1});
+  one.mul_((int64_t{1} << 53) + 1);
+  CHECK(one.data_ptr<int64_t>()[0] == (int64_t{1} << 53) + 1);
+  // masks add as or, in place too (torch: [T, F].add_([T, T]) = [T, T])
+  Tensor m = xg::from_vector({1, 0}, {2}, {.dtype = xg::boolean});
+  m += xg::from_vector({1, 1}, {2}, {.dtype = xg::boolean});
+  CHECK(m.dtype() == xg::boolean);
+  CHECK(m.to_vector() == Values{1, 1});
 }
 
 TEST_CASE("binary ops broadcast their inputs with NumPy rules") {
